@@ -1,0 +1,53 @@
+# Two commands do all the set-up on a fresh machine with Python 3.11 and make:
+#   make demo   venv + install + the demo batch end to end on the synthetic source
+#   make test   venv + install + test tools (chromium) + the whole suite
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export NO_PROXY := 127.0.0.1,localhost
+export no_proxy := 127.0.0.1,localhost
+PORT ?= 3000
+
+.PHONY: demo test ui bench bench-quick lint instance browser clean
+
+$(BIN)/.installed: pyproject.toml setup.cfg
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+instance: $(DAGSTER_HOME)/dagster.yaml
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	mkdir -p $(DAGSTER_HOME)
+	cp dagster.yaml $@
+
+demo: $(BIN)/.installed instance
+	$(BIN)/python -m sensequant_assets.demo
+
+ui: $(BIN)/.installed instance
+	$(BIN)/dagster dev -h 127.0.0.1 -p $(PORT) -w workspace.yaml
+
+# The end-to-end test drives a real headless browser: Debian's chromium.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing chromium (Debian package) for the end-to-end test"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: $(BIN)/.installed browser
+	$(BIN)/dagster definitions validate -w workspace.yaml
+	$(BIN)/python -m pytest
+
+bench: $(BIN)/.installed
+	$(BIN)/python -m sensequant_assets_tests.bench
+
+bench-quick: $(BIN)/.installed
+	$(BIN)/python -m sensequant_assets_tests.bench --quick
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check sensequant_assets sensequant_assets_tests
+	$(BIN)/ruff format --check sensequant_assets sensequant_assets_tests
+
+clean:
+	rm -rf $(VENV) $(DAGSTER_HOME) data/warehouse*.duckdb* data/cache data/models data/reports

@@ -1,0 +1,1 @@
+"""SenseQuant Assets: NSE daily history, quality checks and teacher models as Dagster assets."""

@@ -1,0 +1,128 @@
+"""`make demo`: the demo batch end to end, in-process, recorded in the project's Dagster instance.
+
+Each stage is one job run per contiguous range of the batch's partitions (the same batched runs a
+backfill launches), so Dagit shows every materialization and check result afterwards.
+"""
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import dagster as dg
+
+from sensequant_assets.paths import constituents_dir
+from sensequant_assets.universe.constituents import ConstituentList, read_constituent_file
+from sensequant_assets.universe.partitions import (
+    contiguous_ranges,
+    symbols_partitions,
+    years_partitions,
+)
+
+BATCH_TAG = "sensequant/batch"
+RANGE_START = "dagster/asset_partition_range_start"
+RANGE_END = "dagster/asset_partition_range_end"
+
+
+def register_symbols(instance: dg.DagsterInstance, symbols: tuple[str, ...]) -> list[str]:
+    """Add the symbols that are not partitions yet; return those added."""
+    known = set(instance.get_dynamic_partitions(symbols_partitions.name))
+    new = [s for s in symbols if s not in known]
+    if new:
+        instance.add_dynamic_partitions(symbols_partitions.name, new)
+    return new
+
+
+def range_tags(ranges: list[tuple[str, str]]) -> list[dict[str, str]]:
+    return [{RANGE_START: start, RANGE_END: end} for start, end in ranges]
+
+
+def run_batch(
+    defs: dg.Definitions,
+    instance: dg.DagsterInstance,
+    batch: ConstituentList,
+    say: Callable[[str], None] = print,
+) -> dict[str, object]:
+    """Map, ingest and check, report, then label and train one constituent list."""
+    started = time.monotonic()
+    added = register_symbols(instance, batch.symbols)
+    say(f"batch {batch.batch}: {len(batch.symbols)} symbols ({len(added)} new partitions)")
+    for bad in batch.bad_lines:
+        say(f"  skipped bad line {bad}")
+    symbol_ranges = contiguous_ranges(
+        instance.get_dynamic_partitions(symbols_partitions.name), batch.symbols
+    )
+    years = years_partitions.get_partition_keys()
+    year_ranges = [(f"{a}|{years[0]}", f"{b}|{years[-1]}") for a, b in symbol_ranges]
+    stages = [
+        ("symbol_mapping", "mapping_job", range_tags(symbol_ranges)),
+        ("daily_bars + checks", "bars_job", range_tags(year_ranges)),
+        ("coverage_report", "report_job", [{}]),
+        ("teacher_labels + teacher_model", "teacher_job", range_tags(symbol_ranges)),
+    ]
+    results: list[dg.ExecuteInProcessResult] = []
+    for number, (label, job_name, runs) in enumerate(stages, start=1):
+        stage_started = time.monotonic()
+        job = defs.get_job_def(job_name)
+        stage_results = [
+            job.execute_in_process(
+                instance=instance, tags={**tags, BATCH_TAG: batch.batch}, raise_on_error=False
+            )
+            for tags in runs
+        ]
+        results += stage_results
+        ok = all(r.success for r in stage_results)
+        say(
+            f"[{number}/{len(stages)}] {label}: {len(stage_results)} run(s), "
+            f"{'ok' if ok else 'FAILED'} in {time.monotonic() - stage_started:.1f} s"
+        )
+        for failed in (r for r in stage_results if not r.success):
+            for event in failed.all_events:
+                if event.is_step_failure:
+                    say(f"    {event.step_key}: {event.event_specific_data.error.message.strip()}")
+    return summarize(results, time.monotonic() - started)
+
+
+def summarize(results: list[dg.ExecuteInProcessResult], seconds: float) -> dict[str, object]:
+    materialized = Counter[str]()
+    checks = Counter[str]()
+    failed_checks: list[str] = []
+    for result in results:
+        for event in result.all_events:
+            if event.event_type_value == "ASSET_MATERIALIZATION":
+                materialized[event.asset_key.to_user_string()] += 1
+            elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+                evaluation = event.event_specific_data
+                outcome = "passed" if evaluation.passed else evaluation.severity.value.lower()
+                checks[outcome] += 1
+                if not evaluation.passed:
+                    where = f"[{evaluation.partition}]" if evaluation.partition else ""
+                    failed_checks.append(f"{evaluation.check_name}{where} ({outcome})")
+    return {
+        "runs": len(results),
+        "runs_failed": sum(not r.success for r in results),
+        "materialized": dict(materialized),
+        "checks": dict(checks),
+        "failed_checks": failed_checks,
+        "seconds": round(seconds, 1),
+    }
+
+
+def main(list_path: Path | None = None) -> int:
+    from sensequant_assets.definitions import defs
+
+    batch = read_constituent_file(list_path or constituents_dir() / "demo.txt")
+    with dg.DagsterInstance.get() as instance:
+        summary = run_batch(defs, instance, batch)
+    print("\nSummary")
+    for asset, count in summary["materialized"].items():  # type: ignore[union-attr]
+        print(f"  {asset}: {count} partitions materialized")
+    print(f"  checks: {summary['checks']}")
+    for failed in summary["failed_checks"]:  # type: ignore[union-attr]
+        print(f"    failed: {failed}")
+    print(f"  runs: {summary['runs']} ({summary['runs_failed']} failed), {summary['seconds']} s")
+    return 1 if summary["runs_failed"] else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

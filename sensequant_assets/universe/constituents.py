@@ -1,0 +1,93 @@
+"""Constituent lists: the original format, read strictly.
+
+One symbol a line; `#` starts a comment; blank lines are ignored. A symbol becomes a Dagster
+partition key, so anything beyond NSE's own alphabet (letters, digits, `&`, `-`) is refused with
+its file and line: `|` and `,` in particular break multi-partition keys and UI backfills.
+"""
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+NSE_SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9&\-]{0,19}$")
+
+
+class ConstituentListError(ValueError):
+    """A list file that cannot be read at all (binary, undecodable, missing)."""
+
+
+@dataclass(frozen=True)
+class BadLine:
+    path: Path
+    line_number: int
+    text: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line_number}: {self.reason}: {self.text!r}"
+
+
+@dataclass(frozen=True)
+class ConstituentList:
+    """A parsed list: its valid symbols (first occurrence order, no duplicates) and its bad lines."""
+
+    path: Path
+    symbols: tuple[str, ...]
+    bad_lines: tuple[BadLine, ...]
+
+    @property
+    def batch(self) -> str:
+        """The batch name users filter Dagit by: the file name without its suffix."""
+        return self.path.stem
+
+
+def normalize_symbol(raw: str) -> str:
+    return raw.strip().upper()
+
+
+def symbol_problem(symbol: str) -> str | None:
+    """Why `symbol` cannot be an NSE symbol and partition key, or None if it can."""
+    if not symbol:
+        return "empty symbol"
+    if "|" in symbol or "," in symbol:
+        return "'|' and ',' cannot appear in a symbol (they break Dagster partition keys)"
+    if not NSE_SYMBOL.match(symbol):
+        return "not an NSE symbol (letters, digits, '&' and '-' only, at most 20 characters)"
+    return None
+
+
+def parse_constituent_text(text: str, path: Path) -> ConstituentList:
+    symbols: dict[str, None] = {}
+    bad: list[BadLine] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        content = line.split("#", 1)[0].strip()
+        if not content:
+            continue
+        symbol = normalize_symbol(content)
+        problem = symbol_problem(symbol)
+        if problem:
+            bad.append(BadLine(path, number, line.strip(), problem))
+        else:
+            symbols.setdefault(symbol, None)
+    return ConstituentList(path=path, symbols=tuple(symbols), bad_lines=tuple(bad))
+
+
+def read_constituent_file(path: Path) -> ConstituentList:
+    """Parse a list file; undecodable or binary content raises ConstituentListError."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConstituentListError(f"{path}: cannot be read ({exc.strerror})") from exc
+    if b"\x00" in raw:
+        raise ConstituentListError(f"{path}: binary file, not a constituent list")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ConstituentListError(
+            f"{path}: not UTF-8 (byte {exc.start}); save it as UTF-8 text"
+        ) from exc
+    return parse_constituent_text(text, path)
+
+
+def list_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.glob("*.txt") if p.is_file())

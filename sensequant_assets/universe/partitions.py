@@ -1,0 +1,50 @@
+"""Partitions: symbols come from constituent lists; years run from 2022 to the current year."""
+
+from collections.abc import Iterable, Sequence
+
+import dagster as dg
+
+from sensequant_assets.market.calendar import FIRST_YEAR
+
+symbols_partitions = dg.DynamicPartitionsDefinition(name="symbols")
+
+# end_offset=1 makes the current, still-open year a partition too.
+years_partitions = dg.TimeWindowPartitionsDefinition(
+    cron_schedule="0 0 1 1 *", fmt="%Y", start=str(FIRST_YEAR), end_offset=1
+)
+
+symbol_year_partitions = dg.MultiPartitionsDefinition(
+    {"symbol": symbols_partitions, "year": years_partitions}
+)
+
+
+def split_symbol_year(key: str) -> tuple[str, int]:
+    """'RELIANCE|2024' -> ('RELIANCE', 2024); dimensions are ordered by name, symbol first."""
+    symbol, year = str(key).split("|")
+    return symbol, int(year)
+
+
+def symbol_year_key(symbol: str, year: int) -> str:
+    return str(dg.MultiPartitionKey({"symbol": symbol, "year": str(year)}))
+
+
+def contiguous_ranges(ordered: Sequence[str], wanted: Iterable[str]) -> list[tuple[str, str]]:
+    """Split `wanted` keys into (first, last) ranges that are contiguous in `ordered`.
+
+    Dynamic partitions keep insertion order, so a batch's symbols are usually one range; a batch
+    that shares symbols with an earlier list may need a few.
+    """
+    wanted_set = set(wanted)
+    ranges: list[tuple[str, str]] = []
+    start: str | None = None
+    previous: str | None = None
+    for key in ordered:
+        if key in wanted_set:
+            start = start or key
+            previous = key
+        elif start is not None and previous is not None:
+            ranges.append((start, previous))
+            start = None
+    if start is not None and previous is not None:
+        ranges.append((start, previous))
+    return ranges

@@ -1,0 +1,85 @@
+"""The DuckDB warehouse: the one place every asset reads and writes.
+
+DuckDB admits one writing process per file. Inside Dagster, writers share the `warehouse` pool
+(limit 1 in the instance's dagster.yaml) so runs queue instead of colliding; anything outside
+Dagster that holds the file (a notebook) makes runs wait a bounded time and then fail with a
+message naming the holder. This resource is also the storage seam: an asset only sees
+`get_connection()` and the helpers in `storage.py`, so another engine can stand behind it later.
+"""
+
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+from dagster_duckdb import DuckDBResource
+from pydantic import Field
+
+from sensequant_assets.warehouse.schema import TABLES
+
+WAREHOUSE_POOL = "warehouse"
+
+
+class WarehouseLockedError(RuntimeError):
+    """Another process holds the DuckDB file."""
+
+
+class WarehouseUnavailableError(RuntimeError):
+    """The warehouse file or its folder cannot be opened for writing."""
+
+
+class WarehouseResource(DuckDBResource):
+    """DuckDB file warehouse with a bounded wait on the single-writer lock."""
+
+    lock_timeout_seconds: float = Field(
+        default=120.0, description="How long to wait for another process to release the file."
+    )
+
+    @contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        conn = self._connect()
+        try:
+            for ddl in TABLES.values():
+                conn.execute(ddl)
+            yield conn
+        finally:
+            conn.close()
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        path = Path(self.database)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WarehouseUnavailableError(
+                f"Cannot create the warehouse folder {path.parent}: {exc.strerror}. "
+                "Set SENSEQUANT_WAREHOUSE to a writable path."
+            ) from exc
+        deadline = time.monotonic() + self.lock_timeout_seconds
+        delay = 0.05
+        while True:
+            try:
+                return duckdb.connect(self.database, config=self.connection_config)
+            except duckdb.IOException as exc:
+                message = str(exc)
+                if "lock" not in message.lower():
+                    raise WarehouseUnavailableError(
+                        f"Cannot open the warehouse {path}: {message}. Check that the file and "
+                        "its folder are writable, or set SENSEQUANT_WAREHOUSE to another path."
+                    ) from exc
+                if time.monotonic() >= deadline:
+                    raise WarehouseLockedError(
+                        f"The warehouse {path} is locked by another process "
+                        f"({_lock_holder(message)}) and was not released within "
+                        f"{self.lock_timeout_seconds:.0f} s. Close that connection (a notebook, "
+                        "a DuckDB shell, a second Dagster instance) and re-run."
+                    ) from exc
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+
+def _lock_holder(message: str) -> str:
+    match = re.search(r"held in (.+?) \(PID (\d+)\)", message)
+    return f"PID {match.group(2)}, {match.group(1)}" if match else "holder unknown"
+
