@@ -27,9 +27,12 @@ def test_definitions_load_for_each_source(monkeypatch: pytest.MonkeyPatch, sourc
     assert set(defs.resolve_all_asset_keys()) >= {
         dg.AssetKey(name) for name in ("symbol_mapping", "daily_bars")
     }
-    assert type(bar_source_from_env()).__name__ == {
-        "synthetic": "SyntheticSource", "csv": "LegacyCsvSource", "breeze": "BreezeSource"
-    }[source]
+    assert (
+        type(bar_source_from_env()).__name__
+        == {"synthetic": "SyntheticSource", "csv": "LegacyCsvSource", "breeze": "BreezeSource"}[
+            source
+        ]
+    )
 
 
 def test_unknown_source_is_a_clear_error() -> None:

@@ -64,7 +64,10 @@ def symbol_mapping(
     with warehouse.get_connection() as conn, transaction(conn):
         for mapping in mappings:
             replace_rows(
-                conn, "symbol_mapping", "symbol = ?", [mapping.symbol],
+                conn,
+                "symbol_mapping",
+                "symbol = ?",
+                [mapping.symbol],
                 _mapping_row(mapping, bar_source.name, now),
             )
     for mapping in mappings:
@@ -148,8 +151,13 @@ def daily_bars(
 def _stored_mappings(frame: pd.DataFrame) -> dict[str, SymbolMapping]:
     return {
         row.symbol: SymbolMapping(
-            row.symbol, row.nse_ticker, row.isec_code, row.isec_token, row.company_name,
-            row.status, row.error,
+            row.symbol,
+            row.nse_ticker,
+            row.isec_code,
+            row.isec_token,
+            row.company_name,
+            row.status,
+            row.error,
         )
         for row in frame.itertuples()
     }
@@ -176,7 +184,7 @@ def fetch_partitions(
             results.append(source.fetch_year(mapping, year))
         except SourceAuthError:
             raise
-        except Exception as exc:  # noqa: BLE001 - collected and re-raised below, naming the partition
+        except Exception as exc:
             failures.append(f"{symbol}|{year}: {type(exc).__name__}: {exc}")
     if failures:
         raise SourceFetchError(

@@ -26,7 +26,7 @@ NSE_CLOSE = dt.time(15, 30)
 
 
 @cache
-def _xbom():  # noqa: ANN202 - exchange_calendars has no public calendar type
+def _xbom():
     import exchange_calendars as xcals  # imported lazily: it costs ~0.4 s at every run start
 
     # The default end is the last year whose holidays the package records.
@@ -67,9 +67,7 @@ def expected_sessions(
     """
     last = last_completed_session(now)
     return tuple(
-        d
-        for d in sessions_in_year(year)
-        if d <= last and (listed_on is None or d >= listed_on)
+        d for d in sessions_in_year(year) if d <= last and (listed_on is None or d >= listed_on)
     )
 
 

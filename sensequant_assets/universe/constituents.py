@@ -29,7 +29,7 @@ class BadLine:
 
 @dataclass(frozen=True)
 class ConstituentList:
-    """A parsed list: its valid symbols (first occurrence order, no duplicates) and its bad lines."""
+    """A parsed list: valid symbols (first-occurrence order, no duplicates) and bad lines."""
 
     path: Path
     symbols: tuple[str, ...]

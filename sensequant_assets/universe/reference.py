@@ -40,7 +40,9 @@ def load_listing_dates(path: Path | None = None) -> dict[str, dt.date]:
     listings: dict[str, dt.date] = {}
     for number, row in _rows(path, ("symbol", "listed_on")):
         try:
-            listings[row["symbol"].strip().upper()] = dt.date.fromisoformat(row["listed_on"].strip())
+            listings[row["symbol"].strip().upper()] = dt.date.fromisoformat(
+                row["listed_on"].strip()
+            )
         except ValueError as exc:
             raise ReferenceFileError(f"{path}:{number}: listed_on is not YYYY-MM-DD") from exc
     return listings

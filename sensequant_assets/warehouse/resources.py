@@ -82,4 +82,3 @@ class WarehouseResource(DuckDBResource):
 def _lock_holder(message: str) -> str:
     match = re.search(r"held in (.+?) \(PID (\d+)\)", message)
     return f"PID {match.group(2)}, {match.group(1)}" if match else "holder unknown"
-

@@ -60,7 +60,9 @@ def replace_rows(
         conn.append(table, rows, by_name=True)
 
 
-def replace_bars(conn: duckdb.DuckDBPyConnection, symbol: str, year: int, bars: pd.DataFrame) -> None:
+def replace_bars(
+    conn: duckdb.DuckDBPyConnection, symbol: str, year: int, bars: pd.DataFrame
+) -> None:
     """Replace one symbol-year of daily bars; call inside `transaction`."""
     replace_rows(conn, "daily_bars", "symbol = ? AND year(date) = ?", [symbol, year], bars)
 

@@ -11,7 +11,6 @@ from sensequant_assets.ingestion.sources.base import FetchResult, SymbolMapping
 from sensequant_assets.ingestion.sources.synthetic import SyntheticSource
 from sensequant_assets.warehouse import storage
 from sensequant_assets.warehouse.resources import WarehouseResource
-from sensequant_assets.warehouse.storage import SourceMismatchError
 from sensequant_assets_tests.conftest import range_tags
 
 SYMBOLS = ["INFY", "OBEROI", "MCDOWELL-N", "ADANIGREEN"]
@@ -28,12 +27,18 @@ def ingest(
     known = set(instance.get_dynamic_partitions("symbols"))
     instance.add_dynamic_partitions("symbols", [s for s in SYMBOLS if s not in known])
     dg.materialize(
-        [symbol_mapping], instance=instance, resources=resources,
+        [symbol_mapping],
+        instance=instance,
+        resources=resources,
         tags=range_tags(SYMBOLS[0], SYMBOLS[-1]),
     )
     return dg.materialize(
-        [daily_bars, symbol_mapping.to_source_asset()], instance=instance, resources=resources,
-        selection=[daily_bars], tags=range_tags(start, end), raise_on_error=False,
+        [daily_bars, symbol_mapping.to_source_asset()],
+        instance=instance,
+        resources=resources,
+        selection=[daily_bars],
+        tags=range_tags(start, end),
+        raise_on_error=False,
     )
 
 
@@ -51,7 +56,10 @@ def test_mapping_through_alias_and_failed_lookup_recorded(instance, warehouse, s
     with warehouse.get_connection() as conn:
         rows = storage.read_mappings(conn, SYMBOLS).set_index("symbol")
     assert rows.loc["OBEROI", ["nse_ticker", "isec_code", "status"]].tolist() == [
-        "OBEROIRLTY", "OBEREA", "success"]
+        "OBEROIRLTY",
+        "OBEREA",
+        "success",
+    ]
     failed = rows.loc["MCDOWELL-N"]
     assert failed["status"] == "failed" and failed["isec_code"] is None
     assert "Result Not Found" in failed["error"]
@@ -80,13 +88,14 @@ def test_rematerializing_is_idempotent(instance, warehouse, synthetic_source):
     assert snapshot(warehouse) == first
     with warehouse.get_connection() as conn:
         duplicates = conn.execute(
-            "SELECT count(*) FROM (SELECT symbol, date FROM daily_bars GROUP BY ALL HAVING count(*) > 1)"
+            "SELECT count(*) FROM "
+            "(SELECT symbol, date FROM daily_bars GROUP BY ALL HAVING count(*) > 1)"
         ).fetchone()[0]
     assert duplicates == 0
 
 
 def test_failure_mid_write_keeps_previous_rows(instance, warehouse, synthetic_source, monkeypatch):
-    """The third partition's write fails after two were written: the run's transaction rolls back."""
+    """The third partition's write fails after two were written: the transaction rolls back."""
     ingest(instance, warehouse, synthetic_source)
     before = snapshot(warehouse)
     writes = []
@@ -104,9 +113,18 @@ def test_failure_mid_write_keeps_previous_rows(instance, warehouse, synthetic_so
 
 
 def test_insert_failure_rolls_back_the_delete(warehouse):
-    good = pd.DataFrame({"symbol": ["X"], "date": pd.to_datetime(["2023-01-02"]),
-                         "open": [1.0], "high": [1.0], "low": [1.0], "close": [1.0],
-                         "volume": [1], "source": ["synthetic"]})
+    good = pd.DataFrame(
+        {
+            "symbol": ["X"],
+            "date": pd.to_datetime(["2023-01-02"]),
+            "open": [1.0],
+            "high": [1.0],
+            "low": [1.0],
+            "close": [1.0],
+            "volume": [1],
+            "source": ["synthetic"],
+        }
+    )
     with warehouse.get_connection() as conn:
         with storage.transaction(conn):
             storage.replace_bars(conn, "X", 2023, good)
@@ -157,5 +175,8 @@ def test_a_failing_partition_names_itself_and_writes_nothing(instance, warehouse
     assert not result.success
     [failure] = [e for e in result.all_events if e.is_step_failure]
     message = failure.event_specific_data.error.cause.message
-    assert SourceFetchError.__name__ in message and "INFY|2023: ValueError: answer truncated" in message
+    assert (
+        SourceFetchError.__name__ in message
+        and "INFY|2023: ValueError: answer truncated" in message
+    )
     assert snapshot(warehouse)[0] == 0

@@ -28,15 +28,30 @@ def bar(day: str, close: float = 101.0, volume: str = "1000", tz: str = "+05:30"
 def legacy(tmp_path: Path) -> LegacyCsvSource:
     root = tmp_path / "historical"
     (root / "metadata").mkdir(parents=True)
-    (root / "metadata" / "symbol_mappings_batch4.json").write_text(json.dumps({
-        "mappings": {"OBEROI": "OBEREA"},
-        "symbol_details": [{"nse_symbol": "OBEROI", "isec_code": "OBEREA", "isec_token": "20242",
-                            "company_name": "OBEROI REALTY LIMITED", "status": "success"}],
-    }))
+    (root / "metadata" / "symbol_mappings_batch4.json").write_text(
+        json.dumps(
+            {
+                "mappings": {"OBEROI": "OBEREA"},
+                "symbol_details": [
+                    {
+                        "nse_symbol": "OBEROI",
+                        "isec_code": "OBEREA",
+                        "isec_token": "20242",
+                        "company_name": "OBEROI REALTY LIMITED",
+                        "status": "success",
+                    }
+                ],
+            }
+        )
+    )
     write(root, "OBEROI", "2024-01-01.csv", [bar("2024-01-01")])
     write(root, "OBEROI", "2024-01-02.csv", [bar("2024-01-02")])
-    write(root, "OBEROI", "2024-01-01_to_2024-01-31.csv",
-          [bar("2024-01-01"), bar("2024-01-02"), bar("2024-01-03", 103.0)])
+    write(
+        root,
+        "OBEROI",
+        "2024-01-01_to_2024-01-31.csv",
+        [bar("2024-01-01"), bar("2024-01-02"), bar("2024-01-03", 103.0)],
+    )
     write(root, "OBEROI", "2023-12-29.csv", [bar("2023-12-29")])
     return LegacyCsvSource(root)
 
@@ -48,7 +63,10 @@ def fetch(source: LegacyCsvSource, year: int = 2024, symbol: str = "OBEROI"):
 def test_per_day_and_range_files_merge(legacy: LegacyCsvSource) -> None:
     result = fetch(legacy)
     assert [d.isoformat() for d in result.bars["date"].dt.date] == [
-        "2024-01-01", "2024-01-02", "2024-01-03"]
+        "2024-01-01",
+        "2024-01-02",
+        "2024-01-03",
+    ]
     assert set(result.bars["source"]) == {"csv"} and result.stats["files"] == 3
     assert len(fetch(legacy, 2023).bars) == 1
 
@@ -68,11 +86,23 @@ def test_utc_timestamps_become_ist_session_dates(legacy: LegacyCsvSource) -> Non
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("2024-02-01.csv", "timestamp,open,high,low,close\n2024-02-01,1,1,1,1\n", "missing ['volume']"),
+        (
+            "2024-02-01.csv",
+            "timestamp,open,high,low,close\n2024-02-01,1,1,1,1\n",
+            "missing ['volume']",
+        ),
         ("2024-02-01.csv", HEADER + "yesterday,1,1,1,1,1\n", ":2: unparseable timestamp"),
-        ("2024-02-01.csv", HEADER + bar("2024-02-01", volume="nan") + "\n", ":2: volume is not a number"),
+        (
+            "2024-02-01.csv",
+            HEADER + bar("2024-02-01", volume="nan") + "\n",
+            ":2: volume is not a number",
+        ),
         ("2024-02-01.csv", "", "empty file"),
-        ("2024-02-01.csv", HEADER + bar("2024-02-01") + "\n" + bar("2024-02-01") + "\n", ":3: second bar"),
+        (
+            "2024-02-01.csv",
+            HEADER + bar("2024-02-01") + "\n" + bar("2024-02-01") + "\n",
+            ":3: second bar",
+        ),
         ("notes.csv", HEADER, "unexpected file name"),
     ],
 )
@@ -86,13 +116,17 @@ def test_malformed_files_name_the_file_and_problem(legacy, name, content, messag
 
 def test_negative_volume_is_refused(legacy: LegacyCsvSource) -> None:
     write(legacy.root, "OBEROI", "2024-02-01.csv", [bar("2024-02-01", volume="-5")])
-    with pytest.raises(BarsValidationError, match=r"OBEROI\|2024.*volume is negative on 2024-02-01"):
+    with pytest.raises(
+        BarsValidationError, match=r"OBEROI\|2024.*volume is negative on 2024-02-01"
+    ):
         fetch(legacy)
 
 
 def test_conflicting_overlaps_name_both_files(legacy: LegacyCsvSource) -> None:
     write(legacy.root, "OBEROI", "2024-01-03.csv", [bar("2024-01-03", 999.0)])
-    with pytest.raises(LegacyFileError, match=r"conflicting bars for 2024-01-03 in .*2024-01-01_to"):
+    with pytest.raises(
+        LegacyFileError, match=r"conflicting bars for 2024-01-03 in .*2024-01-01_to"
+    ):
         fetch(legacy)
 
 

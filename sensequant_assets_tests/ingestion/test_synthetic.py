@@ -19,7 +19,7 @@ def test_deterministic_across_instances(synthetic_source: SyntheticSource) -> No
 
 
 def test_continuous_across_years(synthetic_source: SyntheticSource) -> None:
-    """2023 asked alone equals 2023 inside a 2022-2024 sweep, and prices join across the year end."""
+    """2023 alone equals 2023 inside a 2022-2024 sweep, and prices join across the year end."""
     alone = bars(SyntheticSource(load_listing_dates(), now=FIXED_NOW), "TCS", 2023)
     sweep = {year: bars(synthetic_source, "TCS", year) for year in (2022, 2023, 2024)}
     pd.testing.assert_frame_equal(alone, sweep[2023])

@@ -20,8 +20,13 @@ def test_original_format_with_comments_blank_lines_and_case(tmp_path: Path) -> N
 
 @pytest.mark.parametrize(
     ("line", "reason"),
-    [("BAD|KEY", "'|' and ','"), ("A,B", "'|' and ','"), ("NOT A SYMBOL", "not an NSE symbol"),
-     ("ÄPFEL", "not an NSE symbol"), ("X" * 21, "not an NSE symbol")],
+    [
+        ("BAD|KEY", "'|' and ','"),
+        ("A,B", "'|' and ','"),
+        ("NOT A SYMBOL", "not an NSE symbol"),
+        ("ÄPFEL", "not an NSE symbol"),
+        ("X" * 21, "not an NSE symbol"),
+    ],
 )
 def test_bad_lines_are_reported_with_file_and_line(tmp_path: Path, line: str, reason: str) -> None:
     path = tmp_path / "list.txt"
@@ -51,7 +56,9 @@ def test_binary_and_non_utf8_files_are_refused_by_name(tmp_path: Path) -> None:
 
 
 def test_shipped_lists_parse_cleanly() -> None:
-    lists = {p.name: read_constituent_file(p) for p in (REPO_ROOT / "data/constituents").glob("*.txt")}
+    lists = {
+        p.name: read_constituent_file(p) for p in (REPO_ROOT / "data/constituents").glob("*.txt")
+    }
     assert len(lists["nifty100_batch4.txt"].symbols) == 36
     assert len(lists["nifty100_batch5.txt"].symbols) == 30
     assert "OBEROI" in lists["demo.txt"].symbols

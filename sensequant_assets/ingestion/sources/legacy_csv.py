@@ -30,8 +30,7 @@ def file_date_range(path: Path) -> tuple[dt.date, dt.date]:
     match = FILE_NAME.match(path.name)
     if not match:
         raise LegacyFileError(
-            f"{path}: unexpected file name; expected YYYY-MM-DD.csv or "
-            "YYYY-MM-DD_to_YYYY-MM-DD.csv"
+            f"{path}: unexpected file name; expected YYYY-MM-DD.csv or YYYY-MM-DD_to_YYYY-MM-DD.csv"
         )
     first = dt.date.fromisoformat(match.group(1))
     return first, dt.date.fromisoformat(match.group(2) or match.group(1))
@@ -51,8 +50,9 @@ def read_legacy_file(path: Path) -> pd.DataFrame:
             f"{path}: header must be {','.join(HEADER)}"
             + (f"; missing {missing}" if missing else f"; found {','.join(frame.columns)}")
         )
-    frame["date"] = [_session_date(value, path, line) for line, value in
-                     enumerate(frame["timestamp"], start=2)]
+    frame["date"] = [
+        _session_date(value, path, line) for line, value in enumerate(frame["timestamp"], start=2)
+    ]
     for column in HEADER[1:]:
         numbers = pd.to_numeric(frame[column], errors="coerce")
         bad = numbers.isna()
@@ -122,23 +122,33 @@ class LegacyCsvSource:
         record = self._mappings.get(symbol) or self._mappings.get(nse_ticker)
         if record is None:
             return SymbolMapping(
-                symbol, nse_ticker, None, None, None, "failed",
+                symbol,
+                nse_ticker,
+                None,
+                None,
+                None,
+                "failed",
                 f"{symbol} has no successful entry in {self.root / 'metadata'}/"
                 "symbol_mappings*.json; add it there or use the breeze source",
             )
         return SymbolMapping(
-            symbol, nse_ticker, record.get("isec_code"), record.get("isec_token"),
-            record.get("company_name"), "success",
+            symbol,
+            nse_ticker,
+            record.get("isec_code"),
+            record.get("isec_token"),
+            record.get("company_name"),
+            "success",
         )
 
     def fetch_year(self, mapping: SymbolMapping, year: int) -> FetchResult:
         folder = self.root / mapping.symbol / "1day"
         files = [
-            path for path in sorted(folder.glob("*.csv"))
-            if _overlaps(file_date_range(path), year)
+            path for path in sorted(folder.glob("*.csv")) if _overlaps(file_date_range(path), year)
         ]
         if not files:
-            return FetchResult(empty_bars(), {"files": 0, "note": f"no files for {year} in {folder}"})
+            return FetchResult(
+                empty_bars(), {"files": 0, "note": f"no files for {year} in {folder}"}
+            )
         combined = combine_files([read_legacy_file(path) for path in files])
         combined = combined[[d.year == year for d in combined["date"]]]
         combined = combined.assign(symbol=mapping.symbol, source=self.name)

@@ -65,9 +65,7 @@ def _sessions_through(year: int, listed_on: dt.date | None, until: dt.date) -> l
     return sorted(d for d in days if start <= d <= until)
 
 
-def random_walk_bars(
-    symbol: str, sessions: list[dt.date], seed: int
-) -> pd.DataFrame:
+def random_walk_bars(symbol: str, sessions: list[dt.date], seed: int) -> pd.DataFrame:
     """OHLCV for `sessions`, deterministic in (symbol, seed, first session)."""
     rng = np.random.default_rng(_stable_int(seed, symbol))
     count = len(sessions)
@@ -145,7 +143,12 @@ class SyntheticSource:
     def lookup(self, symbol: str, nse_ticker: str) -> SymbolMapping:
         if nse_ticker in self.scenario.unknown_tickers:
             return SymbolMapping(
-                symbol, nse_ticker, None, None, None, "failed",
+                symbol,
+                nse_ticker,
+                None,
+                None,
+                None,
+                "failed",
                 f"Result Not Found: NSE ticker {nse_ticker} is not in the security master",
             )
         known = self.scenario.security_master.get(nse_ticker)
