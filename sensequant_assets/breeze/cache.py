@@ -1,0 +1,95 @@
+"""Raw Breeze answers on disk, so that a finished year is paid for once.
+
+An entry is the exact answer plus a SHA-256 of it and the moment it was fetched. A year is final
+only once it has ended in IST: an entry fetched after that is reused forever, anything fetched
+earlier (the current, still-open year) is fetched again. An entry that does not parse or whose
+checksum does not match is reported as corrupt and refetched, never loaded. Writes go to a
+temporary file renamed into place, so a killed run leaves the old entry or the new one.
+"""
+
+import datetime as dt
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from sensequant_assets.market.calendar import IST
+
+CacheState = Literal["hit", "miss", "stale", "corrupt"]
+
+
+@dataclass(frozen=True)
+class CacheLookup:
+    state: CacheState
+    payload: Any = None
+    detail: str = ""
+
+
+def year_is_final(year: int, fetched_at: dt.datetime) -> bool:
+    """Whether an answer fetched at `fetched_at` can hold the whole of `year`."""
+    return fetched_at.astimezone(IST).date() > dt.date(year, 12, 31)
+
+
+def _checksum(payload_text: str) -> str:
+    return hashlib.sha256(payload_text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class AnswerCache:
+    root: Path
+    namespace: str
+    """Which server the answers came from (a hash of its URL): replay and live never mix."""
+
+    @classmethod
+    def for_server(cls, root: Path, server_url: str) -> "AnswerCache":
+        return cls(root, hashlib.sha256(server_url.encode("utf-8")).hexdigest()[:12])
+
+    def path(self, isec_code: str, year: int, interval: str) -> Path:
+        safe_code = "".join(c if c.isalnum() else "_" for c in isec_code)
+        return self.root / "answers" / self.namespace / interval / f"{safe_code}_{year}.json"
+
+    def load(self, isec_code: str, year: int, interval: str) -> CacheLookup:
+        path = self.path(isec_code, year, interval)
+        if not path.exists():
+            return CacheLookup("miss")
+        try:
+            entry = json.loads(path.read_text(encoding="utf-8"))
+            payload_text = entry["payload"]
+            if _checksum(payload_text) != entry["sha256"]:
+                return CacheLookup("corrupt", detail=f"{path}: checksum mismatch")
+            fetched_at = dt.datetime.fromisoformat(entry["fetched_at"])
+            payload = json.loads(payload_text)
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+            return CacheLookup("corrupt", detail=f"{path}: {type(exc).__name__}: {exc}")
+        if not year_is_final(year, fetched_at):
+            return CacheLookup("stale", detail=f"fetched {fetched_at.isoformat()}, year still open")
+        return CacheLookup("hit", payload)
+
+    def store(
+        self, isec_code: str, year: int, interval: str, payload: Any, fetched_at: dt.datetime
+    ) -> Path:
+        path = self.path(isec_code, year, interval)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        payload_text = json.dumps(payload, sort_keys=True, allow_nan=True)
+        entry = {
+            "isec_code": isec_code,
+            "year": year,
+            "interval": interval,
+            "fetched_at": fetched_at.isoformat(),
+            "sha256": _checksum(payload_text),
+            "payload": payload_text,
+        }
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(entry, handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
