@@ -5,6 +5,7 @@ backfill launches), so Dagit shows every materialization and check result afterw
 """
 
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -18,10 +19,13 @@ from sensequant_assets.universe.partitions import (
     symbols_partitions,
     years_partitions,
 )
+from sensequant_assets.warehouse.storage import read_bars
 
 BATCH_TAG = "sensequant/batch"
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
+# Runs print their event log at WARNING and above; the stage lines carry the progress.
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def register_symbols(instance: dg.DagsterInstance, symbols: tuple[str, ...]) -> list[str]:
@@ -63,10 +67,13 @@ def run_batch(
     results: list[dg.ExecuteInProcessResult] = []
     for number, (label, job_name, runs) in enumerate(stages, start=1):
         stage_started = time.monotonic()
-        job = defs.get_job_def(job_name)
+        job = defs.resolve_job_def(job_name)
         stage_results = [
             job.execute_in_process(
-                instance=instance, tags={**tags, BATCH_TAG: batch.batch}, raise_on_error=False
+                run_config=QUIET,
+                instance=instance,
+                tags={**tags, BATCH_TAG: batch.batch},
+                raise_on_error=False,
             )
             for tags in runs
         ]
@@ -108,19 +115,34 @@ def summarize(results: list[dg.ExecuteInProcessResult], seconds: float) -> dict[
     }
 
 
+def stored_rows(defs: dg.Definitions, symbols: tuple[str, ...]) -> int:
+    warehouse = defs.resources["warehouse"]
+    with warehouse.get_connection() as conn:
+        return len(read_bars(conn, symbols))
+
+
 def main(list_path: Path | None = None) -> int:
-    from sensequant_assets.definitions import defs
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        warnings.simplefilter("ignore", dg.PreviewWarning)
+        from sensequant_assets.definitions import defs
 
     batch = read_constituent_file(list_path or constituents_dir() / "demo.txt")
     with dg.DagsterInstance.get() as instance:
         summary = run_batch(defs, instance, batch)
+    checks: dict[str, int] = summary["checks"]  # type: ignore[assignment]
     print("\nSummary")
     for asset, count in summary["materialized"].items():  # type: ignore[union-attr]
         print(f"  {asset}: {count} partitions materialized")
-    print(f"  checks: {summary['checks']}")
+    print(f"  daily_bars rows in the warehouse for this batch: {stored_rows(defs, batch.symbols)}")
+    print(
+        f"  checks: {checks.get('passed', 0)} passed, {checks.get('error', 0)} failed, "
+        f"{checks.get('warn', 0)} warnings"
+    )
     for failed in summary["failed_checks"]:  # type: ignore[union-attr]
-        print(f"    failed: {failed}")
+        print(f"    {failed}")
     print(f"  runs: {summary['runs']} ({summary['runs_failed']} failed), {summary['seconds']} s")
+    print("  open Dagit with `make ui` to read every result")
     return 1 if summary["runs_failed"] else 0
 
 

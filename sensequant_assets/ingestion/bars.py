@@ -11,6 +11,7 @@ import datetime as dt
 import warnings
 
 import dagster as dg
+import numpy as np
 import pandas as pd
 from dagster_pandas import PandasColumn
 from dagster_pandas.constraints import ConstraintViolationException
@@ -95,10 +96,17 @@ def conform_bars(frame: pd.DataFrame, symbol: str, year: int, where: str) -> pd.
             f"{context}: volume must be a whole number of shares; "
             f"first offending dates {_dates(bars.loc[fractional, 'date'])}"
         )
-    if volume.isna().any():
+    unusable = volume.isna() | ~np.isfinite(volume.astype("float64"))
+    if unusable.any():
         raise BarsValidationError(
-            f"{context}: volume is missing or not a number on "
-            f"{_dates(bars.loc[volume.isna(), 'date'])}"
+            f"{context}: volume is missing or not a finite number on "
+            f"{_dates(bars.loc[unusable, 'date'])}"
+        )
+    prices = bars[["open", "high", "low", "close"]]
+    infinite = ~np.isfinite(prices).all(axis=1) & prices.notna().all(axis=1)
+    if infinite.any():
+        raise BarsValidationError(
+            f"{context}: infinite price on {_dates(bars.loc[infinite, 'date'])}"
         )
     bars["volume"] = volume.astype("int64")
     outside = bars["date"].dt.year != year

@@ -5,6 +5,7 @@ partition key, so anything beyond NSE's own alphabet (letters, digits, `&`, `-`)
 its file and line: `|` and `,` in particular break multi-partition keys and UI backfills.
 """
 
+import codecs
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,7 +65,8 @@ def parse_constituent_text(text: str, path: Path) -> ConstituentList:
         if not content:
             continue
         symbol = normalize_symbol(content)
-        problem = symbol_problem(symbol)
+        # Non-ASCII text is judged as written: 'ß' and 'ı' upper-case to ASCII letters.
+        problem = symbol_problem(symbol if content.isascii() else content)
         if problem:
             bad.append(BadLine(path, number, line.strip(), problem))
         else:
@@ -78,6 +80,8 @@ def read_constituent_file(path: Path) -> ConstituentList:
         raw = path.read_bytes()
     except OSError as exc:
         raise ConstituentListError(f"{path}: cannot be read ({exc.strerror})") from exc
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise ConstituentListError(f"{path}: UTF-16 text; save it as UTF-8 text")
     if b"\x00" in raw:
         raise ConstituentListError(f"{path}: binary file, not a constituent list")
     try:

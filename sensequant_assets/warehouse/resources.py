@@ -52,8 +52,10 @@ class WarehouseResource(DuckDBResource):
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
+            blocker = next((p for p in (path.parent, *path.parent.parents) if p.is_file()), None)
+            reason = f"{blocker} is a file, not a folder" if blocker else exc.strerror
             raise WarehouseUnavailableError(
-                f"Cannot create the warehouse folder {path.parent}: {exc.strerror}. "
+                f"Cannot create the warehouse folder {path.parent}: {reason}. "
                 "Set SENSEQUANT_WAREHOUSE to a writable path."
             ) from exc
         deadline = time.monotonic() + self.lock_timeout_seconds
@@ -68,14 +70,15 @@ class WarehouseResource(DuckDBResource):
                         f"Cannot open the warehouse {path}: {message}. Check that the file and "
                         "its folder are writable, or set SENSEQUANT_WAREHOUSE to another path."
                     ) from exc
-                if time.monotonic() >= deadline:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
                     raise WarehouseLockedError(
                         f"The warehouse {path} is locked by another process "
                         f"({_lock_holder(message)}) and was not released within "
-                        f"{self.lock_timeout_seconds:.0f} s. Close that connection (a notebook, "
+                        f"{self.lock_timeout_seconds:g} s. Close that connection (a notebook, "
                         "a DuckDB shell, a second Dagster instance) and re-run."
                     ) from exc
-                time.sleep(delay)
+                time.sleep(min(delay, remaining))
                 delay = min(delay * 2, 2.0)
 
 

@@ -35,16 +35,41 @@ def bind_origin(conn: duckdb.DuckDBPyConnection, origin: Origin, database: str) 
         )
 
 
+class WarehouseWriteError(RuntimeError):
+    """The warehouse file could not be written (disk full, file not writable); nothing was."""
+
+
 @contextmanager
 def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Commit everything inside, or nothing: a failure rolls back every statement."""
+    """Commit everything inside, or nothing: a failure rolls back every statement.
+
+    A write the file refuses (disk full, quota, permissions) surfaces either inside (DuckDB
+    writes large appends straight to the file) or at COMMIT (the WAL); both become one
+    WarehouseWriteError that says nothing was stored and what to do.
+    """
     conn.execute("BEGIN TRANSACTION")
     try:
         yield
-    except BaseException:
-        conn.execute("ROLLBACK")
+    except BaseException as exc:
+        try:
+            conn.execute("ROLLBACK")
+        except duckdb.Error as rollback_error:  # the original error is the one to report
+            exc.add_note(f"(the rollback also failed: {rollback_error})")
+        if isinstance(exc, duckdb.IOException):
+            raise _write_error(exc) from exc
         raise
-    conn.execute("COMMIT")
+    try:
+        conn.execute("COMMIT")
+    except duckdb.Error as exc:
+        raise _write_error(exc) from exc
+
+
+def _write_error(exc: duckdb.Error) -> WarehouseWriteError:
+    return WarehouseWriteError(
+        f"The warehouse could not be written: {exc}. Nothing from this step was stored (the "
+        "transaction rolled back; the previous rows are intact). Free disk space or make the "
+        "file and its folder writable, then re-run."
+    )
 
 
 def replace_rows(

@@ -12,6 +12,7 @@ import re
 from functools import cached_property
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sensequant_assets.ingestion.bars import conform_bars, empty_bars
@@ -55,7 +56,7 @@ def read_legacy_file(path: Path) -> pd.DataFrame:
     ]
     for column in HEADER[1:]:
         numbers = pd.to_numeric(frame[column], errors="coerce")
-        bad = numbers.isna()
+        bad = ~np.isfinite(numbers)  # 'nan', 'inf' and '' are not numbers a bar can hold
         if bad.any():
             line = int(bad.to_numpy().nonzero()[0][0]) + 2
             raise LegacyFileError(

@@ -75,7 +75,7 @@ def random_walk_bars(symbol: str, sessions: list[dt.date], seed: int) -> pd.Data
     gaps = rng.normal(0, DAILY_VOLATILITY / 3, count)
     upper = np.abs(rng.normal(0, DAILY_VOLATILITY / 2, count))
     lower = np.abs(rng.normal(0, DAILY_VOLATILITY / 2, count))
-    volume_noise = rng.lognormal(0, 0.35, count)
+    volume_noise = rng.lognormal(0, 0.25, count)
     close = start_price * np.exp(np.cumsum(returns))
     previous = np.concatenate(([start_price], close[:-1]))
     open_ = previous * np.exp(gaps)

@@ -1,0 +1,83 @@
+"""One evaluation of a symbol-year, shared by the Dagster checks, the teacher gate and the report.
+
+The three must never disagree about a partition, so they all read the warehouse the same way
+(one query for every partition at hand, then grouped) and judge it with the same functions.
+"""
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from sensequant_assets.market.calendar import FIRST_YEAR, IST
+from sensequant_assets.quality.coverage import CoverageResult, check_coverage
+from sensequant_assets.quality.integrity import IntegrityResult, check_integrity
+from sensequant_assets.quality.mapping import mapping_problem, read_mapping_table
+from sensequant_assets.universe.partitions import symbol_year_key
+from sensequant_assets.warehouse.storage import read_bars
+
+
+@dataclass(frozen=True)
+class PartitionBars:
+    """Every bar of a set of symbol-years, read in one query."""
+
+    bars: pd.DataFrame
+    groups: Mapping[tuple[str, int], pd.DataFrame]
+
+    def of(self, symbol: str, year: int) -> pd.DataFrame:
+        return self.groups.get((symbol, year), self.bars.iloc[0:0])
+
+
+def read_partition_bars(
+    conn: duckdb.DuckDBPyConnection, partitions: Iterable[tuple[str, int]]
+) -> PartitionBars:
+    wanted = list(partitions)
+    bars = read_bars(conn, sorted({s for s, _ in wanted}), sorted({y for _, y in wanted}))
+    groups = {
+        (str(symbol), int(year)): frame
+        for (symbol, year), frame in bars.groupby(["symbol", bars["date"].dt.year], sort=False)
+    }
+    return PartitionBars(bars=bars, groups=groups)
+
+
+def years_through(now: dt.datetime | None = None) -> list[int]:
+    """The platform's years: 2022 to the current (IST) year, as years_partitions has them."""
+    today = (now or dt.datetime.now(dt.UTC)).astimezone(IST).date()
+    return list(range(FIRST_YEAR, today.year + 1))
+
+
+@dataclass(frozen=True)
+class SymbolYearQuality:
+    partition: str
+    coverage: CoverageResult
+    integrity: IntegrityResult
+
+
+def evaluate_symbol_years(
+    data: PartitionBars,
+    partitions: Iterable[tuple[str, int]],
+    listings: Mapping[str, dt.date],
+    now: dt.datetime | None = None,
+) -> list[SymbolYearQuality]:
+    """Coverage and integrity (the ERROR checks) for each symbol-year, in the order given."""
+    results = []
+    for symbol, year in partitions:
+        frame = data.of(symbol, year)
+        partition = symbol_year_key(symbol, year)
+        results.append(
+            SymbolYearQuality(
+                partition=partition,
+                coverage=check_coverage(frame, symbol, year, listings.get(symbol), now),
+                integrity=check_integrity(frame, partition),
+            )
+        )
+    return results
+
+
+def mapping_problems(
+    conn: duckdb.DuckDBPyConnection, symbols: Iterable[str]
+) -> dict[str, str | None]:
+    table = read_mapping_table(conn)
+    return {symbol: mapping_problem(table, symbol) for symbol in symbols}

@@ -1,0 +1,50 @@
+"""The gate between bars and the teacher: no labels or models from bars that failed an ERROR check.
+
+`blocking=True` stops downstream steps of the same run only, and the teacher assets never share
+a run with `daily_bars` (different partitionings). So the teacher asks here, at its own run time,
+and the answer is recomputed from the warehouse with the checks' own functions: it holds however
+the run was started (manual, backfill, sensor, automation) and whether or not the checks ran.
+"""
+
+import datetime as dt
+from collections.abc import Sequence
+
+import duckdb
+
+from sensequant_assets.quality.evaluate import (
+    evaluate_symbol_years,
+    mapping_problems,
+    read_partition_bars,
+    years_through,
+)
+from sensequant_assets.universe.reference import load_listing_dates
+
+
+def blocking_failures(
+    conn: duckdb.DuckDBPyConnection,
+    symbol: str,
+    now: dt.datetime | None = None,
+    years: Sequence[int] | None = None,
+) -> list[str]:
+    """Failed ERROR checks of `symbol`, one human message each naming the check and partition.
+
+    `years` defaults to 2022 through the current year (every daily_bars partition of the symbol);
+    a caller that trains on fewer years may pass those.
+    """
+    failures = []
+    problem = mapping_problems(conn, [symbol])[symbol]
+    if problem:
+        failures.append(f"mapping_check failed for {symbol}: {problem}")
+    wanted = [(symbol, year) for year in (years or years_through(now))]
+    data = read_partition_bars(conn, wanted)
+    for result in evaluate_symbol_years(data, wanted, load_listing_dates(), now):
+        # An unmapped symbol has no bars by construction: its mapping failure says why.
+        if not result.coverage.passed and not problem:
+            failures.append(
+                f"coverage_check failed for {result.partition}: {result.coverage.describe()}"
+            )
+        if not result.integrity.passed:
+            failures.append(
+                f"integrity_check failed for {result.partition}: {result.integrity.describe()}"
+            )
+    return failures

@@ -1,0 +1,96 @@
+"""Starting real run processes (run_child) and reading back what they left in the warehouse."""
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sensequant_assets.paths import REPO_ROOT
+from sensequant_assets.warehouse.resources import WarehouseResource
+
+SYMBOLS = tuple(f"FAULT{i:02d}" for i in range(20))
+YEAR = 2024
+
+
+def child_env(dagster_home: Path | None, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    env.update(extra, DAGSTER_DISABLE_TELEMETRY="1", PYTHONUNBUFFERED="1")
+    if dagster_home is not None:
+        env["DAGSTER_HOME"] = str(dagster_home)
+    return env
+
+
+def project_instance(home: Path) -> Path:
+    """A Dagster home with the project's own dagster.yaml (the `warehouse` pool, limit 1)."""
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO_ROOT / "dagster.yaml", home / "dagster.yaml")
+    return home
+
+
+def start_run(
+    warehouse: Path,
+    log: Path,
+    symbols: Sequence[str] = SYMBOLS,
+    *,
+    dagster_home: Path | None = None,
+    generations: int = 1,
+    first_generation: int = 1,
+    kill_self_after: int | None = None,
+    disk_full_at_last: bool = False,
+    lock_timeout: float = 60.0,
+) -> subprocess.Popen[str]:
+    command = [
+        sys.executable,
+        "-m",
+        "sensequant_assets_tests.faults.run_child",
+        "--warehouse",
+        str(warehouse),
+        "--symbols",
+        ",".join(symbols),
+        "--year",
+        str(YEAR),
+        "--generations",
+        str(generations),
+        "--first-generation",
+        str(first_generation),
+        "--lock-timeout",
+        str(lock_timeout),
+    ]
+    if kill_self_after is not None:
+        command += ["--kill-self-after", str(kill_self_after)]
+    if disk_full_at_last:
+        command.append("--disk-full-at-last")
+    # Dagster's debug log goes to stderr: a file, so a full pipe never stalls the child.
+    with log.open("w") as stderr:
+        return subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env=child_env(dagster_home),
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+        )
+
+
+def finish(process: subprocess.Popen[str], timeout: float = 120) -> tuple[int, str]:
+    stdout, _ = process.communicate(timeout=timeout)
+    return process.returncode, stdout
+
+
+def generations_by_partition(warehouse: Path) -> dict[str, tuple[set[int], int]]:
+    """symbol -> (distinct generations stored, row count), opened as the next run opens it."""
+    with WarehouseResource(database=str(warehouse)).get_connection() as conn:
+        rows = conn.execute(
+            "SELECT symbol, list(DISTINCT volume), count(*) FROM daily_bars GROUP BY symbol"
+        ).fetchall()
+    return {symbol: (set(generations), count) for symbol, generations, count in rows}
+
+
+def duplicate_keys(warehouse: Path) -> int:
+    with WarehouseResource(database=str(warehouse)).get_connection() as conn:
+        return conn.execute(
+            "SELECT count(*) FROM (SELECT symbol, date FROM daily_bars GROUP BY ALL "
+            "HAVING count(*) > 1)"
+        ).fetchone()[0]

@@ -1,0 +1,107 @@
+"""Several writers on one warehouse: concurrent runs, and a user's notebook holding the file."""
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from sensequant_assets.ingestion.assets import daily_bars, symbol_mapping
+from sensequant_assets.warehouse.resources import WarehouseResource
+from sensequant_assets_tests.conftest import range_tags
+from sensequant_assets_tests.faults.processes import (
+    duplicate_keys,
+    finish,
+    generations_by_partition,
+    project_instance,
+    start_run,
+)
+from sensequant_assets_tests.ingestion.test_assets import ingest, snapshot
+
+RUNS = [tuple(f"RUN{run}S{i}" for i in range(3)) for run in range(4)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("through", ["lock wait", "dagster pool"])
+def test_four_concurrent_runs_all_succeed_with_every_row_once(tmp_path: Path, through: str):
+    """Four OS processes, each a run writing its own partitions of one warehouse file.
+
+    "lock wait": separate ephemeral instances, so only WarehouseResource's bounded wait on
+    DuckDB's file lock keeps them apart. "dagster pool": one instance with the project's
+    dagster.yaml (pool `warehouse`, limit 1) and no lock wait at all (timeout 0): the pool alone
+    must serialize the warehouse steps.
+    """
+    warehouse = tmp_path / "warehouse.duckdb"
+    home = project_instance(tmp_path / "home") if through == "dagster pool" else None
+    if home:  # created once, as `dagster dev` does: four first-time creators race its migrations
+        dg.DagsterInstance.from_config(str(home)).dispose()
+    timeout = 0.0 if home else 60.0
+    runs = [
+        start_run(
+            warehouse, tmp_path / f"run{n}.log", symbols, dagster_home=home, lock_timeout=timeout
+        )
+        for n, symbols in enumerate(RUNS)
+    ]
+    outcomes = [finish(run) for run in runs]
+    for n, (returncode, stdout) in enumerate(outcomes):
+        log = (tmp_path / f"run{n}.log").read_text()
+        assert returncode == 0 and "COMMITTED 1" in stdout, stdout + log[-3000:]
+        assert "WarehouseLockedError" not in log and "Could not set lock" not in log
+    stored = generations_by_partition(warehouse)
+    assert set(stored) == {symbol for symbols in RUNS for symbol in symbols}
+    assert len({count for _, count in stored.values()}) == 1
+    assert duplicate_keys(warehouse) == 0
+
+
+@contextmanager
+def notebook(database: str, read_only: bool) -> Iterator[subprocess.Popen[str]]:
+    """Another process with the warehouse open, as a Jupyter kernel would hold it."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys\n"
+            f"conn = duckdb.connect({database!r}, read_only={read_only})\n"
+            "print('open', flush=True)\n"
+            "sys.stdin.read()\n",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None and process.stdout.readline().strip() == "open"
+        yield process
+    finally:
+        process.kill()
+        process.wait()
+
+
+@pytest.mark.parametrize("read_only", [False, True], ids=["read-write", "read-only"])
+def test_a_notebook_holding_the_file_fails_the_run_naming_its_pid(
+    instance, warehouse, synthetic_source, read_only: bool
+):
+    assert ingest(instance, warehouse, synthetic_source).success
+    before = snapshot(warehouse)
+    impatient = WarehouseResource(database=warehouse.database, lock_timeout_seconds=0.5)
+    with notebook(warehouse.database, read_only) as holder:
+        result = dg.materialize(
+            [daily_bars, symbol_mapping.to_source_asset()],
+            instance=instance,
+            resources={"warehouse": impatient, "bar_source": synthetic_source},
+            selection=[daily_bars],
+            tags=range_tags("INFY|2022", "OBEROI|2022"),
+            raise_on_error=False,
+        )
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    message = failure.event_specific_data.error.cause.message
+    assert "WarehouseLockedError" in message
+    holder_named = f"is locked by another process (PID {holder.pid}"
+    assert f"The warehouse {warehouse.database} {holder_named}" in message
+    assert "was not released within 0.5 s" in message and "Close that connection" in message
+    assert snapshot(warehouse) == before
+    assert ingest(instance, warehouse, synthetic_source).success

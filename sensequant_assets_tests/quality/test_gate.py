@@ -1,0 +1,85 @@
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from sensequant_assets.market.calendar import sessions_in_year
+from sensequant_assets.quality.gate import blocking_failures
+from sensequant_assets.warehouse.resources import WarehouseResource
+
+from .factories import AFTER_2024, bars_for, mapping_rows, store, year_days
+
+YEARS = (2022, 2023, 2024)
+
+
+@pytest.fixture
+def conn(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    with WarehouseResource(database=str(tmp_path / "w.duckdb")).get_connection() as connection:
+        yield connection
+
+
+def test_clean_symbol_passes_every_year(conn: duckdb.DuckDBPyConnection) -> None:
+    store(conn, {("TCS", y): bars_for("TCS", year_days(y)) for y in YEARS}, mapping_rows("TCS"))
+    assert blocking_failures(conn, "TCS", now=AFTER_2024) == []
+
+
+def test_listed_mid_year_passes_from_its_listing_date(conn: duckdb.DuckDBPyConnection) -> None:
+    bars = {("LICI", y): bars_for("LICI", year_days(y)) for y in (2023, 2024)}
+    listed = [d for d in year_days(2022) if d.isoformat() >= "2022-05-17"]
+    bars["LICI", 2022] = bars_for("LICI", listed)
+    store(conn, bars, mapping_rows("LICI"))
+    assert blocking_failures(conn, "LICI", now=AFTER_2024) == []
+
+
+def test_gaps_and_broken_bars_are_named_by_check_and_partition(
+    conn: duckdb.DuckDBPyConnection,
+) -> None:
+    days = list(sessions_in_year(2023))
+    gappy = bars_for("TATASTEEL", [d for d in days if d not in days[50:53]])
+    broken = bars_for("TATASTEEL", year_days(2024))
+    broken.loc[3, "low"] = 150.0
+    store(
+        conn,
+        {
+            ("TATASTEEL", 2022): bars_for("TATASTEEL", year_days(2022)),
+            ("TATASTEEL", 2023): gappy,
+            ("TATASTEEL", 2024): broken,
+        },
+        mapping_rows("TATASTEEL"),
+    )
+    assert blocking_failures(conn, "TATASTEEL", now=AFTER_2024) == [
+        f"coverage_check failed for TATASTEEL|2023: 3 missing session(s) "
+        f"({days[50]}, {days[51]}, {days[52]})",
+        "integrity_check failed for TATASTEEL|2024: low above open or close: 1 bar(s) "
+        f"({broken['date'][3].date()})",
+    ]
+
+
+def test_mapped_symbol_without_bars_says_the_source_returned_none(
+    conn: duckdb.DuckDBPyConnection,
+) -> None:
+    store(conn, {}, mapping_rows("NOBARS"))
+    failures = blocking_failures(conn, "NOBARS", now=AFTER_2024, years=[2023])
+    assert failures == [
+        "coverage_check failed for NOBARS|2023: The source returned no bars for NOBARS in "
+        "2023: 245 sessions expected. Re-fetch the partition, or correct its listing date "
+        "in data/reference/listings.csv."
+    ]
+
+
+def test_unmapped_symbol_fails_the_mapping_check(conn: duckdb.DuckDBPyConnection) -> None:
+    store(conn, {}, mapping_rows("TCS", "OBEROI", failed=["OBEROI"]))
+    (failure,) = blocking_failures(conn, "OBEROI", now=AFTER_2024)
+    assert failure.startswith(
+        "mapping_check failed for OBEROI: OBEROI (NSE ticker OBEROI) did not resolve to an "
+        "ISEC code (status failed: no instrument named OBEROI)"
+    )
+
+
+def test_default_years_run_through_the_current_year(conn: duckdb.DuckDBPyConnection) -> None:
+    store(conn, {("TCS", y): bars_for("TCS", year_days(y)) for y in YEARS}, mapping_rows("TCS"))
+    later = AFTER_2024.replace(year=2025, month=3)
+    failures = blocking_failures(conn, "TCS", now=later)
+    assert len(failures) == 1
+    assert failures[0].startswith("coverage_check failed for TCS|2025: The source returned no bars")
