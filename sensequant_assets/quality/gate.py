@@ -15,9 +15,9 @@ from sensequant_assets.quality.evaluate import (
     evaluate_symbol_years,
     mapping_problems,
     read_partition_bars,
-    years_through,
 )
 from sensequant_assets.universe.reference import load_listing_dates
+from sensequant_assets.warehouse.storage import stored_years
 
 
 def blocking_failures(
@@ -28,14 +28,20 @@ def blocking_failures(
 ) -> list[str]:
     """Failed ERROR checks of `symbol`, one human message each naming the check and partition.
 
-    `years` defaults to 2022 through the current year (every daily_bars partition of the symbol);
-    a caller that trains on fewer years may pass those.
+    `years` defaults to every daily_bars partition written for the symbol (the years the teacher
+    reads); a year never materialized is not judged, but a materialized, empty one is.
     """
     failures = []
     problem = mapping_problems(conn, [symbol])[symbol]
     if problem:
         failures.append(f"mapping_check failed for {symbol}: {problem}")
-    wanted = [(symbol, year) for year in (years or years_through(now))]
+    years = list(years or stored_years(conn, symbol))
+    if not years and not problem:
+        failures.append(
+            f"no daily_bars partition of {symbol} has been materialized; materialize "
+            f"daily_bars for {symbol} (every year) before its teacher"
+        )
+    wanted = [(symbol, year) for year in years]
     data = read_partition_bars(conn, wanted)
     for result in evaluate_symbol_years(data, wanted, load_listing_dates(), now):
         # An unmapped symbol has no bars by construction: its mapping failure says why.

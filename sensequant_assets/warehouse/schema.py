@@ -20,6 +20,16 @@ TABLES: dict[str, str] = {
             source VARCHAR NOT NULL,
             updated_at TIMESTAMP NOT NULL
         )""",
+    # One row per daily_bars partition ever written, empty ones included: which symbol-years
+    # exist is a fact of the warehouse, so the teacher gate never has to guess it.
+    "bar_partitions": """
+        CREATE TABLE IF NOT EXISTS bar_partitions (
+            symbol VARCHAR NOT NULL,
+            year INTEGER NOT NULL,
+            rows INTEGER NOT NULL,
+            written_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (symbol, year)
+        )""",
     "daily_bars": """
         CREATE TABLE IF NOT EXISTS daily_bars (
             symbol VARCHAR NOT NULL,

@@ -88,8 +88,27 @@ def replace_rows(
 def replace_bars(
     conn: duckdb.DuckDBPyConnection, symbol: str, year: int, bars: pd.DataFrame
 ) -> None:
-    """Replace one symbol-year of daily bars; call inside `transaction`."""
+    """Replace one symbol-year of daily bars and record the partition; call in `transaction`."""
     replace_rows(conn, "daily_bars", "symbol = ? AND year(date) = ?", [symbol, year], bars)
+    written = pd.DataFrame(
+        [
+            {
+                "symbol": symbol,
+                "year": year,
+                "rows": len(bars),
+                "written_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            }
+        ]
+    )
+    replace_rows(conn, "bar_partitions", "symbol = ? AND year = ?", [symbol, year], written)
+
+
+def stored_years(conn: duckdb.DuckDBPyConnection, symbol: str) -> list[int]:
+    """The years of `symbol` whose daily_bars partition has been written (empty ones too)."""
+    rows = conn.execute(
+        "SELECT year FROM bar_partitions WHERE symbol = ? ORDER BY year", [symbol]
+    ).fetchall()
+    return [int(year) for (year,) in rows]
 
 
 def read_bars(

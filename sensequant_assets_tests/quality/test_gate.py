@@ -77,9 +77,19 @@ def test_unmapped_symbol_fails_the_mapping_check(conn: duckdb.DuckDBPyConnection
     )
 
 
-def test_default_years_run_through_the_current_year(conn: duckdb.DuckDBPyConnection) -> None:
+def test_default_years_are_the_materialized_ones(conn: duckdb.DuckDBPyConnection) -> None:
+    """2025 was never materialized: not judged. A materialized but empty 2025 is a failure."""
     store(conn, {("TCS", y): bars_for("TCS", year_days(y)) for y in YEARS}, mapping_rows("TCS"))
     later = AFTER_2024.replace(year=2025, month=3)
-    failures = blocking_failures(conn, "TCS", now=later)
-    assert len(failures) == 1
-    assert failures[0].startswith("coverage_check failed for TCS|2025: The source returned no bars")
+    assert blocking_failures(conn, "TCS", now=later) == []
+    store(conn, {("TCS", 2025): bars_for("TCS", [])}, mapping_rows("TCS"))
+    (failure,) = blocking_failures(conn, "TCS", now=later)
+    assert failure.startswith("coverage_check failed for TCS|2025: The source returned no bars")
+
+
+def test_symbol_without_any_partition_is_gated(conn: duckdb.DuckDBPyConnection) -> None:
+    store(conn, {}, mapping_rows("TCS"))
+    assert blocking_failures(conn, "TCS", now=AFTER_2024) == [
+        "no daily_bars partition of TCS has been materialized; materialize daily_bars for TCS "
+        "(every year) before its teacher"
+    ]
