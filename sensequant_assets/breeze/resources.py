@@ -125,14 +125,8 @@ class BreezeSource(dg.ConfigurableResource):
                 if answer.kind == "not_found"
                 else "fix the alias so that it names exactly one NSE symbol"
             )
-            return SymbolMapping(
-                symbol=symbol,
-                nse_ticker=nse_ticker,
-                isec_code=None,
-                isec_token=None,
-                company_name=None,
-                status="failed",
-                error=self._scrub(f"{what}: {answer.message}; {hint}"),
+            return SymbolMapping.failed(
+                symbol, nse_ticker, self._scrub(f"{what}: {answer.message}; {hint}")
             )
         raise self._failure(answer, what)
 

@@ -28,6 +28,11 @@ class SymbolMapping:
     def resolved(self) -> bool:
         return self.status == "success" and self.isec_code is not None
 
+    @classmethod
+    def failed(cls, symbol: str, nse_ticker: str, error: str) -> "SymbolMapping":
+        """A lookup that found no single ISEC code: recorded as such, never guessed."""
+        return cls(symbol, nse_ticker, None, None, None, "failed", error)
+
 
 @dataclass
 class FetchResult:

@@ -122,13 +122,9 @@ class LegacyCsvSource:
     def lookup(self, symbol: str, nse_ticker: str) -> SymbolMapping:
         record = self._mappings.get(symbol) or self._mappings.get(nse_ticker)
         if record is None:
-            return SymbolMapping(
+            return SymbolMapping.failed(
                 symbol,
                 nse_ticker,
-                None,
-                None,
-                None,
-                "failed",
                 f"{symbol} has no successful entry in {self.root / 'metadata'}/"
                 "symbol_mappings*.json; add it there or use the breeze source",
             )

@@ -142,13 +142,9 @@ class SyntheticSource:
 
     def lookup(self, symbol: str, nse_ticker: str) -> SymbolMapping:
         if nse_ticker in self.scenario.unknown_tickers:
-            return SymbolMapping(
+            return SymbolMapping.failed(
                 symbol,
                 nse_ticker,
-                None,
-                None,
-                None,
-                "failed",
                 f"Result Not Found: NSE ticker {nse_ticker} is not in the security master",
             )
         known = self.scenario.security_master.get(nse_ticker)
