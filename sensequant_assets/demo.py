@@ -15,15 +15,15 @@ import dagster as dg
 from sensequant_assets.paths import constituents_dir
 from sensequant_assets.universe.constituents import ConstituentList, read_constituent_file
 from sensequant_assets.universe.partitions import (
+    BATCH_TAG,
+    RANGE_END,
+    RANGE_START,
     contiguous_ranges,
     symbols_partitions,
     years_partitions,
 )
 from sensequant_assets.warehouse.storage import read_bars
 
-BATCH_TAG = "sensequant/batch"
-RANGE_START = "dagster/asset_partition_range_start"
-RANGE_END = "dagster/asset_partition_range_end"
 # Runs print their event log at WARNING and above; the stage lines carry the progress.
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 

@@ -212,7 +212,8 @@ def pipeline(quick: bool) -> list[Figure]:
     """
     import dagster as dg
 
-    from sensequant_assets.demo import QUIET, RANGE_END, RANGE_START, register_symbols
+    from sensequant_assets.demo import QUIET, register_symbols
+    from sensequant_assets.universe.partitions import PARTITIONS_PER_RUN, RANGE_END, RANGE_START
 
     count = 4 if quick else 100
     symbols = tuple(f"SYN{i:03d}" for i in range(count))
@@ -224,7 +225,8 @@ def pipeline(quick: bool) -> list[Figure]:
     ):
         defs = bench_definitions(f"{tmp}/warehouse.duckdb")
         register_symbols(instance, symbols)
-        chunks = [symbols[i : i + 25] for i in range(0, count, 25)]
+        per_run = PARTITIONS_PER_RUN // 3  # symbols per run: 3 years each, as a backfill chunks
+        chunks = [symbols[i : i + per_run] for i in range(0, count, per_run)]
 
         def run(job: str, ranges: list[tuple[str, str]]) -> list[str]:
             run_ids = []
@@ -260,7 +262,8 @@ def pipeline(quick: bool) -> list[Figure]:
                 "s/partition",
                 "",
                 None,
-                f"daily_bars step time over {len(chunks)} runs of up to 25 symbols x 3 years; "
+                f"daily_bars step time over {len(chunks)} runs of up to {per_run} symbols x 3 "
+                "years; "
                 f"symbol_mapping took {mapping_s:.1f} s for {count} symbols",
             ),
             Figure(
@@ -407,12 +410,46 @@ def demo(quick: bool) -> list[Figure]:
     ]
 
 
+def backfills(quick: bool) -> list[Figure]:
+    """Batch backfills through the real webserver and daemon, against one run per partition.
+
+    Skipped by --quick: the backfill daemon's fixed 30 s loop makes these minutes, not seconds.
+    """
+    if quick:
+        return []
+    from sensequant_assets_tests.bench_backfill import asset_backfill, per_partition_baseline
+
+    baseline = per_partition_baseline(n_symbols=10, years=3)
+    figures = []
+    for symbols in (36, 100):
+        m = asset_backfill(n_symbols=symbols, years=3)
+        figures.append(
+            Figure(
+                "Backfill",
+                f"{symbols} symbols x 3 years, whole graph through the daemon ({m.status})",
+                m.wall_s,
+                "s",
+                f"one run per partition ({baseline.bar_partitions} bar partitions + checks), "
+                "projected to the same partition count",
+                baseline.s_per_bar_partition * m.bar_partitions,
+                f"dagster dev, asset backfill of mapping, bars, checks, labels, models, report; "
+                f"{m.runs} runs, {m.s_per_bar_partition} s of orchestration per bar partition, "
+                f"peak memory of all instance processes {m.peak_rss_mib:.0f} MiB, check results "
+                f"for {m.partitions_with_check_results} partitions; baseline measured "
+                f"{baseline.wall_s} s for {baseline.bar_partitions} runs (bars and checks only)",
+                target="< 180 s for 100 symbols" if symbols == 100 else "",
+            )
+        )
+    return figures
+
+
 SECTIONS: dict[str, Callable[[bool], list[Figure]]] = {
     "cold_start": cold_start,
     "warehouse": warehouse_writes,
     "pipeline": pipeline,
     "live_source": live_source,
     "demo": demo,
+    "backfills": backfills,
 }
 
 

@@ -1,6 +1,6 @@
 """Ingestion: universe symbol -> ISEC mapping, then one symbol-year of daily bars per partition.
 
-Both assets take many partitions per run (backfills chunk with multi_run) so a 100-symbol batch
+Both assets take many partitions per run (backfills chunk with multi_run), so a 100-symbol batch
 pays process start-up a few times, not hundreds. Everything a partition needs is fetched before
 the warehouse is opened: a source failure in any partition fails the run before anything is
 written, naming every failed partition, and the previous rows stay as they were.
@@ -20,6 +20,7 @@ from sensequant_assets.ingestion.sources.base import (
     SymbolMapping,
 )
 from sensequant_assets.universe.partitions import (
+    BATCHED_BACKFILL,
     split_symbol_year,
     symbol_year_partitions,
     symbols_partitions,
@@ -34,8 +35,6 @@ from sensequant_assets.warehouse.storage import (
     transaction,
 )
 
-BATCH_SIZE = 25
-
 
 class SourceFetchError(RuntimeError):
     """One or more partitions could not be fetched; nothing from this run was written."""
@@ -43,7 +42,7 @@ class SourceFetchError(RuntimeError):
 
 @dg.asset(
     partitions_def=symbols_partitions,
-    backfill_policy=dg.BackfillPolicy.multi_run(BATCH_SIZE),
+    backfill_policy=BATCHED_BACKFILL,
     pool=WAREHOUSE_POOL,
     group_name="ingestion",
     kinds={"duckdb"},
@@ -116,7 +115,7 @@ def _mapping_row(mapping: SymbolMapping, source: str, now: dt.datetime) -> pd.Da
             ),
         )
     ],
-    backfill_policy=dg.BackfillPolicy.multi_run(BATCH_SIZE),
+    backfill_policy=BATCHED_BACKFILL,
     pool=WAREHOUSE_POOL,
     group_name="ingestion",
     kinds={"duckdb"},

@@ -21,7 +21,7 @@ from sensequant_assets.teacher.labels import LabelSpec, label_table, read_label_
 from sensequant_assets.teacher.report import labels_markdown, model_markdown
 from sensequant_assets.teacher.training import TrainingParams, train_windows
 from sensequant_assets.teacher.windows import WindowSpec
-from sensequant_assets.universe.partitions import symbols_partitions
+from sensequant_assets.universe.partitions import BATCHED_BACKFILL, symbols_partitions
 from sensequant_assets.warehouse.resources import WAREHOUSE_POOL, WarehouseResource
 from sensequant_assets.warehouse.storage import read_bars, replace_rows, transaction
 
@@ -116,7 +116,7 @@ NO_WINDOW = "no window: history shorter than warm-up + window"
     partitions_def=symbols_partitions,
     deps=[dg.AssetDep("daily_bars", partition_mapping=_BARS_BY_SYMBOL)],
     pool=WAREHOUSE_POOL,
-    backfill_policy=dg.BackfillPolicy.multi_run(25),
+    backfill_policy=BATCHED_BACKFILL,
     metadata={"dagster/column_schema": LABELS_SCHEMA},
     group_name="teacher",
 )
@@ -174,7 +174,7 @@ def _labels_metadata(bars: pd.DataFrame, rows: pd.DataFrame) -> dict[str, object
     partitions_def=symbols_partitions,
     deps=[dg.AssetDep(teacher_labels)],
     pool=WAREHOUSE_POOL,
-    backfill_policy=dg.BackfillPolicy.multi_run(25),
+    backfill_policy=BATCHED_BACKFILL,
     group_name="teacher",
 )
 def teacher_model(

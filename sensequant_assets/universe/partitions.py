@@ -17,6 +17,18 @@ symbol_year_partitions = dg.MultiPartitionsDefinition(
     {"symbol": symbols_partitions, "year": years_partitions}
 )
 
+# Every run pays ~3 s of process start-up and waits its turn for the single-writer `warehouse`
+# pool, so backfills put up to 100 partitions in a run: NIFTY 100 x 3 years is 3 bar runs and
+# one teacher run, not hundreds (measured in docs/benchmarks.md).
+PARTITIONS_PER_RUN = 100
+
+# Run tags: a batch is a constituent list (users filter Dagit by it); a range run covers the
+# rectangle between two partition keys.
+BATCH_TAG = "sensequant/batch"
+RANGE_START = "dagster/asset_partition_range_start"
+RANGE_END = "dagster/asset_partition_range_end"
+BATCHED_BACKFILL = dg.BackfillPolicy.multi_run(PARTITIONS_PER_RUN)
+
 
 def split_symbol_year(key: str) -> tuple[str, int]:
     """'RELIANCE|2024' -> ('RELIANCE', 2024); dimensions are ordered by name, symbol first."""

@@ -1,0 +1,180 @@
+"""`sensequant`: the demo, and batch backfills launched on a running Dagster instance.
+
+`sensequant backfill LIST` goes through the webserver's GraphQL API, exactly as Dagit's
+"Materialize" dialog does: the backfill is the instance's, visible on Dagit's backfills page and
+run by its daemon, never an in-process shortcut that Dagit does not see.
+"""
+
+import argparse
+import json
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sensequant_assets import demo
+from sensequant_assets.universe.constituents import ConstituentListError, read_constituent_file
+from sensequant_assets.universe.partitions import BATCH_TAG, symbols_partitions
+from sensequant_assets.universe.sensors import BATCH_ASSETS
+
+DEFAULT_URL = "http://127.0.0.1:3000"
+LOCATION = "sensequant_assets"
+REPOSITORY = "__repository__"
+FINISHED = {"COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED"}
+
+ADD_PARTITION = """
+mutation($selector: RepositorySelector!, $name: String!, $key: String!) {
+  addDynamicPartition(repositorySelector: $selector, partitionsDefName: $name, partitionKey: $key) {
+    __typename
+    ... on PythonError { message }
+    ... on UnauthorizedError { message }
+    ... on DuplicateDynamicPartitionError { partitionName }
+  }
+}"""
+
+LAUNCH_BACKFILL = """
+mutation($params: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $params) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on PythonError { message }
+    ... on UnauthorizedError { message }
+    ... on PartitionKeysNotFoundError { message }
+    ... on InvalidSubsetError { message }
+  }
+}"""
+
+BACKFILL_STATUS = """
+query($id: String!) {
+  partitionBackfillOrError(backfillId: $id) {
+    __typename
+    ... on PartitionBackfill { status numCancelable }
+    ... on PythonError { message }
+    ... on BackfillNotFoundError { message }
+  }
+}"""
+
+
+class GraphQLError(RuntimeError):
+    """The webserver refused a request or could not be reached; the message says which."""
+
+
+def graphql(url: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    request = urllib.request.Request(
+        f"{url.rstrip('/')}/graphql",
+        data=json.dumps({"query": query, "variables": variables}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            body = json.load(response)
+    except urllib.error.URLError as exc:
+        raise GraphQLError(
+            f"cannot reach the Dagster webserver at {url} ({exc.reason}); start it with "
+            "`make ui` or pass --url"
+        ) from exc
+    if body.get("errors"):
+        raise GraphQLError(f"{url}/graphql: {body['errors'][0].get('message')}")
+    return body["data"]
+
+
+def register_symbols(url: str, symbols: Sequence[str]) -> list[str]:
+    """Add each symbol as a `symbols` partition; return those that were new."""
+    selector = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY}
+    added = []
+    for symbol in symbols:
+        variables = {"selector": selector, "name": symbols_partitions.name, "key": symbol}
+        result = graphql(url, ADD_PARTITION, variables)["addDynamicPartition"]
+        kind = result["__typename"]
+        if kind == "AddDynamicPartitionSuccess":
+            added.append(symbol)
+        elif kind != "DuplicateDynamicPartitionError":
+            raise GraphQLError(f"adding partition {symbol}: {kind}: {result.get('message')}")
+    return added
+
+
+def launch_backfill(url: str, symbols: Sequence[str], batch: str) -> str:
+    """One asset backfill of the batch: mapping, bars for every year and their checks, labels,
+    models and the coverage report, ordered and chunked by the daemon. Returns its id."""
+    params = {
+        "partitionNames": list(symbols),
+        "assetSelection": [{"path": key.path} for key in BATCH_ASSETS],
+        "tags": [{"key": BATCH_TAG, "value": batch}],
+        "title": f"batch {batch}",
+    }
+    result = graphql(url, LAUNCH_BACKFILL, {"params": params})["launchPartitionBackfill"]
+    if result["__typename"] != "LaunchBackfillSuccess":
+        raise GraphQLError(f"launching the {batch} backfill: {result.get('message', result)}")
+    return result["backfillId"]
+
+
+def backfill_status(url: str, backfill_id: str) -> str:
+    result = graphql(url, BACKFILL_STATUS, {"id": backfill_id})["partitionBackfillOrError"]
+    if result["__typename"] != "PartitionBackfill":
+        raise GraphQLError(f"backfill {backfill_id}: {result.get('message', result)}")
+    return result["status"]
+
+
+def wait_for_backfill(url: str, backfill_id: str, timeout_s: float, poll_s: float = 2.0) -> str:
+    deadline = time.monotonic() + timeout_s
+    while (status := backfill_status(url, backfill_id)) not in FINISHED:
+        if time.monotonic() > deadline:
+            raise TimeoutError(
+                f"backfill {backfill_id} still {status} after {timeout_s:.0f} s; it keeps "
+                f"running: follow it at {url}/runs/b/{backfill_id}"
+            )
+        time.sleep(poll_s)
+    return status
+
+
+def backfill(list_path: Path, url: str, wait: bool, timeout_s: float) -> int:
+    try:
+        batch = read_constituent_file(list_path)
+    except ConstituentListError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for bad in batch.bad_lines:
+        print(f"skipped bad line {bad}", file=sys.stderr)
+    if not batch.symbols:
+        print(f"error: {list_path} lists no valid symbol; nothing to backfill", file=sys.stderr)
+        return 2
+    added = register_symbols(url, batch.symbols)
+    backfill_id = launch_backfill(url, batch.symbols, batch.batch)
+    print(
+        f"batch {batch.batch}: {len(batch.symbols)} symbols ({len(added)} new partitions); "
+        f"backfill {backfill_id}: {url.rstrip('/')}/runs/b/{backfill_id}"
+    )
+    if not wait:
+        return 0
+    status = wait_for_backfill(url, backfill_id, timeout_s)
+    print(f"backfill {backfill_id}: {status}")
+    return 0 if status in {"COMPLETED", "COMPLETED_SUCCESS"} else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="sensequant", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_demo = commands.add_parser("demo", help="run the demo batch end to end, in-process")
+    run_demo.add_argument("list", nargs="?", type=Path, help="constituent list (default: demo.txt)")
+    launch = commands.add_parser(
+        "backfill", help="register a list's symbols and backfill them on the running instance"
+    )
+    launch.add_argument("list", type=Path, help="constituent list, e.g. data/constituents/x.txt")
+    launch.add_argument("--url", default=DEFAULT_URL, help=f"webserver (default {DEFAULT_URL})")
+    launch.add_argument("--wait", action="store_true", help="wait until the backfill finishes")
+    launch.add_argument("--timeout", type=float, default=3600, help="seconds --wait waits")
+    args = parser.parse_args(argv)
+    if args.command == "demo":
+        return demo.main(args.list)
+    try:
+        return backfill(args.list, args.url, args.wait, args.timeout)
+    except (GraphQLError, TimeoutError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

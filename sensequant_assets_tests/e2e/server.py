@@ -1,0 +1,184 @@
+"""A real `dagster dev` (webserver and daemons) on a throw-away instance, for tests and benchmarks.
+
+Everything it writes lives under one temporary folder: the instance (DAGSTER_HOME, from the
+project's dagster.yaml template), the warehouse, models, reports, cache and the watched
+constituent-list folder. It is ended as a process group, and then every process still carrying
+this DAGSTER_HOME (run workers, code servers) is ended by its pid, so nothing outlives it.
+"""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sensequant_assets.cli import FINISHED, graphql
+from sensequant_assets.paths import REPO_ROOT
+
+STARTUP_TIMEOUT_S = 180
+
+
+@dataclass(frozen=True)
+class DagsterDev:
+    url: str
+    root: Path
+    log: Path
+
+    @property
+    def constituents(self) -> Path:
+        return self.root / "constituents"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "warehouse.duckdb"
+
+    @property
+    def models(self) -> Path:
+        return self.root / "models"
+
+    def query(self, query: str, **variables: Any) -> dict[str, Any]:
+        return graphql(self.url, query, variables)
+
+    def log_tail(self, chars: int = 4000) -> str:
+        return self.log.read_text(errors="replace")[-chars:]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def environment(root: Path) -> dict[str, str]:
+    home = root / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO_ROOT / "dagster.yaml", home / "dagster.yaml")
+    (root / "constituents").mkdir(exist_ok=True)
+    return {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "DAGSTER_DISABLE_TELEMETRY": "1",
+        "SENSEQUANT_SOURCE": "synthetic",
+        "SENSEQUANT_WAREHOUSE": str(root / "warehouse.duckdb"),
+        "SENSEQUANT_MODELS_DIR": str(root / "models"),
+        "SENSEQUANT_REPORTS_DIR": str(root / "reports"),
+        "SENSEQUANT_CACHE_DIR": str(root / "cache"),
+        "SENSEQUANT_CONSTITUENTS_DIR": str(root / "constituents"),
+        "NO_PROXY": "127.0.0.1,localhost",
+        "no_proxy": "127.0.0.1,localhost",
+    }
+
+
+@contextmanager
+def dagster_dev(root: Path) -> Iterator[DagsterDev]:
+    """Start `dagster dev` on a free port; yield once /server_info answers; end it all after."""
+    env = environment(root)
+    port = free_port()
+    log = root / "dagster_dev.log"
+    dagster = Path(sys.executable).parent / "dagster"
+    command = [str(dagster), "dev", "-h", "127.0.0.1", "-p", str(port)]
+    command += ["-w", str(REPO_ROOT / "workspace.yaml")]
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = DagsterDev(f"http://127.0.0.1:{port}", root, log)
+    try:
+        wait_until_up(server, process)
+        yield server
+    finally:
+        stop(process, env["DAGSTER_HOME"])
+
+
+def wait_until_up(server: DagsterDev, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"dagster dev exited ({process.returncode}):\n{server.log_tail()}")
+        try:
+            with urllib.request.urlopen(f"{server.url}/server_info", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(1)
+    raise TimeoutError(f"dagster dev not up in {STARTUP_TIMEOUT_S} s:\n{server.log_tail()}")
+
+
+def stop(process: subprocess.Popen[bytes], dagster_home: str) -> None:
+    """End the process group, then any straggler started with this DAGSTER_HOME, by pid."""
+    for sig, grace in ((signal.SIGTERM, 30), (signal.SIGKILL, 10)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            process.wait(grace)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    for pid in processes_with_home(dagster_home):
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def processes_with_home(dagster_home: str) -> list[int]:
+    """Pids of this user's processes whose environment names `dagster_home`."""
+    marker = f"DAGSTER_HOME={dagster_home}\0".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if marker in (entry / "environ").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+BACKFILLS = """
+query {
+  partitionBackfillsOrError(limit: 50) {
+    __typename
+    ... on PartitionBackfills { results { id status tags { key value } } }
+    ... on PythonError { message }
+  }
+}"""
+
+
+def backfills(server: DagsterDev) -> list[dict[str, Any]]:
+    result = server.query(BACKFILLS)["partitionBackfillsOrError"]
+    if result["__typename"] != "PartitionBackfills":
+        raise RuntimeError(f"listing backfills: {result}")
+    return result["results"]
+
+
+def wait_for(what: str, probe: Any, timeout_s: float, server: DagsterDev, poll_s: float = 2) -> Any:
+    """Poll `probe()` until it returns something truthy; fail naming `what` and the server log."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if value := probe():
+            return value
+        time.sleep(poll_s)
+    raise TimeoutError(f"{what}: not within {timeout_s:.0f} s; log:\n{server.log_tail()}")
+
+
+def all_finished(server: DagsterDev, ids: list[str]) -> dict[str, str] | None:
+    statuses = {b["id"]: b["status"] for b in backfills(server) if b["id"] in ids}
+    done = len(statuses) == len(ids) and all(s in FINISHED for s in statuses.values())
+    return statuses if done else None
