@@ -35,7 +35,7 @@ browser:
 	  echo "installing chromium (Debian package) for the end-to-end test"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: $(BIN)/.installed browser
+test: $(BIN)/.installed instance browser
 	$(BIN)/dagster definitions validate -w workspace.yaml
 	$(BIN)/python -m pytest
 

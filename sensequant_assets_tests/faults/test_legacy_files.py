@@ -7,7 +7,7 @@ from sensequant_assets.ingestion.sources.legacy_csv import LegacyCsvSource, Lega
 from sensequant_assets_tests.ingestion.test_assets import SYMBOLS, ingest, snapshot
 from sensequant_assets_tests.ingestion.test_legacy_csv import HEADER, bar, fetch, legacy, write
 
-__all__ = ["legacy"]  # the fixture, shared with the lead's legacy tests
+__all__ = ["legacy"]  # the fixture, shared with ingestion/test_legacy_csv.py
 
 
 def test_mixed_time_zones_within_one_file_map_to_ist_sessions(legacy: LegacyCsvSource) -> None:

@@ -23,7 +23,7 @@ RANGE = {
 
 @dg.asset(key="daily_bars", partitions_def=symbol_year_partitions)
 def daily_bars_stand_in() -> dg.MaterializeResult:
-    """Stands in for the lead's ingestion asset: the bars are written before the run."""
+    """Stands in for the ingestion asset: the bars are written before the run."""
     return dg.MaterializeResult()
 
 
