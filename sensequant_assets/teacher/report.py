@@ -10,7 +10,6 @@ import io
 import json
 
 import pandas as pd
-from matplotlib.figure import Figure
 
 
 def _number(value: object, digits: int = 3) -> str:
@@ -51,6 +50,9 @@ def runs_markdown(runs: pd.DataFrame) -> str:
 
 def evaluation_chart_png(symbol: str, runs: pd.DataFrame) -> bytes:
     """Accuracy vs majority baseline and ROC AUC vs 0.5, by window, for the trained windows."""
+    # Imported here: matplotlib costs ~0.3 s, which every run process would pay at start-up.
+    from matplotlib.figure import Figure
+
     trained = runs[runs["status"] == "trained"]
     windows = trained["window_index"].to_numpy()
     figure = Figure(figsize=(7.0, 2.6), dpi=80)
