@@ -16,9 +16,8 @@ from sensequant_assets.paths import constituents_dir
 from sensequant_assets.universe.constituents import ConstituentList, read_constituent_file
 from sensequant_assets.universe.partitions import (
     BATCH_TAG,
-    RANGE_END,
-    RANGE_START,
     contiguous_ranges,
+    range_tags,
     symbols_partitions,
     years_partitions,
 )
@@ -35,10 +34,6 @@ def register_symbols(instance: dg.DagsterInstance, symbols: tuple[str, ...]) -> 
     if new:
         instance.add_dynamic_partitions(symbols_partitions.name, new)
     return new
-
-
-def range_tags(ranges: list[tuple[str, str]]) -> list[dict[str, str]]:
-    return [{RANGE_START: start, RANGE_END: end} for start, end in ranges]
 
 
 def run_batch(
@@ -58,11 +53,12 @@ def run_batch(
     )
     years = years_partitions.get_partition_keys()
     year_ranges = [(f"{a}|{years[0]}", f"{b}|{years[-1]}") for a, b in symbol_ranges]
+    by_symbol = [range_tags(first, last) for first, last in symbol_ranges]
     stages = [
-        ("symbol_mapping", "mapping_job", range_tags(symbol_ranges)),
-        ("daily_bars + checks", "bars_job", range_tags(year_ranges)),
+        ("symbol_mapping", "mapping_job", by_symbol),
+        ("daily_bars + checks", "bars_job", [range_tags(a, b) for a, b in year_ranges]),
         ("coverage_report", "report_job", [{}]),
-        ("teacher_labels + teacher_model", "teacher_job", range_tags(symbol_ranges)),
+        ("teacher_labels + teacher_model", "teacher_job", by_symbol),
     ]
     results: list[dg.ExecuteInProcessResult] = []
     for number, (label, job_name, runs) in enumerate(stages, start=1):

@@ -214,7 +214,7 @@ def pipeline(quick: bool) -> list[Figure]:
     import dagster as dg
 
     from sensequant_assets.demo import QUIET, register_symbols
-    from sensequant_assets.universe.partitions import PARTITIONS_PER_RUN, RANGE_END, RANGE_START
+    from sensequant_assets.universe.partitions import PARTITIONS_PER_RUN, range_tags
 
     count = 4 if quick else 100
     symbols = tuple(f"SYN{i:03d}" for i in range(count))
@@ -233,7 +233,7 @@ def pipeline(quick: bool) -> list[Figure]:
             run_ids = []
             for start, end in ranges:
                 result = defs.resolve_job_def(job).execute_in_process(
-                    run_config=QUIET, instance=instance, tags={RANGE_START: start, RANGE_END: end}
+                    run_config=QUIET, instance=instance, tags=range_tags(start, end)
                 )
                 run_ids.append(result.run_id)
             return run_ids

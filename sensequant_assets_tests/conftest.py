@@ -43,10 +43,3 @@ def instance() -> Iterator[dg.DagsterInstance]:
 @pytest.fixture
 def synthetic_source() -> SyntheticSource:
     return SyntheticSource(load_listing_dates(), now=FIXED_NOW)
-
-
-def range_tags(start: str, end: str) -> dict[str, str]:
-    return {
-        "dagster/asset_partition_range_start": start,
-        "dagster/asset_partition_range_end": end,
-    }

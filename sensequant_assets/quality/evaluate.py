@@ -14,9 +14,9 @@ import pandas as pd
 from sensequant_assets.market.calendar import FIRST_YEAR, IST
 from sensequant_assets.quality.coverage import CoverageResult, check_coverage
 from sensequant_assets.quality.integrity import IntegrityResult, check_integrity
-from sensequant_assets.quality.mapping import mapping_problem, read_mapping_table
+from sensequant_assets.quality.mapping import mapping_problem
 from sensequant_assets.universe.partitions import symbol_year_key
-from sensequant_assets.warehouse.storage import read_bars
+from sensequant_assets.warehouse.storage import read_bars, read_mappings
 
 
 @dataclass(frozen=True)
@@ -79,5 +79,6 @@ def evaluate_symbol_years(
 def mapping_problems(
     conn: duckdb.DuckDBPyConnection, symbols: Iterable[str]
 ) -> dict[str, str | None]:
-    table = read_mapping_table(conn)
+    # The whole table: a shared ISEC code shows only across symbols.
+    table = read_mappings(conn)
     return {symbol: mapping_problem(table, symbol) for symbol in symbols}

@@ -4,7 +4,6 @@ An unresolved symbol has no bars to check and nothing to train on; two universe 
 to the same ISEC code would store one company's history twice under two names.
 """
 
-import duckdb
 import pandas as pd
 
 
@@ -36,8 +35,3 @@ def mapping_problem(mappings: pd.DataFrame, symbol: str) -> str | None:
             "company in the constituent lists"
         )
     return None
-
-
-def read_mapping_table(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """The whole table (a few hundred rows): a shared ISEC code shows only across symbols."""
-    return conn.execute("SELECT * FROM symbol_mapping ORDER BY symbol").df()

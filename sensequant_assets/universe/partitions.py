@@ -27,6 +27,13 @@ PARTITIONS_PER_RUN = 100
 BATCH_TAG = "sensequant/batch"
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
+
+
+def range_tags(start: str, end: str) -> dict[str, str]:
+    """Tags of a run over the partitions from `start` to `end` (a rectangle for symbol|year)."""
+    return {RANGE_START: start, RANGE_END: end}
+
+
 BATCHED_BACKFILL = dg.BackfillPolicy.multi_run(PARTITIONS_PER_RUN)
 
 

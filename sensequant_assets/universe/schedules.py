@@ -12,8 +12,7 @@ import dagster as dg
 
 from sensequant_assets.universe.partitions import (
     PARTITIONS_PER_RUN,
-    RANGE_END,
-    RANGE_START,
+    range_tags,
     symbol_year_key,
     symbols_partitions,
 )
@@ -34,10 +33,7 @@ def current_year_requests(
         requests.append(
             dg.RunRequest(
                 run_key=f"{day}:{first}..{last}",
-                tags={
-                    RANGE_START: symbol_year_key(first, year),
-                    RANGE_END: symbol_year_key(last, year),
-                },
+                tags=range_tags(symbol_year_key(first, year), symbol_year_key(last, year)),
             )
         )
     return requests

@@ -125,7 +125,12 @@ def read_bars(
     return frame
 
 
-def read_mappings(conn: duckdb.DuckDBPyConnection, symbols: Sequence[str]) -> pd.DataFrame:
+def read_mappings(
+    conn: duckdb.DuckDBPyConnection, symbols: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """symbol_mapping rows of `symbols`, or the whole table (a few hundred rows) when None."""
+    if symbols is None:
+        return conn.execute("SELECT * FROM symbol_mapping ORDER BY symbol").df()
     return conn.execute(
         "SELECT * FROM symbol_mapping WHERE list_contains(?, symbol) ORDER BY symbol",
         [list(symbols)],

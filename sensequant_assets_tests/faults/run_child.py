@@ -26,10 +26,11 @@ from sensequant_assets.ingestion import assets as assets_module
 from sensequant_assets.ingestion.assets import daily_bars, symbol_mapping
 from sensequant_assets.ingestion.sources.base import FetchResult, SymbolMapping
 from sensequant_assets.ingestion.sources.synthetic import SyntheticSource
+from sensequant_assets.universe.partitions import range_tags
 from sensequant_assets.universe.reference import load_listing_dates
 from sensequant_assets.warehouse import storage
 from sensequant_assets.warehouse.resources import WarehouseResource
-from sensequant_assets_tests.conftest import FIXED_NOW, range_tags
+from sensequant_assets_tests.conftest import FIXED_NOW
 
 
 class GenerationSource:

@@ -10,8 +10,8 @@ import dagster as dg
 import pytest
 
 from sensequant_assets.ingestion.assets import daily_bars, symbol_mapping
+from sensequant_assets.universe.partitions import range_tags
 from sensequant_assets.warehouse.resources import WarehouseResource
-from sensequant_assets_tests.conftest import range_tags
 from sensequant_assets_tests.faults.processes import (
     duplicate_keys,
     finish,

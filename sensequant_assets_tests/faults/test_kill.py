@@ -16,9 +16,10 @@ import pytest
 
 from sensequant_assets.ingestion.assets import daily_bars, symbol_mapping
 from sensequant_assets.ingestion.sources.synthetic import SyntheticSource
+from sensequant_assets.universe.partitions import range_tags
 from sensequant_assets.universe.reference import load_listing_dates
 from sensequant_assets.warehouse.resources import WAREHOUSE_POOL, WarehouseResource
-from sensequant_assets_tests.conftest import FIXED_NOW, range_tags
+from sensequant_assets_tests.conftest import FIXED_NOW
 from sensequant_assets_tests.faults.processes import (
     SYMBOLS,
     YEAR,

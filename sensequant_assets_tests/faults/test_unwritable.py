@@ -17,8 +17,8 @@ import pytest
 
 from sensequant_assets.ingestion.assets import symbol_mapping
 from sensequant_assets.paths import REPO_ROOT
+from sensequant_assets.universe.partitions import range_tags
 from sensequant_assets.warehouse.resources import WarehouseResource
-from sensequant_assets_tests.conftest import range_tags
 from sensequant_assets_tests.faults.processes import (
     SYMBOLS,
     child_env,

@@ -9,9 +9,9 @@ from sensequant_assets.ingestion import assets as assets_module
 from sensequant_assets.ingestion.assets import SourceFetchError, daily_bars, symbol_mapping
 from sensequant_assets.ingestion.sources.base import FetchResult, SymbolMapping
 from sensequant_assets.ingestion.sources.synthetic import SyntheticSource
+from sensequant_assets.universe.partitions import range_tags
 from sensequant_assets.warehouse import storage
 from sensequant_assets.warehouse.resources import WarehouseResource
-from sensequant_assets_tests.conftest import range_tags
 
 SYMBOLS = ["INFY", "OBEROI", "MCDOWELL-N", "ADANIGREEN"]
 

@@ -8,17 +8,18 @@ import pytest
 
 from sensequant_assets.market.calendar import sessions_in_year
 from sensequant_assets.quality.checks import daily_bars_checks, mapping_check
-from sensequant_assets.universe.partitions import symbol_year_partitions, symbols_partitions
+from sensequant_assets.universe.partitions import (
+    range_tags,
+    symbol_year_partitions,
+    symbols_partitions,
+)
 from sensequant_assets.warehouse.resources import WarehouseResource
 
 from .factories import bars_for, mapping_rows, store, year_days
 
 SYMBOLS = ("GOOD", "GAPPY", "BROKEN", "JUMPY", "NOBARS", "UNMAPPED")
 YEARS = (2022, 2023, 2024)
-RANGE = {
-    "dagster/asset_partition_range_start": "GOOD|2022",
-    "dagster/asset_partition_range_end": "UNMAPPED|2024",
-}
+RANGE = range_tags("GOOD|2022", "UNMAPPED|2024")
 
 
 @dg.asset(key="daily_bars", partitions_def=symbol_year_partitions)
@@ -138,10 +139,7 @@ def test_one_check_alone_points_at_the_earlier_materialization(
         selection=dg.AssetSelection.checks(
             dg.AssetCheckKey(dg.AssetKey("daily_bars"), "coverage_check")
         ),
-        tags={
-            "dagster/asset_partition_range_start": "GOOD|2023",
-            "dagster/asset_partition_range_end": "GOOD|2023",
-        },
+        tags=range_tags("GOOD|2023", "GOOD|2023"),
     )
     assert not result.get_asset_materialization_events()
     (coverage,) = result.get_asset_check_evaluations()
@@ -158,10 +156,7 @@ def test_mapping_check_per_symbol(
         [symbol_mapping_stand_in, mapping_check],
         instance=instance,
         resources={"warehouse": warehouse},
-        tags={
-            "dagster/asset_partition_range_start": SYMBOLS[0],
-            "dagster/asset_partition_range_end": SYMBOLS[-1],
-        },
+        tags=range_tags(SYMBOLS[0], SYMBOLS[-1]),
     )
     found = {e.partition: e for e in result.get_asset_check_evaluations()}
     assert set(found) == set(SYMBOLS)
@@ -178,10 +173,7 @@ def test_a_never_materialized_partition_says_so(
         instance=instance,
         resources={"warehouse": warehouse},
         selection=dg.AssetSelection.checks(daily_bars_checks),
-        tags={
-            "dagster/asset_partition_range_start": "NOBARS|2023",
-            "dagster/asset_partition_range_end": "NOBARS|2023",
-        },
+        tags=range_tags("NOBARS|2023", "NOBARS|2023"),
     )
     coverage = evaluations(result)["coverage_check", "NOBARS|2023"]
     assert not coverage.passed and coverage.target_materialization_data is None

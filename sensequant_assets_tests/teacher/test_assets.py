@@ -10,10 +10,9 @@ from catboost import CatBoostError
 from sensequant_assets.paths import models_dir
 from sensequant_assets.teacher import assets, training
 from sensequant_assets.teacher.assets import TeacherSettings, teacher_labels, teacher_model
-from sensequant_assets.universe.partitions import symbol_year_partitions
+from sensequant_assets.universe.partitions import range_tags, symbol_year_partitions
 from sensequant_assets.warehouse.resources import WarehouseResource
 from sensequant_assets.warehouse.storage import replace_bars, transaction
-from sensequant_assets_tests.conftest import range_tags
 from sensequant_assets_tests.teacher.factories import YEARS, random_walk_bars
 
 SYMBOLS = ["AAA", "BBB", "CCC"]
