@@ -7,8 +7,10 @@ message naming the holder. This resource is also the storage seam: an asset only
 `get_connection()` and the helpers in `storage.py`, so another engine can stand behind it later.
 """
 
+import os
 import re
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -62,6 +64,8 @@ class WarehouseResource(DuckDBResource):
         delay = 0.05
         while True:
             try:
+                if self.database != ":memory:":
+                    _create_whole(path)
                 return duckdb.connect(self.database, config=self.connection_config)
             except duckdb.IOException as exc:
                 message = str(exc)
@@ -80,6 +84,28 @@ class WarehouseResource(DuckDBResource):
                     ) from exc
                 time.sleep(min(delay, remaining))
                 delay = min(delay * 2, 2.0)
+
+
+def _create_whole(path: Path) -> None:
+    """Build a new warehouse file aside and link it into place.
+
+    DuckDB creates the file first and writes its header after; a second run opening the file in
+    that instant is told it "is not a valid DuckDB database file" (seen in CI with four runs
+    starting at once). Linking a finished file makes it appear complete or not at all.
+    """
+    if path.exists():
+        return
+    staging = path.with_name(f".{path.name}.{uuid.uuid4().hex}.new")
+    try:
+        duckdb.connect(str(staging)).close()
+        os.link(staging, path)
+    except FileExistsError:
+        pass  # another process linked its file first; both are empty databases
+    except OSError:
+        pass  # no hard links here: DuckDB creates the file in place and reports any real fault
+    finally:
+        staging.unlink(missing_ok=True)
+        Path(f"{staging}.wal").unlink(missing_ok=True)
 
 
 def _lock_holder(message: str) -> str:

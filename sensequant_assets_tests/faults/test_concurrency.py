@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
 from sensequant_assets.ingestion.assets import daily_bars, symbol_mapping
@@ -107,3 +108,24 @@ def test_a_notebook_holding_the_file_fails_the_run_naming_its_pid(
     assert "was not released within 0.5 s" in message and "Close that connection" in message
     assert snapshot(warehouse) == before
     assert ingest(instance, warehouse, synthetic_source).success
+
+
+def test_a_new_warehouse_appears_whole_never_as_a_bare_file(tmp_path: Path, monkeypatch):
+    """DuckDB creates a new file and writes its header after; a second run opening it in between
+    is told it "is not a valid DuckDB database file" (11 of 360 simultaneous opens in a probe
+    here, once in CI). So DuckDB must never be the one to create the warehouse at its own path.
+    """
+    database = tmp_path / "warehouse.duckdb"
+    opened_before_it_existed = []
+    connect = duckdb.connect
+
+    def watching_connect(target: str, *args, **kwargs) -> duckdb.DuckDBPyConnection:
+        if Path(target) == database and not database.exists():
+            opened_before_it_existed.append(target)
+        return connect(target, *args, **kwargs)
+
+    monkeypatch.setattr(duckdb, "connect", watching_connect)
+    with WarehouseResource(database=str(database)).get_connection() as conn:
+        assert conn.execute("select count(*) from bar_partitions").fetchone() == (0,)
+    assert opened_before_it_existed == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["warehouse.duckdb"]
