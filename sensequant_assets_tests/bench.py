@@ -471,6 +471,13 @@ NOTES = """
 - The teacher baseline trains windows the original's way, one fresh interpreter per window, on
   the same rows. The original's own report (3.0 s a window sequential, 0.9 s with four workers,
   on two GPUs) is quoted, not re-run.
+- GPU training (`task_type: GPU` on the `teacher` resource) was measured once, not by
+  `make bench`: `sensequant_assets_tests/teacher/test_gpu.py` on a borrowed NVIDIA H200
+  (2026-11-25; Python 3.12, CatBoost 1.2.10) trained the same 21 windows of three 750-session
+  random walks on CPU and on GPU, twice. CPU with 2 threads: 1.02 and 1.05 s; GPU: 13.4 and
+  12.8 s, about 0.6 s a window, since each 252-row fit pays CUDA set-up. Mean out-of-sample AUC
+  0.542 on CPU, 0.521 on GPU (GPU fits are not bit-identical; the largest per-window gap was
+  0.124). GPU-trained models reloaded and scored on the CPU. For windows this small, keep CPU.
 - Live-source figures use the real breeze_connect client against the stand-in server with the
   rate limit scaled down; the projection assumes ICICI's 100 calls a minute and adds nothing for
   the real API's latency, which cannot be measured here.

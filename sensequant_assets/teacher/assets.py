@@ -19,7 +19,7 @@ from sensequant_assets.quality.gate import blocking_failures
 from sensequant_assets.teacher.features import FEATURE_NAMES
 from sensequant_assets.teacher.labels import LabelSpec, label_table, read_label_table
 from sensequant_assets.teacher.report import labels_markdown, model_markdown
-from sensequant_assets.teacher.training import TrainingParams, train_windows
+from sensequant_assets.teacher.training import TrainingParams, device_problem, train_windows
 from sensequant_assets.teacher.windows import WindowSpec
 from sensequant_assets.universe.partitions import BATCHED_BACKFILL, symbols_partitions
 from sensequant_assets.warehouse.resources import WAREHOUSE_POOL, WarehouseResource
@@ -42,7 +42,11 @@ class TeacherSettings(dg.ConfigurableResource):
     border_count: int = Field(default=64, ge=1, description="Feature quantization borders.")
     thread_count: int = Field(default=2, ge=1, description="CPU threads CatBoost may use.")
     task_type: Literal["CPU", "GPU"] = Field(
-        default="CPU", description="GPU trains on CUDA where one exists (not bit-reproducible)."
+        default="CPU",
+        description=(
+            "GPU trains on CUDA where one exists; not bit-reproducible, and about 12x slower than "
+            "CPU on 252-row windows (docs/benchmarks.md)."
+        ),
     )
     min_train_samples: int = Field(default=100, ge=1)
     min_eval_samples: int = Field(default=20, ge=1)
@@ -187,6 +191,9 @@ def teacher_model(
     one transaction; model folders are swapped in only after that commit, so table and files
     agree, and a failed run leaves the previous runs and models as they were.
     """
+    params = teacher.training_params()
+    problem = device_problem(params)
+    _raise_errors(context, [f"teacher_model: {problem}"] if problem else [])
     gated: dict[str, list[str]] = {}
     too_short: list[str] = []
     to_train: dict[str, pd.DataFrame] = {}
@@ -210,7 +217,6 @@ def teacher_model(
     _raise_errors(context, errors)
 
     staging_root = models_dir() / ".staging" / context.run_id
-    params = teacher.training_params()
     trained = {
         symbol: train_windows(symbol, labels, params, staging_root / symbol, models_dir() / symbol)
         for symbol, labels in to_train.items()

@@ -17,6 +17,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 from catboost import CatBoostClassifier, CatBoostError
+from catboost.utils import get_gpu_device_count
 
 from sensequant_assets.teacher.features import FEATURE_NAMES
 
@@ -78,6 +79,20 @@ class TrainingParams:
             "verbose": False,
             "allow_writing_files": False,
         }
+
+
+def device_problem(params: TrainingParams) -> str | None:
+    """Why the configured device cannot train on this machine (None if it can).
+
+    Without a CUDA device CatBoost fails each GPU fit with a driver message ("CUDA error 35")
+    that names no setting, once per window; this says once which switch to change.
+    """
+    if params.task_type == "GPU" and get_gpu_device_count() == 0:
+        return (
+            "task_type is GPU but CatBoost finds no CUDA device on this machine. Set the teacher "
+            "resource's task_type to CPU, or run on a machine with an NVIDIA GPU and its driver."
+        )
+    return None
 
 
 def model_file_name(window_index: int) -> str:

@@ -6,6 +6,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 from catboost import CatBoostError
+from catboost.utils import get_gpu_device_count
 
 from sensequant_assets.paths import models_dir
 from sensequant_assets.teacher import assets, training
@@ -20,6 +21,7 @@ GATE_MESSAGE = "coverage_check failed for BBB|2023: 3 missing sessions (2023-03-
 # The upstream asset, declared so the partition mapping to symbol x year resolves.
 DAILY_BARS = dg.AssetSpec("daily_bars", partitions_def=symbol_year_partitions)
 SETTINGS = TeacherSettings(iterations=30, depth=3)
+GPU_SETTINGS = TeacherSettings(iterations=30, depth=3, task_type="GPU")
 
 
 class Gate:
@@ -195,5 +197,28 @@ def test_a_training_failure_fails_the_run_and_keeps_the_previous_results(
     assert not result.success
     description = result.failure_data_for_node("teacher_model").user_failure_data.description
     assert "teacher_model[AAA] window 0: CatBoost error: out of memory (simulated)" in description
+    pd.testing.assert_frame_equal(table(seeded, "teacher_runs"), before)
+    assert all(Path(path).is_file() for path in before["model_path"])
+
+
+@pytest.mark.skipif(get_gpu_device_count() > 0, reason="this machine has a CUDA device")
+def test_gpu_training_without_a_gpu_fails_once_naming_the_switch(
+    seeded: WarehouseResource, instance: dg.DagsterInstance, gate: Gate
+) -> None:
+    assert materialize_all(seeded, instance).success
+    before = table(seeded, "teacher_runs")
+    result = dg.materialize(
+        [DAILY_BARS, teacher_model],
+        selection=[teacher_model],
+        instance=instance,
+        resources={"warehouse": seeded, "teacher": GPU_SETTINGS},
+        tags=range_tags(SYMBOLS[0], SYMBOLS[-1]),
+        raise_on_error=False,
+    )
+    assert not result.success
+    description = result.failure_data_for_node("teacher_model").user_failure_data.description
+    assert "teacher_model: 1 problem(s); nothing from this run was stored." in description
+    assert "task_type is GPU but CatBoost finds no CUDA device" in description
+    assert "Set the teacher resource's task_type to CPU" in description
     pd.testing.assert_frame_equal(table(seeded, "teacher_runs"), before)
     assert all(Path(path).is_file() for path in before["model_path"])
