@@ -66,6 +66,22 @@ def materialize_all(
     )
 
 
+def failed_model_run(
+    warehouse: WarehouseResource, instance: dg.DagsterInstance, settings: TeacherSettings
+) -> str:
+    """Materialize teacher_model alone, expect it to fail, and return the failure's text."""
+    result = dg.materialize(
+        [DAILY_BARS, teacher_model],
+        selection=[teacher_model],
+        instance=instance,
+        resources={"warehouse": warehouse, "teacher": settings},
+        tags=range_tags(SYMBOLS[0], SYMBOLS[-1]),
+        raise_on_error=False,
+    )
+    assert not result.success
+    return result.failure_data_for_node("teacher_model").user_failure_data.description
+
+
 def partition_metadata(result: dg.ExecuteInProcessResult, asset: str) -> dict[str, dict]:
     return {
         event.partition: event.metadata for event in result.asset_materializations_for_node(asset)
@@ -186,16 +202,7 @@ def test_a_training_failure_fails_the_run_and_keeps_the_previous_results(
         raise CatBoostError("out of memory (simulated)")
 
     monkeypatch.setattr(training, "fit_window", broken_fit)
-    result = dg.materialize(
-        [DAILY_BARS, teacher_model],
-        selection=[teacher_model],
-        instance=instance,
-        resources={"warehouse": seeded, "teacher": SETTINGS},
-        tags=range_tags(SYMBOLS[0], SYMBOLS[-1]),
-        raise_on_error=False,
-    )
-    assert not result.success
-    description = result.failure_data_for_node("teacher_model").user_failure_data.description
+    description = failed_model_run(seeded, instance, SETTINGS)
     assert "teacher_model[AAA] window 0: CatBoost error: out of memory (simulated)" in description
     pd.testing.assert_frame_equal(table(seeded, "teacher_runs"), before)
     assert all(Path(path).is_file() for path in before["model_path"])
@@ -207,16 +214,7 @@ def test_gpu_training_without_a_gpu_fails_once_naming_the_switch(
 ) -> None:
     assert materialize_all(seeded, instance).success
     before = table(seeded, "teacher_runs")
-    result = dg.materialize(
-        [DAILY_BARS, teacher_model],
-        selection=[teacher_model],
-        instance=instance,
-        resources={"warehouse": seeded, "teacher": GPU_SETTINGS},
-        tags=range_tags(SYMBOLS[0], SYMBOLS[-1]),
-        raise_on_error=False,
-    )
-    assert not result.success
-    description = result.failure_data_for_node("teacher_model").user_failure_data.description
+    description = failed_model_run(seeded, instance, GPU_SETTINGS)
     assert "teacher_model: 1 problem(s); nothing from this run was stored." in description
     assert "task_type is GPU but CatBoost finds no CUDA device" in description
     assert "Set the teacher resource's task_type to CPU" in description
