@@ -18,7 +18,7 @@ from typing import Any
 
 from websockets.sync.client import ClientConnection, connect
 
-READY_TIMEOUT_S = 30
+READY_TIMEOUT_S = 90  # a cold Chromium parsing Dagit's bundle on a busy 2-core runner
 
 
 class Page:
@@ -43,13 +43,26 @@ class Page:
     def text(self) -> str:
         return self.evaluate("document.body ? document.body.innerText : ''") or ""
 
-    def wait_for_text(self, wanted: str, timeout_s: float = READY_TIMEOUT_S) -> str:
+    def wait_for_text(self, *wanted: str, timeout_s: float = READY_TIMEOUT_S) -> str:
+        """The page's text once every one of `wanted` is on it (rows may render one by one)."""
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            if wanted in (text := self.text()):
+            if all(w in (text := self.text()) for w in wanted):
                 return text
             time.sleep(0.5)
-        raise TimeoutError(f"{wanted!r} never appeared; the page showed:\n{self.text()[:3000]}")
+        raise TimeoutError(f"{wanted!r} never all appeared; the page showed:\n{self.text()[:3000]}")
+
+    def click_until(self, label: str, *wanted: str, timeout_s: float = READY_TIMEOUT_S) -> str:
+        """Click `label` until every one of `wanted` shows: a click that lands before the page
+        has wired its handlers does nothing, and a person would simply click again."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            self.click_text(label)
+            try:
+                return self.wait_for_text(*wanted, timeout_s=min(10.0, deadline - time.monotonic()))
+            except TimeoutError:
+                if time.monotonic() >= deadline:
+                    raise
 
     def click_text(self, label: str) -> None:
         """Click the innermost visible element whose own text is exactly `label`."""

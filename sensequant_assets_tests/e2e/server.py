@@ -131,9 +131,14 @@ def stop(process: subprocess.Popen[bytes], dagster_home: str) -> None:
             break
         except subprocess.TimeoutExpired:
             continue
-    for pid in processes_with_home(dagster_home):
-        with suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+    # A SIGKILLed process stays readable in /proc for a moment while it exits, and a run worker
+    # can still be starting one more: repeat until none is left, so callers may assert on it.
+    deadline = time.monotonic() + 30
+    while (stragglers := processes_with_home(dagster_home)) and time.monotonic() < deadline:
+        for pid in stragglers:
+            with suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.2)
 
 
 def processes_with_home(dagster_home: str) -> list[int]:

@@ -164,11 +164,13 @@ def test_dropped_list_and_cli_batch_end_to_end(tmp_path: Path) -> None:
         check_page = f"{server.url}/assets/daily_bars?view=checks&checkDetail=coverage_check"
         with chromium_page(check_page, tmp_path / "chromium") as page:
             page.wait_for_text("Execution history")
-            page.click_text("Execution history")
-            shown = page.wait_for_text(f"{DEFECTIVE}|2023")
+            shown = page.click_until(
+                "Execution history", f"{DEFECTIVE}|2023", "TCS|2023", "missing session(s)"
+            )
         result, description = check_row(shown, f"{DEFECTIVE}|2023")
         assert result == "Failed"
         assert f"3 missing session(s) ({', '.join(MISSING_2023)})" in description
         assert check_row(shown, "TCS|2023")[0] == "Passed"
         dagster_home = str(server.root / "dagster_home")
-    assert not processes_with_home(dagster_home), "dagster dev left processes behind"
+    left = processes_with_home(dagster_home)
+    assert not left, f"dagster dev left processes behind, pids {left}"
