@@ -192,8 +192,8 @@ def teacher_model(
     agree, and a failed run leaves the previous runs and models as they were.
     """
     params = teacher.training_params()
-    problem = device_problem(params)
-    _raise_errors(context, [f"teacher_model: {problem}"] if problem else [])
+    if problem := device_problem(params):
+        _raise_errors(context, [f"teacher_model: {problem}"])
     gated: dict[str, list[str]] = {}
     too_short: list[str] = []
     to_train: dict[str, pd.DataFrame] = {}
