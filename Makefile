@@ -26,6 +26,8 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 demo: $(BIN)/.installed instance
 	$(BIN)/python -m sensequant_assets.demo
 
+# The design card's workspace.yaml names the same code location that `dg dev` finds through
+# pyproject.toml's [tool.dg]; either starts the same UI.
 ui: $(BIN)/.installed instance
 	$(BIN)/dagster dev -h 127.0.0.1 -p $(PORT) -w workspace.yaml
 
@@ -36,18 +38,19 @@ browser:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 test: $(BIN)/.installed instance browser
+	$(BIN)/dg check defs
 	$(BIN)/dagster definitions validate -w workspace.yaml
 	$(BIN)/python -m pytest
 
 bench: $(BIN)/.installed
-	$(BIN)/python -m sensequant_assets_tests.bench
+	$(BIN)/python -m benchmarks.bench
 
 bench-quick: $(BIN)/.installed
-	$(BIN)/python -m sensequant_assets_tests.bench --quick
+	$(BIN)/python -m benchmarks.bench --quick
 
 lint: $(BIN)/.installed
-	$(BIN)/ruff check sensequant_assets sensequant_assets_tests
-	$(BIN)/ruff format --check sensequant_assets sensequant_assets_tests
+	$(BIN)/ruff check sensequant_assets sensequant_assets_tests benchmarks
+	$(BIN)/ruff format --check sensequant_assets sensequant_assets_tests benchmarks
 
 clean:
 	rm -rf $(VENV) $(DAGSTER_HOME) data/warehouse*.duckdb* data/cache data/models data/reports

@@ -1,8 +1,8 @@
 """`sensequant`: the demo, and batch backfills launched on a running Dagster instance.
 
-`sensequant backfill LIST` goes through the webserver's GraphQL API, exactly as Dagit's
-"Materialize" dialog does: the backfill is the instance's, visible on Dagit's backfills page and
-run by its daemon, never an in-process shortcut that Dagit does not see.
+`sensequant backfill LIST` goes through the webserver's GraphQL API, exactly as the Dagster UI's
+"Materialize" dialog does: the backfill is the instance's, visible on the UI's backfills page and
+run by its daemon, never an in-process shortcut that the UI does not see.
 """
 
 import argparse
@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from sensequant_assets import demo
+from sensequant_assets.defs.partitions import symbols_partitions
+from sensequant_assets.defs.universe.sensors import BATCH_ASSETS
 from sensequant_assets.universe.constituents import ConstituentListError, read_constituent_file
-from sensequant_assets.universe.partitions import BATCH_TAG, symbols_partitions
-from sensequant_assets.universe.sensors import BATCH_ASSETS
+from sensequant_assets.universe.partitions import BATCH_TAG
 
 DEFAULT_URL = "http://127.0.0.1:3000"
 LOCATION = "sensequant_assets"

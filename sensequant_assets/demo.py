@@ -1,7 +1,7 @@
 """`make demo`: the demo batch end to end, in-process, recorded in the project's Dagster instance.
 
 Each stage is one job run per contiguous range of the batch's partitions (the same batched runs a
-backfill launches), so Dagit shows every materialization and check result afterwards.
+backfill launches), so the UI shows every materialization and check result afterwards.
 """
 
 import time
@@ -12,15 +12,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from sensequant_assets.paths import constituents_dir
+from sensequant_assets.defs.partitions import symbols_partitions, years_partitions
+from sensequant_assets.paths import ProjectPaths
 from sensequant_assets.universe.constituents import ConstituentList, read_constituent_file
-from sensequant_assets.universe.partitions import (
-    BATCH_TAG,
-    contiguous_ranges,
-    range_tags,
-    symbols_partitions,
-    years_partitions,
-)
+from sensequant_assets.universe.partitions import BATCH_TAG, contiguous_ranges, range_tags
 from sensequant_assets.warehouse.storage import read_bars
 
 # Runs print their event log at WARNING and above; the stage lines carry the progress.
@@ -112,7 +107,7 @@ def summarize(results: list[dg.ExecuteInProcessResult], seconds: float) -> dict[
 
 
 def stored_rows(defs: dg.Definitions, symbols: tuple[str, ...]) -> int:
-    warehouse = defs.resources["warehouse"]
+    warehouse = defs.resources["warehouse"].process_config_and_initialize()
     with warehouse.get_connection() as conn:
         return len(read_bars(conn, symbols))
 
@@ -121,9 +116,11 @@ def main(list_path: Path | None = None) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dg.BetaWarning)
         warnings.simplefilter("ignore", dg.PreviewWarning)
-        from sensequant_assets.definitions import defs
+        from sensequant_assets.definitions import defs as load_definitions
 
-    batch = read_constituent_file(list_path or constituents_dir() / "demo.txt")
+        defs = load_definitions()
+    paths: ProjectPaths = defs.resources["paths"].process_config_and_initialize()
+    batch = read_constituent_file(list_path or paths.constituents / "demo.txt")
     with dg.DagsterInstance.get() as instance:
         summary = run_batch(defs, instance, batch)
     checks: dict[str, int] = summary["checks"]  # type: ignore[assignment]
@@ -138,7 +135,7 @@ def main(list_path: Path | None = None) -> int:
     for failed in summary["failed_checks"]:  # type: ignore[union-attr]
         print(f"    {failed}")
     print(f"  runs: {summary['runs']} ({summary['runs_failed']} failed), {summary['seconds']} s")
-    print("  open Dagit with `make ui` to read every result")
+    print("  open the Dagster UI with `make ui` to read every result")
     return 1 if summary["runs_failed"] else 0
 
 

@@ -1,38 +1,59 @@
-"""Where the project's files live by default.
+"""Where the platform's files live: one resource, so every run reads the same deployment's paths.
 
-Every path can be overridden by an environment variable so that tests, CI and a user's second
-checkout never share a warehouse or a cache by accident.
+Each folder defaults to the project's own `data/` and is overridden per deployment by an
+environment variable (bound with `dg.EnvVar` in `defs/resources.py`, shown on the UI's resource
+page). Assets, checks and sensors receive this resource; nothing reads the environment itself, so
+tests build a `ProjectPaths` over a temporary folder instead of patching variables.
 """
 
-import os
 from pathlib import Path
 
+import dagster as dg
+from pydantic import Field
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = REPO_ROOT / "data"
 
 
-def data_dir() -> Path:
-    return Path(os.environ.get("SENSEQUANT_DATA_DIR", REPO_ROOT / "data"))
+class ProjectPaths(dg.ConfigurableResource):
+    """Folders of constituent lists, reference files, coverage reports and teacher models."""
 
+    constituents_dir: str = Field(
+        default=str(DATA_DIR / "constituents"),
+        description="Constituent lists (*.txt) the sensor and the coverage report read.",
+    )
+    reference_dir: str = Field(
+        default=str(DATA_DIR / "reference"),
+        description="Checked-in reference files: aliases.csv, listings.csv.",
+    )
+    reports_dir: str = Field(
+        default=str(DATA_DIR / "reports"), description="Coverage reports, one JSON per list."
+    )
+    models_dir: str = Field(
+        default=str(DATA_DIR / "models"),
+        description="Teacher models, <symbol>/<window>.cbm.",
+    )
 
-def warehouse_path() -> Path:
-    return Path(os.environ.get("SENSEQUANT_WAREHOUSE", data_dir() / "warehouse.duckdb"))
+    @property
+    def constituents(self) -> Path:
+        return Path(self.constituents_dir)
 
+    @property
+    def reference(self) -> Path:
+        return Path(self.reference_dir)
 
-def constituents_dir() -> Path:
-    return Path(os.environ.get("SENSEQUANT_CONSTITUENTS_DIR", data_dir() / "constituents"))
+    @property
+    def reports(self) -> Path:
+        return Path(self.reports_dir)
 
+    @property
+    def models(self) -> Path:
+        return Path(self.models_dir)
 
-def reference_dir() -> Path:
-    return Path(os.environ.get("SENSEQUANT_REFERENCE_DIR", data_dir() / "reference"))
+    @property
+    def aliases_file(self) -> Path:
+        return self.reference / "aliases.csv"
 
-
-def models_dir() -> Path:
-    return Path(os.environ.get("SENSEQUANT_MODELS_DIR", data_dir() / "models"))
-
-
-def reports_dir() -> Path:
-    return Path(os.environ.get("SENSEQUANT_REPORTS_DIR", data_dir() / "reports"))
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("SENSEQUANT_CACHE_DIR", data_dir() / "cache"))
+    @property
+    def listings_file(self) -> Path:
+        return self.reference / "listings.csv"

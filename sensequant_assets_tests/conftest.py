@@ -1,6 +1,7 @@
-"""Fixtures shared by the suite: a temporary warehouse and Dagster instance per test.
+"""Fixtures shared by the suite: a temporary warehouse, folders and Dagster instance per test.
 
-Tests never touch the repo's data/ or .dagster_home: every path goes through tmp_path.
+Tests never touch the repo's data/ or .dagster_home: they build the resources a deployment would
+bind from its environment (`defs/resources.py`), over tmp_path, and hand them to the runs.
 """
 
 import datetime as dt
@@ -10,23 +11,27 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from sensequant_assets.ingestion.sources.synthetic import SyntheticSource
-from sensequant_assets.universe.reference import load_listing_dates
+from sensequant_assets.paths import DATA_DIR, ProjectPaths
+from sensequant_assets.sources.synthetic import SyntheticSource
 from sensequant_assets.warehouse.resources import WarehouseResource
 
 # Pin "now" so the still-open year is the same on every run of the suite.
 FIXED_NOW = dt.datetime(2025, 6, 30, 12, 0, tzinfo=dt.UTC)
 
 
-@pytest.fixture(autouse=True)
-def isolated_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, sub in {
-        "SENSEQUANT_WAREHOUSE": "warehouse.duckdb",
-        "SENSEQUANT_MODELS_DIR": "models",
-        "SENSEQUANT_REPORTS_DIR": "reports",
-        "SENSEQUANT_CACHE_DIR": "cache",
-    }.items():
-        monkeypatch.setenv(name, str(tmp_path / sub))
+def synthetic_at_fixed_now(reference_dir: Path = DATA_DIR / "reference") -> SyntheticSource:
+    return SyntheticSource(reference_dir=str(reference_dir), as_of=FIXED_NOW.isoformat())
+
+
+@pytest.fixture
+def paths(tmp_path: Path) -> ProjectPaths:
+    """The checked-in reference files; lists, reports and models under tmp_path."""
+    return ProjectPaths(
+        constituents_dir=str(tmp_path / "constituents"),
+        reference_dir=str(DATA_DIR / "reference"),
+        reports_dir=str(tmp_path / "reports"),
+        models_dir=str(tmp_path / "models"),
+    )
 
 
 @pytest.fixture
@@ -42,4 +47,4 @@ def instance() -> Iterator[dg.DagsterInstance]:
 
 @pytest.fixture
 def synthetic_source() -> SyntheticSource:
-    return SyntheticSource(load_listing_dates(), now=FIXED_NOW)
+    return synthetic_at_fixed_now()

@@ -7,6 +7,7 @@ disaster-recovery sessions. Those are kept here so that coverage never calls the
 
 import datetime as dt
 from functools import cache
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
@@ -20,8 +21,9 @@ SPECIAL_SESSIONS: dict[dt.date, str] = {
     dt.date(2024, 11, 1): "Diwali Muhurat trading",
 }
 
+# India Standard Time (UTC+05:30, no daylight saving): the zone of every NSE date and time.
 # NSE closes at 15:30 IST; a session is "completed" once its close has passed.
-IST = dt.timezone(dt.timedelta(hours=5, minutes=30))
+IST = ZoneInfo("Asia/Kolkata")
 NSE_CLOSE = dt.time(15, 30)
 
 

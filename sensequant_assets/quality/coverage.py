@@ -94,7 +94,7 @@ class CoverageResult:
         return f"All {len(self.expected)} expected sessions present{_listing_note(self)}" + specials
 
     def metadata(self) -> dict[str, object]:
-        """The evidence Dagit shows next to the verdict."""
+        """The evidence the UI shows next to the verdict."""
         return {
             "verdict": self.verdict,
             "expected_sessions": len(self.expected),

@@ -7,7 +7,7 @@ the run was started (manual, backfill, sensor, automation) and whether or not th
 """
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import duckdb
 
@@ -16,13 +16,13 @@ from sensequant_assets.quality.evaluate import (
     mapping_problems,
     read_partition_bars,
 )
-from sensequant_assets.universe.reference import load_listing_dates
 from sensequant_assets.warehouse.storage import stored_years
 
 
 def blocking_failures(
     conn: duckdb.DuckDBPyConnection,
     symbol: str,
+    listings: Mapping[str, dt.date],
     now: dt.datetime | None = None,
     years: Sequence[int] | None = None,
 ) -> list[str]:
@@ -43,7 +43,7 @@ def blocking_failures(
         )
     wanted = [(symbol, year) for year in years]
     data = read_partition_bars(conn, wanted)
-    for result in evaluate_symbol_years(data, wanted, load_listing_dates(), now):
+    for result in evaluate_symbol_years(data, wanted, listings, now):
         # An unmapped symbol has no bars by construction: its mapping failure says why.
         if not result.coverage.passed and not problem:
             failures.append(

@@ -1,7 +1,7 @@
 """The batch coverage report: every symbol x year of a constituent list, classified.
 
 It replaces the original `check_symbol_coverage.py`, whose "ok" meant one CSV existed. Each cell
-comes from the same coverage evaluation as the coverage check, so the report and Dagit's check
+comes from the same coverage evaluation as the coverage check, so the report and the UI's check
 grid agree; a symbol whose lookup failed is "unmapped" rather than a column of empty years.
 """
 

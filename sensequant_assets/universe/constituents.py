@@ -38,7 +38,7 @@ class ConstituentList:
 
     @property
     def batch(self) -> str:
-        """The batch name users filter Dagit by: the file name without its suffix."""
+        """The batch name users filter the UI by: the file name without its suffix."""
         return self.path.stem
 
 

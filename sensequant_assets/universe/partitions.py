@@ -1,28 +1,16 @@
-"""Partitions: symbols come from constituent lists; years run from 2022 to the current year."""
+"""Partition keys, run tags and batch sizes, as plain values (the definitions are in defs/).
+
+A daily_bars key is "SYMBOL|YEAR": Dagster orders a multi-partition's dimensions by name.
+"""
 
 from collections.abc import Iterable, Sequence
-
-import dagster as dg
-
-from sensequant_assets.market.calendar import FIRST_YEAR
-
-symbols_partitions = dg.DynamicPartitionsDefinition(name="symbols")
-
-# end_offset=1 makes the current, still-open year a partition too.
-years_partitions = dg.TimeWindowPartitionsDefinition(
-    cron_schedule="0 0 1 1 *", fmt="%Y", start=str(FIRST_YEAR), end_offset=1
-)
-
-symbol_year_partitions = dg.MultiPartitionsDefinition(
-    {"symbol": symbols_partitions, "year": years_partitions}
-)
 
 # Every run pays ~3 s of process start-up and waits its turn for the single-writer `warehouse`
 # pool, so backfills put up to 100 partitions in a run: NIFTY 100 x 3 years is 3 bar runs and
 # one teacher run, not hundreds (measured in docs/benchmarks.md).
 PARTITIONS_PER_RUN = 100
 
-# Run tags: a batch is a constituent list (users filter Dagit by it); a range run covers the
+# Run tags: a batch is a constituent list (users filter the UI by it); a range run covers the
 # rectangle between two partition keys.
 BATCH_TAG = "sensequant/batch"
 RANGE_START = "dagster/asset_partition_range_start"
@@ -34,9 +22,6 @@ def range_tags(start: str, end: str) -> dict[str, str]:
     return {RANGE_START: start, RANGE_END: end}
 
 
-BATCHED_BACKFILL = dg.BackfillPolicy.multi_run(PARTITIONS_PER_RUN)
-
-
 def split_symbol_year(key: str) -> tuple[str, int]:
     """'RELIANCE|2024' -> ('RELIANCE', 2024); dimensions are ordered by name, symbol first."""
     symbol, year = str(key).split("|")
@@ -44,7 +29,7 @@ def split_symbol_year(key: str) -> tuple[str, int]:
 
 
 def symbol_year_key(symbol: str, year: int) -> str:
-    return str(dg.MultiPartitionKey({"symbol": symbol, "year": str(year)}))
+    return f"{symbol}|{year}"
 
 
 def contiguous_ranges(ordered: Sequence[str], wanted: Iterable[str]) -> list[tuple[str, str]]:

@@ -9,8 +9,6 @@ import csv
 import datetime as dt
 from pathlib import Path
 
-from sensequant_assets.paths import reference_dir
-
 
 class ReferenceFileError(ValueError):
     pass
@@ -25,18 +23,16 @@ def _rows(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str
         return [(number, row) for number, row in enumerate(reader, start=2)]
 
 
-def load_aliases(path: Path | None = None) -> dict[str, str]:
+def load_aliases(path: Path) -> dict[str, str]:
     """Universe symbol -> NSE ticker, for symbols whose universe name is not the ticker."""
-    path = path or reference_dir() / "aliases.csv"
     return {
         row["symbol"].strip().upper(): row["nse_ticker"].strip().upper()
         for _, row in _rows(path, ("symbol", "nse_ticker"))
     }
 
 
-def load_listing_dates(path: Path | None = None) -> dict[str, dt.date]:
+def load_listing_dates(path: Path) -> dict[str, dt.date]:
     """Symbol -> first NSE session, for symbols listed after the platform's first year."""
-    path = path or reference_dir() / "listings.csv"
     listings: dict[str, dt.date] = {}
     for number, row in _rows(path, ("symbol", "listed_on")):
         try:

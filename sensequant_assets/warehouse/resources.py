@@ -19,7 +19,7 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
-from sensequant_assets.warehouse.schema import TABLES
+from sensequant_assets.warehouse.tables import TABLES
 
 WAREHOUSE_POOL = "warehouse"
 
@@ -43,8 +43,8 @@ class WarehouseResource(DuckDBResource):
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         conn = self._connect()
         try:
-            for ddl in TABLES.values():
-                conn.execute(ddl)
+            for table in TABLES:
+                conn.execute(table.ddl())
             yield conn
         finally:
             conn.close()

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import Literal
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 Origin = Literal["synthetic", "market"]
@@ -135,3 +136,35 @@ def read_mappings(
         "SELECT * FROM symbol_mapping WHERE list_contains(?, symbol) ORDER BY symbol",
         [list(symbols)],
     ).df()
+
+
+def pack_features(
+    rows: pd.DataFrame, feature_names: Sequence[str], feature_set: str
+) -> pd.DataFrame:
+    """Label rows with their feature columns folded into teacher_labels' `features` list."""
+    packed = rows.drop(columns=list(feature_names))
+    packed.insert(packed.columns.get_loc("date") + 1, "feature_set", feature_set)
+    packed.insert(
+        packed.columns.get_loc("feature_set") + 1,
+        "features",
+        list(rows.loc[:, list(feature_names)].to_numpy(dtype="float64")),
+    )
+    return packed
+
+
+def read_labels(
+    conn: duckdb.DuckDBPyConnection, symbol: str, feature_names: Sequence[str]
+) -> pd.DataFrame:
+    """One symbol's teacher_labels rows, by window, split and date, features as columns again."""
+    frame = conn.execute(
+        "SELECT * FROM teacher_labels WHERE symbol = ? ORDER BY window_index, split DESC, date",
+        [symbol],
+    ).df()
+    values = (
+        np.vstack(frame["features"].to_numpy()) if len(frame) else np.empty((0, len(feature_names)))
+    )
+    features = pd.DataFrame(values, columns=list(feature_names), index=frame.index)
+    frame = pd.concat([frame.drop(columns=["features"]), features], axis=1)
+    frame["date"] = pd.to_datetime(frame["date"])
+    frame["label"] = frame["label"].astype("Int8")
+    return frame

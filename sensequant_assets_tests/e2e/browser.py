@@ -1,6 +1,6 @@
 """Headless Chromium driven over the DevTools protocol: what a person sees after clicking.
 
-Dagit keeps tabs such as a check's "Partitions" in component state, not in the URL, so a plain
+The Dagster UI keeps tabs such as a check's "Partitions" in component state, not in the URL, so a
 `--dump-dom` cannot reach them; this opens the page, clicks like a user and reads the text.
 `websockets` is a declared test dependency (it also ships with dagster-webserver).
 """
@@ -18,7 +18,7 @@ from typing import Any
 
 from websockets.sync.client import ClientConnection, connect
 
-READY_TIMEOUT_S = 90  # a cold Chromium parsing Dagit's bundle on a busy 2-core runner
+READY_TIMEOUT_S = 90  # a cold Chromium parsing the UI's bundle on a busy 2-core runner
 
 
 class Page:

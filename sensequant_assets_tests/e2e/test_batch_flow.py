@@ -14,7 +14,8 @@ import duckdb
 import pytest
 
 from sensequant_assets import cli
-from sensequant_assets.universe.partitions import BATCH_TAG, years_partitions
+from sensequant_assets.defs.partitions import years_partitions
+from sensequant_assets.universe.partitions import BATCH_TAG
 from sensequant_assets_tests.e2e.browser import chromium_page
 from sensequant_assets_tests.e2e.server import (
     DagsterDev,

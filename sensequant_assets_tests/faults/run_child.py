@@ -22,15 +22,14 @@ from contextlib import contextmanager
 import dagster as dg
 import pandas as pd
 
-from sensequant_assets.ingestion import assets as assets_module
-from sensequant_assets.ingestion.assets import daily_bars, symbol_mapping
-from sensequant_assets.ingestion.sources.base import FetchResult, SymbolMapping
-from sensequant_assets.ingestion.sources.synthetic import SyntheticSource
+from sensequant_assets.defs.ingestion import assets as assets_module
+from sensequant_assets.defs.ingestion.assets import daily_bars, symbol_mapping
+from sensequant_assets.paths import ProjectPaths
+from sensequant_assets.sources.base import FetchResult, SymbolMapping
 from sensequant_assets.universe.partitions import range_tags
-from sensequant_assets.universe.reference import load_listing_dates
 from sensequant_assets.warehouse import storage
 from sensequant_assets.warehouse.resources import WarehouseResource
-from sensequant_assets_tests.conftest import FIXED_NOW
+from sensequant_assets_tests.conftest import synthetic_at_fixed_now
 
 
 class GenerationSource:
@@ -40,7 +39,7 @@ class GenerationSource:
     origin = "synthetic"
 
     def __init__(self) -> None:
-        self.inner = SyntheticSource(load_listing_dates(), now=FIXED_NOW)
+        self.inner = synthetic_at_fixed_now()
         self.generation = 0
 
     def lookup(self, symbol: str, nse_ticker: str) -> SymbolMapping:
@@ -80,7 +79,7 @@ def main() -> int:
     symbols = args.symbols.split(",")
     source = GenerationSource()
     warehouse = WarehouseResource(database=args.warehouse, lock_timeout_seconds=args.lock_timeout)
-    resources = {"warehouse": warehouse, "bar_source": source}
+    resources = {"warehouse": warehouse, "bar_source": source, "paths": ProjectPaths()}
     writes: list[str] = []
     kill_armed = False
 

@@ -10,9 +10,10 @@ import dagster as dg
 import duckdb
 import pytest
 
-from sensequant_assets.ingestion.assets import daily_bars, symbol_mapping
+from sensequant_assets.defs.ingestion.assets import daily_bars, symbol_mapping
 from sensequant_assets.universe.partitions import range_tags
 from sensequant_assets.warehouse.resources import WarehouseResource
+from sensequant_assets_tests.defs.ingestion.test_assets import ingest, snapshot
 from sensequant_assets_tests.faults.processes import (
     duplicate_keys,
     finish,
@@ -20,7 +21,6 @@ from sensequant_assets_tests.faults.processes import (
     project_instance,
     start_run,
 )
-from sensequant_assets_tests.ingestion.test_assets import ingest, snapshot
 
 RUNS = [tuple(f"RUN{run}S{i}" for i in range(3)) for run in range(4)]
 

@@ -14,12 +14,10 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from sensequant_assets.ingestion.assets import daily_bars, symbol_mapping
-from sensequant_assets.ingestion.sources.synthetic import SyntheticSource
+from sensequant_assets.defs.ingestion.assets import daily_bars, symbol_mapping
 from sensequant_assets.universe.partitions import range_tags
-from sensequant_assets.universe.reference import load_listing_dates
 from sensequant_assets.warehouse.resources import WAREHOUSE_POOL, WarehouseResource
-from sensequant_assets_tests.conftest import FIXED_NOW
+from sensequant_assets_tests.conftest import synthetic_at_fixed_now
 from sensequant_assets_tests.faults.processes import (
     SYMBOLS,
     YEAR,
@@ -36,7 +34,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def sessions() -> int:
-    source = SyntheticSource(load_listing_dates(), now=FIXED_NOW)
+    source = synthetic_at_fixed_now()
     return len(source.fetch_year(source.lookup(SYMBOLS[0], SYMBOLS[0]), YEAR).bars)
 
 

@@ -3,9 +3,9 @@
 import dagster as dg
 import pytest
 
-from sensequant_assets.ingestion.sources.legacy_csv import LegacyCsvSource, LegacyFileError
-from sensequant_assets_tests.ingestion.test_assets import SYMBOLS, ingest, snapshot
-from sensequant_assets_tests.ingestion.test_legacy_csv import HEADER, bar, fetch, legacy, write
+from sensequant_assets.sources.legacy_csv import LegacyCsvSource, LegacyFileError
+from sensequant_assets_tests.defs.ingestion.test_assets import SYMBOLS, ingest, snapshot
+from sensequant_assets_tests.sources.test_legacy_csv import HEADER, bar, fetch, legacy, write
 
 __all__ = ["legacy"]  # the fixture, shared with ingestion/test_legacy_csv.py
 

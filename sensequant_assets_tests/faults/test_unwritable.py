@@ -15,10 +15,11 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from sensequant_assets.ingestion.assets import symbol_mapping
-from sensequant_assets.paths import REPO_ROOT
+from sensequant_assets.defs.ingestion.assets import symbol_mapping
+from sensequant_assets.paths import REPO_ROOT, ProjectPaths
 from sensequant_assets.universe.partitions import range_tags
 from sensequant_assets.warehouse.resources import WarehouseResource
+from sensequant_assets_tests.defs.ingestion.test_assets import SYMBOLS as INGEST_SYMBOLS
 from sensequant_assets_tests.faults.processes import (
     SYMBOLS,
     child_env,
@@ -26,7 +27,6 @@ from sensequant_assets_tests.faults.processes import (
     generations_by_partition,
     start_run,
 )
-from sensequant_assets_tests.ingestion.test_assets import SYMBOLS as INGEST_SYMBOLS
 
 
 def tree(root: Path) -> dict[str, bytes | None]:
@@ -57,6 +57,7 @@ def test_an_impossible_warehouse_path_fails_clearly_and_creates_nothing(
         resources={
             "warehouse": WarehouseResource(database=str(database)),
             "bar_source": synthetic_source,
+            "paths": ProjectPaths(),
         },
         tags=range_tags(INGEST_SYMBOLS[0], INGEST_SYMBOLS[-1]),
     )

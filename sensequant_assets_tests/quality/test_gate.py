@@ -1,3 +1,4 @@
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from .factories import AFTER_2024, bars_for, mapping_rows, store, year_days
 
 YEARS = (2022, 2023, 2024)
 
+Listings = dict[str, dt.date]
+
 
 @pytest.fixture
 def conn(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -19,21 +22,26 @@ def conn(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         yield connection
 
 
-def test_clean_symbol_passes_every_year(conn: duckdb.DuckDBPyConnection) -> None:
+def test_clean_symbol_passes_every_year(
+    conn: duckdb.DuckDBPyConnection, listings: Listings
+) -> None:
     store(conn, {("TCS", y): bars_for("TCS", year_days(y)) for y in YEARS}, mapping_rows("TCS"))
-    assert blocking_failures(conn, "TCS", now=AFTER_2024) == []
+    assert blocking_failures(conn, "TCS", listings, now=AFTER_2024) == []
 
 
-def test_listed_mid_year_passes_from_its_listing_date(conn: duckdb.DuckDBPyConnection) -> None:
+def test_listed_mid_year_passes_from_its_listing_date(
+    conn: duckdb.DuckDBPyConnection, listings: Listings
+) -> None:
     bars = {("LICI", y): bars_for("LICI", year_days(y)) for y in (2023, 2024)}
     listed = [d for d in year_days(2022) if d.isoformat() >= "2022-05-17"]
     bars["LICI", 2022] = bars_for("LICI", listed)
     store(conn, bars, mapping_rows("LICI"))
-    assert blocking_failures(conn, "LICI", now=AFTER_2024) == []
+    assert blocking_failures(conn, "LICI", listings, now=AFTER_2024) == []
 
 
 def test_gaps_and_broken_bars_are_named_by_check_and_partition(
     conn: duckdb.DuckDBPyConnection,
+    listings: Listings,
 ) -> None:
     days = list(sessions_in_year(2023))
     gappy = bars_for("TATASTEEL", [d for d in days if d not in days[50:53]])
@@ -48,7 +56,7 @@ def test_gaps_and_broken_bars_are_named_by_check_and_partition(
         },
         mapping_rows("TATASTEEL"),
     )
-    assert blocking_failures(conn, "TATASTEEL", now=AFTER_2024) == [
+    assert blocking_failures(conn, "TATASTEEL", listings, now=AFTER_2024) == [
         f"coverage_check failed for TATASTEEL|2023: 3 missing session(s) "
         f"({days[50]}, {days[51]}, {days[52]})",
         "integrity_check failed for TATASTEEL|2024: low above open or close: 1 bar(s) "
@@ -58,9 +66,10 @@ def test_gaps_and_broken_bars_are_named_by_check_and_partition(
 
 def test_mapped_symbol_without_bars_says_the_source_returned_none(
     conn: duckdb.DuckDBPyConnection,
+    listings: Listings,
 ) -> None:
     store(conn, {}, mapping_rows("NOBARS"))
-    failures = blocking_failures(conn, "NOBARS", now=AFTER_2024, years=[2023])
+    failures = blocking_failures(conn, "NOBARS", listings, now=AFTER_2024, years=[2023])
     assert failures == [
         "coverage_check failed for NOBARS|2023: The source returned no bars for NOBARS in "
         "2023: 245 sessions expected. Re-fetch the partition, or correct its listing date "
@@ -68,28 +77,34 @@ def test_mapped_symbol_without_bars_says_the_source_returned_none(
     ]
 
 
-def test_unmapped_symbol_fails_the_mapping_check(conn: duckdb.DuckDBPyConnection) -> None:
+def test_unmapped_symbol_fails_the_mapping_check(
+    conn: duckdb.DuckDBPyConnection, listings: Listings
+) -> None:
     store(conn, {}, mapping_rows("TCS", "OBEROI", failed=["OBEROI"]))
-    (failure,) = blocking_failures(conn, "OBEROI", now=AFTER_2024)
+    (failure,) = blocking_failures(conn, "OBEROI", listings, now=AFTER_2024)
     assert failure.startswith(
         "mapping_check failed for OBEROI: OBEROI (NSE ticker OBEROI) did not resolve to an "
         "ISEC code (status failed: no instrument named OBEROI)"
     )
 
 
-def test_default_years_are_the_materialized_ones(conn: duckdb.DuckDBPyConnection) -> None:
+def test_default_years_are_the_materialized_ones(
+    conn: duckdb.DuckDBPyConnection, listings: Listings
+) -> None:
     """2025 was never materialized: not judged. A materialized but empty 2025 is a failure."""
     store(conn, {("TCS", y): bars_for("TCS", year_days(y)) for y in YEARS}, mapping_rows("TCS"))
     later = AFTER_2024.replace(year=2025, month=3)
-    assert blocking_failures(conn, "TCS", now=later) == []
+    assert blocking_failures(conn, "TCS", listings, now=later) == []
     store(conn, {("TCS", 2025): bars_for("TCS", [])}, mapping_rows("TCS"))
-    (failure,) = blocking_failures(conn, "TCS", now=later)
+    (failure,) = blocking_failures(conn, "TCS", listings, now=later)
     assert failure.startswith("coverage_check failed for TCS|2025: The source returned no bars")
 
 
-def test_symbol_without_any_partition_is_gated(conn: duckdb.DuckDBPyConnection) -> None:
+def test_symbol_without_any_partition_is_gated(
+    conn: duckdb.DuckDBPyConnection, listings: Listings
+) -> None:
     store(conn, {}, mapping_rows("TCS"))
-    assert blocking_failures(conn, "TCS", now=AFTER_2024) == [
+    assert blocking_failures(conn, "TCS", listings, now=AFTER_2024) == [
         "no daily_bars partition of TCS has been materialized; materialize daily_bars for TCS "
         "(every year) before its teacher"
     ]

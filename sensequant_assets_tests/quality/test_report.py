@@ -1,14 +1,11 @@
-import json
+import datetime as dt
 from pathlib import Path
 
-import dagster as dg
 import pytest
 
 from sensequant_assets.market.calendar import sessions_in_year
-from sensequant_assets.quality.assets import coverage_report
 from sensequant_assets.quality.report import build_reports
 from sensequant_assets.universe.constituents import parse_constituent_text
-from sensequant_assets.universe.reference import load_listing_dates
 from sensequant_assets.warehouse.resources import WarehouseResource
 
 from .factories import AFTER_2024, bars_for, mapping_rows, store, year_days
@@ -29,11 +26,13 @@ def warehouse(tmp_path: Path) -> WarehouseResource:
     return resource
 
 
-def test_every_symbol_year_is_classified(warehouse: WarehouseResource) -> None:
+def test_every_symbol_year_is_classified(
+    warehouse: WarehouseResource, listings: dict[str, dt.date]
+) -> None:
     nifty = parse_constituent_text("# batch\nTCS\nINFY\nOBEROI\nbad|name\n", Path("nifty.txt"))
     other = parse_constituent_text("LICI\n", Path("other.txt"))
     with warehouse.get_connection() as conn:
-        reports = build_reports(conn, [nifty, other], load_listing_dates(), AFTER_2024)
+        reports = build_reports(conn, [nifty, other], listings, AFTER_2024)
     first, second = reports
     assert first.batch == "nifty" and first.years == (2022, 2023, 2024, 2025)
     labels = {s: [row[y].label for y in YEARS] for s, row in first.cells.items()}
@@ -58,30 +57,3 @@ def test_every_symbol_year_is_classified(warehouse: WarehouseResource) -> None:
     assert "nifty.txt:5: '|' and ',' cannot appear in a symbol" in table
     cell = first.to_json()["symbols"]["INFY"]["2023"]
     assert cell["missing_sessions"] == 4 and cell["expected_sessions"] == 245
-
-
-def test_asset_writes_json_and_markdown_per_list(
-    warehouse: WarehouseResource, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    lists = tmp_path / "constituents"
-    lists.mkdir()
-    (lists / "batch4.txt").write_text("TCS\nOBEROI\n", encoding="utf-8")
-    (lists / "batch5.txt").write_text("INFY\n", encoding="utf-8")
-    monkeypatch.setenv("SENSEQUANT_CONSTITUENTS_DIR", str(lists))
-    monkeypatch.setenv("SENSEQUANT_REPORTS_DIR", str(tmp_path / "reports"))
-    result = dg.materialize([coverage_report], resources={"warehouse": warehouse})
-    (materialization,) = result.get_asset_materialization_events()
-    metadata = materialization.materialization.metadata
-    assert "| TCS | complete | complete | complete |" in metadata["batch4"].value
-    assert "| OBEROI | unmapped |" in metadata["batch4"].value
-    written = json.loads((tmp_path / "reports" / "batch5.json").read_text(encoding="utf-8"))
-    assert written["symbols"]["INFY"]["2023"]["status"] == "partial"
-    assert metadata["batch5 json"].value == str(tmp_path / "reports" / "batch5.json")
-
-
-def test_asset_refuses_an_empty_constituents_folder(
-    warehouse: WarehouseResource, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("SENSEQUANT_CONSTITUENTS_DIR", str(tmp_path))
-    with pytest.raises(dg.Failure, match="No constituent lists"):
-        dg.materialize([coverage_report], resources={"warehouse": warehouse})

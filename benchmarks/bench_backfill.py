@@ -1,0 +1,273 @@
+"""Backfill cost through the real daemon: batched asset backfills against one run per partition.
+
+Each measurement starts its own `dagster dev` on a throw-away instance and synthetic source, so
+the daemon's ~30 s loop and every run's process start-up are paid as a user pays them.
+
+- `asset_backfill(n_symbols, years)`: one asset backfill of the whole batch graph (mapping, bars
+  for `years` years and their checks, labels, models, report), the backfill policies' chunking.
+- `per_partition_baseline(n_symbols, years)`: daily_bars and its checks, one run per partition
+  launched through GraphQL (mapping materialized first, untimed).
+
+Wall time runs from the launch request to the backfill's terminal status; peak memory is the
+largest sum of resident memory over every process of that instance, sampled twice a second.
+"""
+
+import argparse
+import json
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from sensequant_assets.cli import (
+    LAUNCH_BACKFILL,
+    LOCATION,
+    REPOSITORY,
+    register_symbols,
+    wait_for_backfill,
+)
+from sensequant_assets.defs.partitions import years_partitions
+from sensequant_assets.defs.universe.sensors import (
+    SYMBOL_ASSETS,
+    SYMBOL_YEAR_ASSETS,
+    UNPARTITIONED_ASSETS,
+)
+from sensequant_assets.paths import DATA_DIR
+from sensequant_assets.universe.constituents import list_files, read_constituent_file
+from sensequant_assets.universe.partitions import PARTITIONS_PER_RUN
+from sensequant_assets_tests.e2e.server import (
+    DagsterDev,
+    dagster_dev,
+    processes_with_home,
+    wait_for,
+)
+
+LAUNCH_RUN = """
+mutation($params: ExecutionParams!) {
+  launchRun(executionParams: $params) {
+    __typename
+    ... on PythonError { message }
+    ... on InvalidSubsetError { message }
+    ... on RunConfigValidationInvalid { errors { message } }
+  }
+}"""
+
+BARS_RUNS = """
+query { runsOrError(filter: {pipelineName: "bars_job"}) { ... on Runs { results { status } } } }"""
+
+RUNS = """
+query($id: String!) {
+  runsOrError(filter: {tags: [{key: "dagster/backfill", value: $id}]}) {
+    ... on Runs { results { status } }
+  }
+}"""
+
+CHECK_RESULTS = """
+query($name: String!) {
+  assetCheckExecutions(assetKey: {path: ["daily_bars"]}, checkName: $name, limit: 100000) {
+    partition status
+  }
+}"""
+
+
+@dataclass(frozen=True)
+class Measurement:
+    label: str
+    symbols: int
+    years: int
+    bar_partitions: int
+    status: str
+    wall_s: float
+    runs: int
+    s_per_bar_partition: float
+    peak_rss_mib: float
+    partitions_with_check_results: int
+
+
+def universe(n: int) -> list[str]:
+    """The first `n` symbols of the checked-in lists, padded with synthetic tickers."""
+    symbols: dict[str, None] = {}
+    for path in list_files(DATA_DIR / "constituents"):
+        symbols.update(dict.fromkeys(read_constituent_file(path).symbols))
+    listed = list(symbols)[:n]
+    return listed + [f"BENCH{i:03d}" for i in range(n - len(listed))]
+
+
+class PeakMemory:
+    """Samples the summed RSS of every process of one instance until stopped."""
+
+    def __init__(self, dagster_home: str) -> None:
+        self.home = dagster_home
+        self.peak_bytes = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def __enter__(self) -> "PeakMemory":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.5):
+            total = 0
+            for pid in processes_with_home(self.home):
+                try:
+                    status = Path(f"/proc/{pid}/status").read_text()
+                except OSError:
+                    continue
+                rss = next((line for line in status.splitlines() if line.startswith("VmRSS")), "")
+                total += int(rss.split()[1]) * 1024 if rss else 0
+            self.peak_bytes = max(self.peak_bytes, total)
+
+
+def launch(server: DagsterDev, params: dict[str, object]) -> str:
+    result = server.query(LAUNCH_BACKFILL, params=params)["launchPartitionBackfill"]
+    if result["__typename"] != "LaunchBackfillSuccess":
+        raise RuntimeError(f"backfill not launched: {result}")
+    return result["backfillId"]
+
+
+def graph_params(symbols: Sequence[str], years: Sequence[str]) -> dict[str, object]:
+    """The whole batch graph over a rectangle: multi-partition ranges span both dimensions."""
+    first, last = symbols[0], symbols[-1]
+    by_asset = [
+        {"assetKey": {"path": key.path}, "partitions": {"range": {"start": first, "end": last}}}
+        for key in SYMBOL_ASSETS
+    ]
+    by_asset += [
+        {
+            "assetKey": {"path": key.path},
+            "partitions": {"range": {"start": f"{first}|{years[0]}", "end": f"{last}|{years[-1]}"}},
+        }
+        for key in SYMBOL_YEAR_ASSETS
+    ]
+    by_asset += [
+        {"assetKey": {"path": key.path}, "partitions": None} for key in UNPARTITIONED_ASSETS
+    ]
+    return {"partitionsByAssets": by_asset, "title": "bench"}
+
+
+def measure(
+    server: DagsterDev, label: str, params: dict[str, object], n: int, years: Sequence[str]
+) -> Measurement:
+    with PeakMemory(str(server.root / "dagster_home")) as memory:
+        started = time.monotonic()
+        backfill_id = launch(server, params)
+        status = wait_for_backfill(server.url, backfill_id, timeout_s=3600, poll_s=1)
+        wall = time.monotonic() - started
+    runs = server.query(RUNS, id=backfill_id)["runsOrError"]["results"]
+    checked = {
+        row["partition"]
+        for row in server.query(CHECK_RESULTS, name="coverage_check")["assetCheckExecutions"]
+        if row["status"] in {"SUCCEEDED", "FAILED"}
+    }
+    bars = n * len(years)
+    return Measurement(
+        label,
+        n,
+        len(years),
+        bars,
+        status,
+        round(wall, 1),
+        len(runs),
+        round(wall / bars, 3),
+        round(memory.peak_bytes / 2**20),
+        len(checked),
+    )
+
+
+def asset_backfill(n_symbols: int = 100, years: int = 3) -> Measurement:
+    symbols = universe(n_symbols)
+    year_keys = years_partitions.get_partition_keys()[:years]
+    with tempfile.TemporaryDirectory() as tmp, dagster_dev(Path(tmp)) as server:
+        register_symbols(server.url, symbols)
+        # The batch's list, for coverage_report; its symbols are partitions already, so the
+        # sensor launches nothing for it.
+        (server.constituents / "bench.txt").write_text("\n".join(symbols) + "\n")
+        return measure(
+            server,
+            f"asset backfill, multi_run({PARTITIONS_PER_RUN}), whole graph",
+            graph_params(symbols, year_keys),
+            n_symbols,
+            year_keys,
+        )
+
+
+def per_partition_baseline(n_symbols: int = 10, years: int = 3) -> Measurement:
+    """daily_bars and its checks, one run per partition launched through GraphQL, as a sensor or
+    a user clicking each partition would (a job backfill would batch them by the policy)."""
+    symbols = universe(n_symbols)
+    year_keys = years_partitions.get_partition_keys()[:years]
+    selector = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY}
+    with tempfile.TemporaryDirectory() as tmp, dagster_dev(Path(tmp)) as server:
+        register_symbols(server.url, symbols)
+        mapping = launch(
+            server,
+            {"partitionNames": symbols, "assetSelection": [{"path": ["symbol_mapping"]}]},
+        )
+        wait_for_backfill(server.url, mapping, timeout_s=600, poll_s=1)
+        keys = [f"{s}|{y}" for s in symbols for y in year_keys]
+        with PeakMemory(str(server.root / "dagster_home")) as memory:
+            started = time.monotonic()
+            for key in keys:
+                params = {
+                    "selector": {**selector, "jobName": "bars_job"},
+                    "executionMetadata": {"tags": [{"key": "dagster/partition", "value": key}]},
+                }
+                result = server.query(LAUNCH_RUN, params=params)["launchRun"]
+                if result["__typename"] != "LaunchRunSuccess":
+                    raise RuntimeError(f"run for {key} not launched: {result}")
+            statuses = wait_for(
+                "per-partition runs", lambda: finished_runs(server, len(keys)), 3600, server, 1
+            )
+            wall = time.monotonic() - started
+        checked = {
+            row["partition"]
+            for row in server.query(CHECK_RESULTS, name="coverage_check")["assetCheckExecutions"]
+            if row["status"] in {"SUCCEEDED", "FAILED"}
+        }
+        return Measurement(
+            "one run per partition, daily_bars + checks",
+            n_symbols,
+            years,
+            len(keys),
+            "all SUCCESS" if set(statuses) == {"SUCCESS"} else str(set(statuses)),
+            round(wall, 1),
+            len(keys),
+            round(wall / len(keys), 3),
+            round(memory.peak_bytes / 2**20),
+            len(checked),
+        )
+
+
+def finished_runs(server: DagsterDev, expected: int) -> list[str] | None:
+    runs = server.query(BARS_RUNS)["runsOrError"]["results"]
+    statuses = [run["status"] for run in runs]
+    done = len(statuses) >= expected and all(
+        s in {"SUCCESS", "FAILURE", "CANCELED"} for s in statuses
+    )
+    return statuses if done else None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--symbols", type=int, default=100)
+    parser.add_argument("--years", type=int, default=3)
+    parser.add_argument("--baseline-symbols", type=int, default=10)
+    parser.add_argument("--skip-baseline", action="store_true")
+    args = parser.parse_args(argv)
+    results = [asset_backfill(args.symbols, args.years)]
+    if not args.skip_baseline:
+        results.append(per_partition_baseline(args.baseline_symbols, args.years))
+    for result in results:
+        print(json.dumps(asdict(result)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

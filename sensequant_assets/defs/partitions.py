@@ -1,0 +1,22 @@
+"""Partitions: symbols come from constituent lists; years run from 2022 to the current year."""
+
+import dagster as dg
+
+from sensequant_assets.market.calendar import FIRST_YEAR
+from sensequant_assets.universe.partitions import PARTITIONS_PER_RUN
+
+symbols_partitions = dg.DynamicPartitionsDefinition(name="symbols")
+
+# end_offset=1 makes the current, still-open year a partition too.
+years_partitions = dg.TimeWindowPartitionsDefinition(
+    cron_schedule="0 0 1 1 *", fmt="%Y", start=str(FIRST_YEAR), end_offset=1
+)
+
+symbol_year_partitions = dg.MultiPartitionsDefinition(
+    {"symbol": symbols_partitions, "year": years_partitions}
+)
+
+BATCHED_BACKFILL = dg.BackfillPolicy.multi_run(PARTITIONS_PER_RUN)
+
+# Assets partitioned by symbol read every year of that symbol's bars.
+BARS_BY_SYMBOL = dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="symbol")

@@ -1,0 +1,174 @@
+"""Asset checks users read in the UI's check grid, one result per partition of every run.
+
+A range run (backfill policy multi_run) carries many partitions; a plain check result in such a
+run is recorded without a partition and the UI shows SKIPPED. So each check yields one
+AssetCheckEvaluation per partition, pointing at that partition's latest materialization (the UI
+hides evaluations without it), then one Output(None) per check.
+
+The three daily_bars checks run as one step: one warehouse read and one event-log lookup serve
+all three (see docs/benchmarks.md for the cost per partition).
+"""
+
+from collections.abc import Iterator
+from functools import partial
+
+import dagster as dg
+
+from sensequant_assets.dagster_internals import latest_materializations
+from sensequant_assets.defs.partitions import symbol_year_partitions, symbols_partitions
+from sensequant_assets.paths import ProjectPaths
+from sensequant_assets.quality.coverage import CoverageResult
+from sensequant_assets.quality.evaluate import (
+    evaluate_symbol_years,
+    mapping_problems,
+    read_partition_bars,
+)
+from sensequant_assets.quality.plausibility import PlausibilityThresholds, check_plausibility
+from sensequant_assets.universe.partitions import split_symbol_year
+from sensequant_assets.universe.reference import load_listing_dates
+from sensequant_assets.warehouse.resources import WAREHOUSE_POOL, WarehouseResource
+
+DAILY_BARS = dg.AssetKey("daily_bars")
+SYMBOL_MAPPING = dg.AssetKey("symbol_mapping")
+
+COVERAGE = dg.AssetCheckSpec(
+    "coverage_check",
+    asset=DAILY_BARS,
+    description=(
+        "Every NSE session of the year, from the listing date to the last completed session, "
+        "has a bar; special sessions are reported and bars on other days fail."
+    ),
+    partitions_def=symbol_year_partitions,
+)
+INTEGRITY = dg.AssetCheckSpec(
+    "integrity_check",
+    asset=DAILY_BARS,
+    description=(
+        "One bar per date with no nulls, positive prices, low <= open, close <= high and a "
+        "whole, non-negative volume."
+    ),
+    partitions_def=symbol_year_partitions,
+)
+PLAUSIBILITY = dg.AssetCheckSpec(
+    "plausibility_check",
+    asset=DAILY_BARS,
+    description=(
+        "Warns on day-over-day close moves beyond the limit (50 %) and volumes beyond a "
+        "multiple (3x) of their trailing median."
+    ),
+    partitions_def=symbol_year_partitions,
+)
+
+
+class PlausibilityConfig(dg.Config):
+    """Thresholds of the plausibility warning (Qlib's data-health defaults)."""
+
+    max_close_move: float = PlausibilityThresholds.max_close_move
+    max_volume_ratio: float = PlausibilityThresholds.max_volume_ratio
+    volume_window: int = PlausibilityThresholds.volume_window
+
+
+@dg.multi_asset_check(
+    specs=[COVERAGE, INTEGRITY, PLAUSIBILITY],
+    name="daily_bars_checks",
+    can_subset=True,
+    pool=WAREHOUSE_POOL,
+)
+def daily_bars_checks(
+    context: dg.AssetCheckExecutionContext,
+    config: PlausibilityConfig,
+    warehouse: WarehouseResource,
+    paths: ProjectPaths,
+) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
+    keys = list(context.partition_keys)
+    wanted = [split_symbol_year(key) for key in keys]
+    with warehouse.get_connection() as conn:
+        bars = read_partition_bars(conn, wanted)
+        unmapped = mapping_problems(conn, sorted({symbol for symbol, _ in wanted}))
+    quality = evaluate_symbol_years(bars, wanted, load_listing_dates(paths.listings_file))
+    targets = latest_materializations(context.instance, DAILY_BARS, keys)
+    selected = {check_key.name for check_key in context.selected_asset_check_keys}
+    thresholds = PlausibilityThresholds(
+        max_close_move=config.max_close_move,
+        max_volume_ratio=config.max_volume_ratio,
+        volume_window=config.volume_window,
+    )
+    for key, (symbol, year), result in zip(keys, wanted, quality, strict=True):
+        evaluation = partial(
+            dg.AssetCheckEvaluation,
+            asset_key=DAILY_BARS,
+            partition=key,
+            target_materialization_data=targets.get(key),
+        )
+        if COVERAGE.name in selected:
+            yield evaluation(
+                check_name=COVERAGE.name,
+                passed=result.coverage.passed,
+                severity=dg.AssetCheckSeverity.ERROR,
+                description=_coverage_description(
+                    result.coverage, unmapped[symbol], key in targets
+                ),
+                metadata=result.coverage.metadata(),
+            )
+        if INTEGRITY.name in selected:
+            yield evaluation(
+                check_name=INTEGRITY.name,
+                passed=result.integrity.passed,
+                severity=dg.AssetCheckSeverity.ERROR,
+                description=result.integrity.describe(),
+                metadata=result.integrity.metadata(),
+            )
+        if PLAUSIBILITY.name in selected:
+            plausible = check_plausibility(bars.of(symbol, year), key, thresholds)
+            yield evaluation(
+                check_name=PLAUSIBILITY.name,
+                passed=plausible.passed,
+                severity=dg.AssetCheckSeverity.WARN,
+                description=plausible.describe(),
+                metadata=plausible.metadata(),
+            )
+    for spec in (COVERAGE, INTEGRITY, PLAUSIBILITY):
+        if spec.name in selected:
+            yield dg.Output(None, output_name=spec.get_python_identifier())
+
+
+@dg.asset_check(
+    asset=SYMBOL_MAPPING,
+    description="The symbol resolved to exactly one ISEC code, shared with no other symbol.",
+    partitions_def=symbols_partitions,
+    pool=WAREHOUSE_POOL,
+    blocking=False,
+)
+def mapping_check(
+    context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
+) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
+    symbols = list(context.partition_keys)
+    with warehouse.get_connection() as conn:
+        problems = mapping_problems(conn, symbols)
+    targets = latest_materializations(context.instance, SYMBOL_MAPPING, symbols)
+    for symbol in symbols:
+        problem = problems[symbol]
+        yield dg.AssetCheckEvaluation(
+            asset_key=SYMBOL_MAPPING,
+            check_name="mapping_check",
+            passed=problem is None,
+            severity=dg.AssetCheckSeverity.ERROR,
+            description=problem or f"{symbol} resolved to exactly one ISEC code.",
+            partition=symbol,
+            target_materialization_data=targets.get(symbol),
+        )
+    yield dg.Output(None)
+
+
+def _coverage_description(
+    result: CoverageResult, mapping_problem: str | None, materialized: bool
+) -> str:
+    if result.bar_count == 0 and result.expected:
+        if mapping_problem:
+            return f"No bars, because the symbol is unmapped: {mapping_problem}"
+        if not materialized:
+            return (
+                f"daily_bars[{result.partition}] has never been materialized; "
+                "materialize it, then re-run this check."
+            )
+    return result.describe()

@@ -1,0 +1,121 @@
+"""The deployment's resources: which source, which warehouse, which folders, which settings.
+
+Every environment-dependent choice is made here, once, from environment variables: a variable
+that is set is bound with `dg.EnvVar` (the UI's resource page shows its name, never a secret's
+value); one that is not falls back to the project's own `data/` folder. Assets, checks and
+sensors only ever see the resources.
+"""
+
+import os
+from typing import Literal
+
+import dagster as dg
+from pydantic import Field
+
+from sensequant_assets.paths import DATA_DIR, ProjectPaths
+from sensequant_assets.sources.base import BarSource
+from sensequant_assets.sources.breeze.source import BreezeSource
+from sensequant_assets.sources.legacy_csv import LegacyCsvSource
+from sensequant_assets.sources.synthetic import SyntheticSource
+from sensequant_assets.teacher.labels import LabelSpec
+from sensequant_assets.teacher.training import TrainingParams
+from sensequant_assets.teacher.windows import WindowSpec
+from sensequant_assets.warehouse.resources import WarehouseResource
+
+SOURCES = ("synthetic", "csv", "breeze")
+
+
+class TeacherSettings(dg.ConfigurableResource):
+    """Label, window and CatBoost settings of the teacher stage."""
+
+    horizon: int = Field(default=5, ge=1, description="Label horizon and purge gap, in sessions.")
+    threshold: float = Field(default=0.02, description="Forward return a positive label exceeds.")
+    window_size: int = Field(default=252, ge=1, description="Training window, in sessions.")
+    window_step: int = Field(
+        default=63, ge=1, description="Window stride and evaluation-slice length, in sessions."
+    )
+    seed: int = Field(default=42, description="CatBoost random seed; same seed, same models.")
+    iterations: int = Field(default=150, ge=1)
+    depth: int = Field(default=4, ge=1, le=16)
+    learning_rate: float = Field(default=0.05, gt=0)
+    border_count: int = Field(default=64, ge=1, description="Feature quantization borders.")
+    thread_count: int = Field(default=2, ge=1, description="CPU threads CatBoost may use.")
+    task_type: Literal["CPU", "GPU"] = Field(
+        default="CPU",
+        description=(
+            "GPU trains on CUDA where one exists; not bit-reproducible, and about 12x slower than "
+            "CPU on 252-row windows (docs/benchmarks.md)."
+        ),
+    )
+    min_train_samples: int = Field(default=100, ge=1)
+    min_eval_samples: int = Field(default=20, ge=1)
+
+    def label_spec(self) -> LabelSpec:
+        return LabelSpec(horizon=self.horizon, threshold=self.threshold)
+
+    def window_spec(self) -> WindowSpec:
+        return WindowSpec(size=self.window_size, step=self.window_step)
+
+    def training_params(self) -> TrainingParams:
+        return TrainingParams(
+            iterations=self.iterations,
+            depth=self.depth,
+            learning_rate=self.learning_rate,
+            border_count=self.border_count,
+            seed=self.seed,
+            thread_count=self.thread_count,
+            task_type=self.task_type,
+            min_train_samples=self.min_train_samples,
+            min_eval_samples=self.min_eval_samples,
+        )
+
+
+def setting(variable: str, default: str) -> str | dg.EnvVar:
+    """`variable` as an EnvVar where the environment sets it, else the project default."""
+    return dg.EnvVar(variable) if os.environ.get(variable) else default
+
+
+def project_paths() -> ProjectPaths:
+    return ProjectPaths(
+        constituents_dir=setting("SENSEQUANT_CONSTITUENTS_DIR", str(DATA_DIR / "constituents")),
+        reference_dir=setting("SENSEQUANT_REFERENCE_DIR", str(DATA_DIR / "reference")),
+        reports_dir=setting("SENSEQUANT_REPORTS_DIR", str(DATA_DIR / "reports")),
+        models_dir=setting("SENSEQUANT_MODELS_DIR", str(DATA_DIR / "models")),
+    )
+
+
+def bar_source(kind: str | None = None) -> BarSource:
+    """The source `SENSEQUANT_SOURCE` names (default: the embedded synthetic source)."""
+    kind = (kind or os.environ.get("SENSEQUANT_SOURCE") or "synthetic").strip().lower()
+    if kind == "synthetic":
+        return SyntheticSource(
+            reference_dir=setting("SENSEQUANT_REFERENCE_DIR", str(DATA_DIR / "reference"))
+        )
+    if kind == "csv":
+        return LegacyCsvSource(
+            root_dir=setting("SENSEQUANT_LEGACY_DIR", str(DATA_DIR / "historical"))
+        )
+    if kind == "breeze":
+        return BreezeSource(
+            api_key=dg.EnvVar("BREEZE_API_KEY"),
+            api_secret=dg.EnvVar("BREEZE_API_SECRET"),
+            session_token=dg.EnvVar("BREEZE_SESSION_TOKEN"),
+            cache_dir=setting("SENSEQUANT_CACHE_DIR", str(DATA_DIR / "cache" / "breeze")),
+        )
+    raise ValueError(
+        f"SENSEQUANT_SOURCE={kind!r} is not one of {', '.join(SOURCES)}; set it to one of them."
+    )
+
+
+@dg.definitions
+def resources() -> dg.Definitions:
+    return dg.Definitions(
+        resources={
+            "warehouse": WarehouseResource(
+                database=setting("SENSEQUANT_WAREHOUSE", str(DATA_DIR / "warehouse.duckdb"))
+            ),
+            "bar_source": bar_source(),
+            "paths": project_paths(),
+            "teacher": TeacherSettings(),
+        }
+    )

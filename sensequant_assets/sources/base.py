@@ -1,0 +1,89 @@
+"""What every bar source provides: a symbol lookup and one symbol-year of daily bars.
+
+The three sources (synthetic, the original system's CSV cache, live Breeze) are subclasses of one
+`BarSource` resource, so a deployment picks its source by configuration and the assets never know
+which one they hold. Sources never invent data: a lookup that fails says so (status and error),
+and a fetch that finds nothing returns an empty frame with a note, never a guess.
+"""
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal
+
+import dagster as dg
+import pandas as pd
+
+from sensequant_assets.warehouse.storage import Origin
+
+MappingStatus = Literal["success", "failed"]
+
+
+@dataclass(frozen=True)
+class SymbolMapping:
+    """Universe symbol -> NSE ticker -> ISEC stock code, as one source resolved it."""
+
+    symbol: str
+    nse_ticker: str
+    isec_code: str | None
+    isec_token: str | None
+    company_name: str | None
+    status: MappingStatus
+    error: str | None = None
+
+    @property
+    def resolved(self) -> bool:
+        return self.status == "success" and self.isec_code is not None
+
+    @classmethod
+    def failed(cls, symbol: str, nse_ticker: str, error: str) -> "SymbolMapping":
+        """A lookup that found no single ISEC code: recorded as such, never guessed."""
+        return cls(symbol, nse_ticker, None, None, None, "failed", error)
+
+
+@dataclass
+class FetchResult:
+    """One symbol-year from a source, with the counters users read in the UI."""
+
+    bars: pd.DataFrame
+    stats: dict[str, float | int | str] = field(default_factory=dict)
+
+
+class BarSource(dg.ConfigurableResource, ABC):
+    """A source of daily bars, chosen per deployment (`SENSEQUANT_SOURCE`)."""
+
+    name: ClassVar[str]
+    """'synthetic', 'csv' or 'breeze': stored with every bar."""
+
+    origin: ClassVar[Origin]
+    """Which family of data a warehouse bound to this source holds; the two never mix."""
+
+    @abstractmethod
+    def lookup(self, symbol: str, nse_ticker: str) -> SymbolMapping:
+        """The ISEC instrument of `nse_ticker`, or a failed mapping that says why."""
+
+    @abstractmethod
+    def fetch_year(self, mapping: SymbolMapping, year: int) -> FetchResult:
+        """One symbol-year of daily bars, conformed to the daily_bars frame."""
+
+    def fetch_years(
+        self, mapping: SymbolMapping, years: Sequence[int]
+    ) -> dict[int, FetchResult | Exception]:
+        """Several years of one symbol, each year's answer or the error that year met.
+
+        A source that can serve several years in one request (Breeze: up to 1000 candles a
+        call) overrides this; errors stay per year so one bad year never costs the others.
+        """
+        results: dict[int, FetchResult | Exception] = {}
+        for year in years:
+            try:
+                results[year] = self.fetch_year(mapping, year)
+            except SourceAuthError:
+                raise
+            except Exception as exc:
+                results[year] = exc
+        return results
+
+
+class SourceAuthError(RuntimeError):
+    """Credentials are missing, wrong or expired: every further call would fail the same way."""

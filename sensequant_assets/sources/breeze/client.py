@@ -1,0 +1,160 @@
+"""Loading the real breeze_connect client without letting its import-time habits leak.
+
+`import breeze_connect` downloads SecurityMaster.zip with no timeout from a URL in its top-level
+`config` module, creates `./logs/` with two DEBUG log files in the current directory, and has no
+timeouts on any call. Here the archive is fetched first, with a timeout, from the configured URL;
+breeze's own `config` is registered before the import and pointed at that local copy; the import
+runs with the cache folder as working directory so the logs land there; and every call runs on a
+worker thread that is abandoned when its time is up.
+"""
+
+import importlib.util
+import os
+import sys
+import tempfile
+import threading
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any, TypeVar
+
+from sensequant_assets.sources.breeze.answers import BreezeError
+
+T = TypeVar("T")
+
+NSE_SCRIP_MASTER = "NSEScripMaster.txt"
+_IMPORT_LOCK = threading.Lock()
+_loaded_master_url: str | None = None
+
+
+class CallTimeoutError(TimeoutError):
+    """The server did not answer in time; the worker thread was left behind."""
+
+
+def call_with_timeout(timeout: float, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run `fn` on a daemon thread and give up on it after `timeout` seconds.
+
+    breeze_connect passes no timeout to requests, so a hung server would block forever. A daemon
+    thread (not a thread pool, whose workers are joined at exit) cannot keep the process alive.
+    """
+    outcome: dict[str, Any] = {}
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            outcome["value"] = fn(*args, **kwargs)
+        except BaseException as exc:
+            outcome["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="breeze-call", daemon=True).start()
+    if not done.wait(timeout):
+        raise CallTimeoutError(f"no answer within {timeout:g} s")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def load_breeze(security_master_url: str, work_dir: Path, timeout: float) -> ModuleType:
+    """Import `breeze_connect.breeze_connect` once per process, from the given SecurityMaster."""
+    global _loaded_master_url
+    with _IMPORT_LOCK:
+        module = sys.modules.get("breeze_connect.breeze_connect")
+        if module is not None:
+            if _loaded_master_url not in (None, security_master_url):
+                raise BreezeError(
+                    f"breeze_connect was already loaded in this process with the SecurityMaster "
+                    f"from {_loaded_master_url}; symbol lookups against {security_master_url} "
+                    "would use the wrong file. Use one security_master_url per process."
+                )
+            return module
+        _bypass_proxy_for_loopback()
+        work_dir.mkdir(parents=True, exist_ok=True)
+        archive = _download_security_master(security_master_url, work_dir, timeout)
+        try:
+            config = _register_breeze_config()
+            config.SECURITY_MASTER_URL = archive.as_uri()
+            previous_cwd = os.getcwd()
+            os.chdir(work_dir)  # breeze creates ./logs/ at import; keep it out of the user's cwd
+            try:
+                import breeze_connect.breeze_connect as module
+            finally:
+                os.chdir(previous_cwd)
+        finally:
+            archive.unlink(missing_ok=True)
+        config.SECURITY_MASTER_URL = security_master_url
+        _loaded_master_url = security_master_url
+        return module
+
+
+def point_at(module: ModuleType, api_url: str, historical_url: str, master_url: str) -> None:
+    """Set the URLs breeze reads at call time (its live settings object is `module.config`)."""
+    module.config.API_URL = api_url
+    module.config.BREEZE_NEW_URL = historical_url
+    module.config.SECURITY_MASTER_URL = master_url
+
+
+def _bypass_proxy_for_loopback() -> None:
+    hosts = [h for h in os.environ.get("NO_PROXY", "").split(",") if h]
+    missing = [h for h in ("127.0.0.1", "localhost") if h not in hosts]
+    if missing:
+        os.environ["NO_PROXY"] = ",".join(hosts + missing)
+
+
+def _download_security_master(url: str, work_dir: Path, timeout: float) -> Path:
+    import requests
+
+    try:
+        response = requests.get(url, timeout=timeout)
+        response.raise_for_status()
+    except requests.RequestException as exc:
+        raise BreezeError(
+            f"Could not download ICICI's SecurityMaster from {url} ({type(exc).__name__}: {exc}); "
+            "breeze_connect needs it for every symbol lookup. Check the network or "
+            "security_master_url."
+        ) from None
+    fd, name = tempfile.mkstemp(dir=work_dir, prefix="SecurityMaster-", suffix=".zip")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(response.content)
+    path = Path(name)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except zipfile.BadZipFile:
+        path.unlink(missing_ok=True)
+        raise BreezeError(
+            f"{url} did not return a zip archive; check security_master_url."
+        ) from None
+    if NSE_SCRIP_MASTER not in names:
+        path.unlink(missing_ok=True)
+        raise BreezeError(f"{url} holds no {NSE_SCRIP_MASTER} (found {names}).")
+    return path
+
+
+def _register_breeze_config() -> ModuleType:
+    """Load breeze's `config.py` under the top-level name its module imports it by."""
+    spec = importlib.util.find_spec("breeze_connect")
+    if spec is None or not spec.submodule_search_locations:
+        raise BreezeError(
+            "breeze-connect is not installed; install the project (pip install -e .), "
+            "which pins breeze-connect==1.0.69."
+        )
+    config_file = Path(next(iter(spec.submodule_search_locations))) / "config.py"
+    existing = sys.modules.get("config")
+    if existing is not None:
+        if Path(getattr(existing, "__file__", "") or "").resolve() != config_file.resolve():
+            raise BreezeError(
+                f"A module named 'config' ({getattr(existing, '__file__', existing)!r}) is already "
+                "imported; breeze_connect imports its settings under that same top-level name. "
+                "Rename that module."
+            )
+        return existing
+    config_spec = importlib.util.spec_from_file_location("config", config_file)
+    if config_spec is None or config_spec.loader is None:
+        raise BreezeError(f"Cannot load breeze_connect settings from {config_file}")
+    config = importlib.util.module_from_spec(config_spec)
+    sys.modules["config"] = config
+    config_spec.loader.exec_module(config)
+    return config

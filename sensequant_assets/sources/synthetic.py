@@ -1,0 +1,184 @@
+"""The embedded synthetic source: deterministic, offline, and honest about its defects.
+
+Bars are a seeded random walk per symbol over every NSE session (plus the special sessions real
+data holds) from 2022 or the symbol's listing date. The walk always starts at the same session, so
+a year's bars do not depend on which years were asked for: materializing 2023 alone gives the same
+bars as 2022-2024 together. Defects (no bars, missing sessions, broken OHLC, a price jump) come
+from the checked-in scenario so that the demo shows the checks failing for real reasons.
+"""
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from sensequant_assets.market.calendar import (
+    FIRST_YEAR,
+    SPECIAL_SESSIONS,
+    last_completed_session,
+    sessions_in_year,
+)
+from sensequant_assets.paths import DATA_DIR
+from sensequant_assets.sources.bars import conform_bars, empty_bars
+from sensequant_assets.sources.base import BarSource, FetchResult, SymbolMapping
+from sensequant_assets.universe.reference import load_listing_dates
+from sensequant_assets.warehouse.storage import Origin
+
+SCENARIO_PATH = Path(__file__).with_name("synthetic_scenario.json")
+TICK = 0.05
+
+# Daily log-return volatility and drift typical of NIFTY 100 large caps (~27 % a year).
+DAILY_VOLATILITY = 0.017
+DAILY_DRIFT = 0.0004
+
+
+@dataclass(frozen=True)
+class Scenario:
+    seed: int
+    unknown_tickers: frozenset[str]
+    security_master: dict[str, tuple[str, str, str]]
+    defects: dict[str, dict[str, Any]]
+
+    @classmethod
+    def load(cls, path: Path = SCENARIO_PATH) -> "Scenario":
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return cls(
+            seed=int(raw["seed"]),
+            unknown_tickers=frozenset(raw["unknown_tickers"]),
+            security_master={k: tuple(v) for k, v in raw["security_master"].items()},
+            defects=raw["defects"],
+        )
+
+
+def _stable_int(*parts: object) -> int:
+    digest = hashlib.sha256("|".join(map(str, parts)).encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def _sessions_through(year: int, listed_on: dt.date | None, until: dt.date) -> list[dt.date]:
+    days = {d for y in range(FIRST_YEAR, year + 1) for d in sessions_in_year(y)}
+    days |= {d for d in SPECIAL_SESSIONS if d.year <= year}
+    start = listed_on or dt.date(FIRST_YEAR, 1, 1)
+    return sorted(d for d in days if start <= d <= until)
+
+
+def random_walk_bars(symbol: str, sessions: list[dt.date], seed: int) -> pd.DataFrame:
+    """OHLCV for `sessions`, deterministic in (symbol, seed, first session)."""
+    rng = np.random.default_rng(_stable_int(seed, symbol))
+    count = len(sessions)
+    start_price = float(np.exp(rng.uniform(np.log(80), np.log(4000))))
+    base_volume = float(np.exp(rng.uniform(np.log(2e5), np.log(2e7))))
+    returns = rng.normal(DAILY_DRIFT, DAILY_VOLATILITY, count)
+    gaps = rng.normal(0, DAILY_VOLATILITY / 3, count)
+    upper = np.abs(rng.normal(0, DAILY_VOLATILITY / 2, count))
+    lower = np.abs(rng.normal(0, DAILY_VOLATILITY / 2, count))
+    volume_noise = rng.lognormal(0, 0.25, count)
+    close = start_price * np.exp(np.cumsum(returns))
+    previous = np.concatenate(([start_price], close[:-1]))
+    open_ = previous * np.exp(gaps)
+    high = np.maximum(open_, close) * (1 + upper)
+    low = np.minimum(open_, close) * (1 - lower)
+    frame = pd.DataFrame(
+        {
+            "symbol": symbol,
+            "date": pd.to_datetime(sessions),
+            "open": _to_tick(open_),
+            "high": _to_tick(high),
+            "low": _to_tick(low),
+            "close": _to_tick(close),
+            "volume": np.round(base_volume * volume_noise).astype("int64"),
+            "source": "synthetic",
+        }
+    )
+    frame["high"] = frame[["open", "high", "close"]].max(axis=1)
+    frame["low"] = frame[["open", "low", "close"]].min(axis=1)
+    return frame
+
+
+def _to_tick(prices: np.ndarray) -> np.ndarray:
+    return np.maximum(np.round(prices / TICK) * TICK, TICK).round(2)
+
+
+def apply_defects(bars: pd.DataFrame, defects: dict[str, Any]) -> pd.DataFrame:
+    """Inject the scenario's defects into clean bars (after the walk, so prices elsewhere stay)."""
+    bars = bars.copy()
+    dates = bars["date"].dt.date
+    missing = {dt.date.fromisoformat(d) for d in defects.get("missing_sessions", [])}
+    bars = bars[~dates.isin(missing)].reset_index(drop=True)
+    dates = bars["date"].dt.date
+    for day in defects.get("high_below_close", []):
+        row = dates == dt.date.fromisoformat(day)
+        bars.loc[row, "high"] = (bars.loc[row, "close"] * 0.98).round(2)
+    for day, factor in defects.get("close_jump", {}).items():
+        row = dates == dt.date.fromisoformat(day)
+        bars.loc[row, "close"] = (bars.loc[row, "close"] * factor).round(2)
+        bars.loc[row, "high"] = bars.loc[row, ["high", "close"]].max(axis=1)
+        bars.loc[row, "volume"] = bars.loc[row, "volume"] * 5
+    return bars
+
+
+class SyntheticSource(BarSource):
+    """The embedded, offline source (source "synthetic"): the demo's and the tests' default."""
+
+    name: ClassVar[str] = "synthetic"
+    origin: ClassVar[Origin] = "synthetic"
+
+    reference_dir: str = Field(
+        default=str(DATA_DIR / "reference"),
+        description="Folder of listings.csv: symbols start trading on their listing date.",
+    )
+    as_of: str | None = Field(
+        default=None,
+        description="ISO timestamp standing in for 'now' (the still-open year ends at its last "
+        "completed session); unset, the real clock. Tests pin it.",
+    )
+
+    @cached_property
+    def scenario(self) -> Scenario:
+        return Scenario.load()
+
+    @cached_property
+    def _listings(self) -> dict[str, dt.date]:
+        return load_listing_dates(Path(self.reference_dir) / "listings.csv")
+
+    @property
+    def _now(self) -> dt.datetime | None:
+        return dt.datetime.fromisoformat(self.as_of) if self.as_of else None
+
+    def lookup(self, symbol: str, nse_ticker: str) -> SymbolMapping:
+        if nse_ticker in self.scenario.unknown_tickers:
+            return SymbolMapping.failed(
+                symbol,
+                nse_ticker,
+                f"Result Not Found: NSE ticker {nse_ticker} is not in the security master",
+            )
+        known = self.scenario.security_master.get(nse_ticker)
+        if known:
+            code, token, company = known
+        else:
+            code = "".join(c for c in nse_ticker if c.isalnum())[:6]
+            token = str(_stable_int(nse_ticker) % 90000 + 10000)
+            company = f"{nse_ticker} LIMITED"
+        return SymbolMapping(symbol, nse_ticker, code, token, company, "success")
+
+    def fetch_year(self, mapping: SymbolMapping, year: int) -> FetchResult:
+        defects = self.scenario.defects.get(mapping.symbol, {})
+        if defects.get("no_bars"):
+            return FetchResult(empty_bars(), {"note": "the source returned no rows"})
+        until = min(dt.date(year, 12, 31), last_completed_session(self._now))
+        sessions = _sessions_through(year, self._listings.get(mapping.symbol), until)
+        bars = apply_defects(
+            random_walk_bars(mapping.symbol, sessions, self.scenario.seed), defects
+        )
+        in_year = bars[bars["date"].dt.year == year]
+        return FetchResult(
+            conform_bars(in_year, mapping.symbol, year, where="synthetic source"),
+            {"sessions_generated": len(in_year)},
+        )

@@ -1,0 +1,243 @@
+"""Every warehouse table, declared once.
+
+A `Table` yields the three things that must never drift apart: the `CREATE TABLE` every
+connection runs, the `dg.TableSchema` the UI shows on the asset, and the checks a frame passes
+before it is written (columns present, no nulls where the table forbids them, minimums, unique
+keys). `CREATE ... IF NOT EXISTS` makes every connection self-initialising.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import dagster as dg
+import pandas as pd
+
+# The smallest NSE tick; a price below it is not a price.
+MIN_PRICE = 0.01
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    sql_type: str
+    nullable: bool = True
+    description: str | None = None
+    minimum: float | None = None
+    """Smallest allowed value, checked on frames before they are written."""
+    check: str | None = None
+    """An SQL CHECK constraint on the column."""
+
+    def ddl(self) -> str:
+        constraint = f" CHECK ({self.check})" if self.check else ""
+        return f'"{self.name}" {self.sql_type}{"" if self.nullable else " NOT NULL"}{constraint}'
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...] = ()
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(column.name for column in self.columns)
+
+    def ddl(self) -> str:
+        parts = [column.ddl() for column in self.columns]
+        if self.primary_key:
+            parts.append(f"PRIMARY KEY ({', '.join(self.primary_key)})")
+        return f"CREATE TABLE IF NOT EXISTS {self.name} (\n    " + ",\n    ".join(parts) + "\n)"
+
+    def table_schema(self) -> dg.TableSchema:
+        """The column schema the UI shows next to the asset that writes this table."""
+        return dg.TableSchema(
+            columns=[
+                dg.TableColumn(
+                    column.name,
+                    column.sql_type,
+                    description=column.description,
+                    constraints=dg.TableColumnConstraints(nullable=column.nullable),
+                )
+                for column in self.columns
+            ]
+        )
+
+    def metadata(self) -> dict[str, object]:
+        """Asset metadata naming the table and its columns."""
+        return {"dagster/table_name": self.name, "dagster/column_schema": self.table_schema()}
+
+    def missing_columns(self, frame: pd.DataFrame) -> list[str]:
+        return [name for name in self.column_names if name not in frame.columns]
+
+    def select(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The frame's columns in table order; a missing column is a programming error."""
+        if missing := self.missing_columns(frame):
+            raise ValueError(f"rows for {self.name} lack columns {missing}")
+        return frame.loc[:, list(self.column_names)]
+
+    def value_problems(self, frame: pd.DataFrame) -> dict[str, pd.Series]:
+        """Row masks of values the table refuses, keyed by a human description of the rule."""
+        problems: dict[str, pd.Series] = {}
+        for column in self.columns:
+            values = frame[column.name]
+            if not column.nullable:
+                problems[f"{column.name} is missing (NaN)"] = values.isna()
+            if column.minimum is not None:
+                numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+                below = numbers < column.minimum
+                problems[_below(column)] = below
+        if self.primary_key:
+            problems[f"duplicate {' and '.join(self.primary_key)}"] = frame.duplicated(
+                list(self.primary_key), keep="first"
+            )
+        return {rule: mask for rule, mask in problems.items() if mask.any()}
+
+
+def _below(column: Column) -> str:
+    if column.minimum == MIN_PRICE:
+        return f"{column.name} is not a positive price"
+    if column.minimum == 0:
+        return f"{column.name} is negative"
+    return f"{column.name} is below {column.minimum:g}"
+
+
+def _doubles(names: Sequence[str]) -> tuple[Column, ...]:
+    return tuple(Column(name, "DOUBLE") for name in names)
+
+
+WAREHOUSE_BINDING = Table(
+    "warehouse_binding",
+    (
+        Column("singleton", "BOOLEAN DEFAULT TRUE", nullable=False, check="singleton"),
+        Column("origin", "VARCHAR", nullable=False, description="synthetic or market"),
+        Column("bound_at", "TIMESTAMP", nullable=False),
+    ),
+    primary_key=("singleton",),
+)
+
+SYMBOL_MAPPING = Table(
+    "symbol_mapping",
+    (
+        Column("symbol", "VARCHAR", nullable=False, description="Universe symbol"),
+        Column("nse_ticker", "VARCHAR", nullable=False, description="NSE ticker looked up"),
+        Column("isec_code", "VARCHAR", description="ICICI stock code; NULL if unresolved"),
+        Column("isec_token", "VARCHAR"),
+        Column("company_name", "VARCHAR"),
+        Column("status", "VARCHAR", nullable=False, description="success or failed"),
+        Column("error", "VARCHAR", description="Why the lookup failed"),
+        Column("source", "VARCHAR", nullable=False),
+        Column("updated_at", "TIMESTAMP", nullable=False),
+    ),
+    primary_key=("symbol",),
+)
+
+DAILY_BARS = Table(
+    "daily_bars",
+    (
+        Column("symbol", "VARCHAR", nullable=False, description="Universe symbol"),
+        Column("date", "DATE", nullable=False, description="NSE session date (IST)"),
+        Column("open", "DOUBLE", nullable=False, minimum=MIN_PRICE),
+        Column("high", "DOUBLE", nullable=False, minimum=MIN_PRICE),
+        Column("low", "DOUBLE", nullable=False, minimum=MIN_PRICE),
+        Column("close", "DOUBLE", nullable=False, minimum=MIN_PRICE),
+        Column("volume", "BIGINT", nullable=False, minimum=0, description="Shares traded"),
+        Column(
+            "source",
+            "VARCHAR",
+            nullable=False,
+            description="Data source that produced the bar: synthetic, csv or breeze",
+        ),
+    ),
+    primary_key=("symbol", "date"),
+)
+
+# One row per daily_bars partition ever written, empty ones included: which symbol-years exist
+# is a fact of the warehouse, so the teacher gate never has to guess it.
+BAR_PARTITIONS = Table(
+    "bar_partitions",
+    (
+        Column("symbol", "VARCHAR", nullable=False),
+        Column("year", "INTEGER", nullable=False),
+        Column("rows", "INTEGER", nullable=False),
+        Column("written_at", "TIMESTAMP", nullable=False),
+    ),
+    primary_key=("symbol", "year"),
+)
+
+TEACHER_LABELS = Table(
+    "teacher_labels",
+    (
+        Column("symbol", "VARCHAR", nullable=False),
+        Column("window_index", "INTEGER", nullable=False, description="Walk-forward window"),
+        Column(
+            "split",
+            "VARCHAR",
+            nullable=False,
+            description="train, or eval (after the purge gap)",
+            check="split IN ('train', 'eval')",
+        ),
+        Column("date", "DATE", nullable=False, description="NSE session"),
+        Column(
+            "feature_set",
+            "VARCHAR",
+            nullable=False,
+            description="Named, versioned feature set (teacher/features.py) the values follow",
+        ),
+        Column(
+            "features",
+            "DOUBLE[]",
+            nullable=False,
+            description="Feature values at the session's close, in the feature set's order",
+        ),
+        Column("forward_return", "DOUBLE", description="close[t+H] / close[t] - 1"),
+        Column("label", "TINYINT", description="1 if forward_return > threshold; NULL if unknown"),
+    ),
+    primary_key=("symbol", "window_index", "date"),
+)
+
+TEACHER_RUNS = Table(
+    "teacher_runs",
+    (
+        Column("symbol", "VARCHAR", nullable=False),
+        Column("window_index", "INTEGER", nullable=False),
+        Column(
+            "status",
+            "VARCHAR",
+            nullable=False,
+            check="status IN ('trained', 'skipped', 'failed')",
+        ),
+        Column("reason", "VARCHAR"),
+        Column("train_start", "DATE"),
+        Column("train_end", "DATE"),
+        Column("eval_start", "DATE"),
+        Column("eval_end", "DATE"),
+        Column("train_rows", "INTEGER", nullable=False),
+        Column("eval_rows", "INTEGER", nullable=False),
+        *_doubles(
+            (
+                "train_positive_rate",
+                "eval_positive_rate",
+                "eval_accuracy",
+                "eval_precision",
+                "eval_recall",
+                "eval_f1",
+                "eval_roc_auc",
+                "baseline_accuracy",
+            )
+        ),
+        Column("feature_importances", "VARCHAR"),
+        Column("hyper_parameters", "VARCHAR"),
+        Column("model_path", "VARCHAR"),
+        Column("fit_seconds", "DOUBLE"),
+    ),
+    primary_key=("symbol", "window_index"),
+)
+
+TABLES: tuple[Table, ...] = (
+    WAREHOUSE_BINDING,
+    SYMBOL_MAPPING,
+    DAILY_BARS,
+    BAR_PARTITIONS,
+    TEACHER_LABELS,
+    TEACHER_RUNS,
+)

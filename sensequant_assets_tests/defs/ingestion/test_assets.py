@@ -1,0 +1,181 @@
+"""In-process materializations of the ingestion assets on a temporary warehouse and instance."""
+
+from typing import ClassVar
+
+import dagster as dg
+import duckdb
+import pandas as pd
+import pytest
+
+from sensequant_assets.defs.ingestion import assets as assets_module
+from sensequant_assets.defs.ingestion.assets import SourceFetchError, daily_bars, symbol_mapping
+from sensequant_assets.paths import ProjectPaths
+from sensequant_assets.sources.base import FetchResult, SymbolMapping
+from sensequant_assets.sources.synthetic import SyntheticSource
+from sensequant_assets.universe.partitions import range_tags
+from sensequant_assets.warehouse import storage
+from sensequant_assets.warehouse.resources import WarehouseResource
+from sensequant_assets.warehouse.storage import Origin
+from sensequant_assets_tests.conftest import FIXED_NOW
+
+SYMBOLS = ["INFY", "OBEROI", "MCDOWELL-N", "ADANIGREEN"]
+
+
+def ingest(
+    instance: dg.DagsterInstance,
+    warehouse: WarehouseResource,
+    source: object,
+    start: str = "INFY|2022",
+    end: str = "ADANIGREEN|2023",
+) -> dg.ExecuteInProcessResult:
+    resources = {"warehouse": warehouse, "bar_source": source, "paths": ProjectPaths()}
+    known = set(instance.get_dynamic_partitions("symbols"))
+    instance.add_dynamic_partitions("symbols", [s for s in SYMBOLS if s not in known])
+    dg.materialize(
+        [symbol_mapping],
+        instance=instance,
+        resources=resources,
+        tags=range_tags(SYMBOLS[0], SYMBOLS[-1]),
+    )
+    return dg.materialize(
+        [daily_bars, symbol_mapping.to_source_asset()],
+        instance=instance,
+        resources=resources,
+        selection=[daily_bars],
+        tags=range_tags(start, end),
+        raise_on_error=False,
+    )
+
+
+def snapshot(warehouse: WarehouseResource) -> tuple[int, str]:
+    with warehouse.get_connection() as conn:
+        count, checksum = conn.execute(
+            "SELECT count(*), sum(hash(symbol, date, open, high, low, close, volume)) "
+            "FROM daily_bars"
+        ).fetchone()
+    return count, str(checksum)
+
+
+def test_mapping_through_alias_and_failed_lookup_recorded(instance, warehouse, synthetic_source):
+    ingest(instance, warehouse, synthetic_source)
+    with warehouse.get_connection() as conn:
+        rows = storage.read_mappings(conn, SYMBOLS).set_index("symbol")
+    assert rows.loc["OBEROI", ["nse_ticker", "isec_code", "status"]].tolist() == [
+        "OBEROIRLTY",
+        "OBEREA",
+        "success",
+    ]
+    failed = rows.loc["MCDOWELL-N"]
+    assert failed["status"] == "failed" and failed["isec_code"] is None
+    assert "Result Not Found" in failed["error"]
+
+
+def test_daily_bars_partitions_and_metadata(instance, warehouse, synthetic_source):
+    result = ingest(instance, warehouse, synthetic_source)
+    assert result.success
+    records = instance.fetch_materializations(dg.AssetKey("daily_bars"), limit=100).records
+    metadata = {r.partition_key: r.asset_materialization.metadata for r in records}
+    assert len(metadata) == 8
+    infy = metadata["INFY|2022"]
+    assert infy["dagster/row_count"].value == 248  # 247 sessions + Muhurat 2022-10-24
+    assert infy["first_date"].value == "2022-01-03"
+    assert infy["source"].value == "synthetic"
+    assert "| symbol" in infy["preview"].value
+    assert metadata["MCDOWELL-N|2022"]["status"].value.startswith("unmapped")
+    assert metadata["ADANIGREEN|2023"]["dagster/row_count"].value == 0
+    assert metadata["ADANIGREEN|2023"]["status"].value == "the source returned no rows"
+
+
+def test_rematerializing_is_idempotent(instance, warehouse, synthetic_source):
+    ingest(instance, warehouse, synthetic_source)
+    first = snapshot(warehouse)
+    ingest(instance, warehouse, synthetic_source)
+    assert snapshot(warehouse) == first
+    with warehouse.get_connection() as conn:
+        duplicates = conn.execute(
+            "SELECT count(*) FROM "
+            "(SELECT symbol, date FROM daily_bars GROUP BY ALL HAVING count(*) > 1)"
+        ).fetchone()[0]
+    assert duplicates == 0
+
+
+def test_failure_mid_write_keeps_previous_rows(instance, warehouse, synthetic_source, monkeypatch):
+    """The third partition's write fails after two were written: the transaction rolls back."""
+    ingest(instance, warehouse, synthetic_source)
+    before = snapshot(warehouse)
+    writes = []
+
+    def fail_on_third_write(conn, symbol, year, bars):
+        writes.append((symbol, year))
+        if len(writes) == 3:
+            raise duckdb.IOException("disk full (injected)")
+        storage.replace_bars(conn, symbol, year, bars.assign(close=bars["close"] * 2))
+
+    monkeypatch.setattr(assets_module, "replace_bars", fail_on_third_write)
+    result = ingest(instance, warehouse, synthetic_source)
+    assert not result.success and len(writes) == 3
+    assert snapshot(warehouse) == before
+
+
+def test_insert_failure_rolls_back_the_delete(warehouse):
+    good = pd.DataFrame(
+        {
+            "symbol": ["X"],
+            "date": pd.to_datetime(["2023-01-02"]),
+            "open": [1.0],
+            "high": [1.0],
+            "low": [1.0],
+            "close": [1.0],
+            "volume": [1],
+            "source": ["synthetic"],
+        }
+    )
+    with warehouse.get_connection() as conn:
+        with storage.transaction(conn):
+            storage.replace_bars(conn, "X", 2023, good)
+        bad = good.assign(volume=[None])  # violates NOT NULL inside the INSERT, after the DELETE
+        with pytest.raises(duckdb.ConstraintException), storage.transaction(conn):
+            storage.replace_bars(conn, "X", 2023, bad)
+        assert conn.execute("SELECT count(*) FROM daily_bars").fetchone()[0] == 1
+
+
+class MarketStub(SyntheticSource):
+    """A market-origin source: the same synthetic bars, labelled as live data."""
+
+    name: ClassVar[str] = "breeze"
+    origin: ClassVar[Origin] = "market"
+
+    def fetch_year(self, mapping: SymbolMapping, year: int) -> FetchResult:
+        result = super().fetch_year(mapping, year)
+        return FetchResult(result.bars.assign(source=self.name), result.stats)
+
+
+def test_mixing_synthetic_into_a_market_warehouse_is_refused(instance, warehouse, synthetic_source):
+    assert ingest(instance, warehouse, MarketStub(as_of=FIXED_NOW.isoformat())).success
+    before = snapshot(warehouse)
+    result = ingest(instance, warehouse, synthetic_source)
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    assert "holds market data; refusing to write synthetic data" in str(
+        failure.event_specific_data.error.cause.message
+    )
+    assert snapshot(warehouse) == before
+
+
+class BrokenForOneYear(MarketStub):
+    def fetch_year(self, mapping: SymbolMapping, year: int) -> FetchResult:
+        if mapping.symbol == "INFY" and year == 2023:
+            raise ValueError("answer truncated")
+        return super().fetch_year(mapping, year)
+
+
+def test_a_failing_partition_names_itself_and_writes_nothing(instance, warehouse, synthetic_source):
+    result = ingest(instance, warehouse, BrokenForOneYear(as_of=FIXED_NOW.isoformat()))
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    message = failure.event_specific_data.error.cause.message
+    assert (
+        SourceFetchError.__name__ in message
+        and "INFY|2023: ValueError: answer truncated" in message
+    )
+    assert snapshot(warehouse)[0] == 0

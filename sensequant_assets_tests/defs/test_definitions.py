@@ -1,0 +1,107 @@
+"""The code location loads for every source, lists what a user expects, and never imports
+breeze_connect at load time."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from sensequant_assets.definitions import defs
+from sensequant_assets.defs.resources import bar_source
+from sensequant_assets.paths import REPO_ROOT
+
+PLACEHOLDERS = {
+    "BREEZE_API_KEY": "placeholder-key",
+    "BREEZE_API_SECRET": "placeholder-secret",
+    "BREEZE_SESSION_TOKEN": "placeholder-token",
+}
+ASSETS = {"symbol_mapping", "daily_bars", "coverage_report", "teacher_labels", "teacher_model"}
+CHECKS = {"coverage_check", "integrity_check", "plausibility_check", "mapping_check"}
+
+
+@pytest.mark.parametrize(
+    ("source", "kind"),
+    [("synthetic", "SyntheticSource"), ("csv", "LegacyCsvSource"), ("breeze", "BreezeSource")],
+)
+def test_definitions_load_for_each_source(
+    monkeypatch: pytest.MonkeyPatch, source: str, kind: str
+) -> None:
+    for name, value in {**PLACEHOLDERS, "SENSEQUANT_SOURCE": source}.items():
+        monkeypatch.setenv(name, value)
+    loaded = defs()
+    dg.Definitions.validate_loadable(loaded)
+    assert type(loaded.resources["bar_source"]).__name__ == kind
+
+
+def test_every_asset_check_job_sensor_and_schedule_is_listed() -> None:
+    loaded = defs()
+    graph = loaded.resolve_asset_graph()
+    assert {key.to_user_string() for key in graph.get_all_asset_keys()} == ASSETS
+    assert {key.name for key in graph.asset_check_keys} == CHECKS
+    assert {job.name for job in loaded.jobs} >= {
+        "mapping_job",
+        "bars_job",
+        "report_job",
+        "teacher_job",
+    }
+    assert {sensor.name for sensor in loaded.sensors} == {"constituent_lists_sensor"}
+    assert {schedule.name for schedule in loaded.schedules} == {"current_year_refresh"}
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        assert node.group_name != "default", f"{key} has no group"
+        assert node.kinds, f"{key} declares no kinds"
+
+
+def test_every_warehouse_asset_names_its_table() -> None:
+    graph = defs().resolve_asset_graph()
+    for name in ("symbol_mapping", "daily_bars", "teacher_labels", "teacher_model"):
+        metadata = graph.get(dg.AssetKey(name)).metadata
+        assert metadata["dagster/table_name"], name
+        assert metadata["dagster/column_schema"].columns, name
+
+
+def test_unknown_source_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="SENSEQUANT_SOURCE='bloomberg' is not one of"):
+        bar_source("bloomberg")
+
+
+def test_importing_the_code_location_never_imports_breeze_connect() -> None:
+    """breeze_connect downloads a file at import; offline, an eager import would break loading."""
+    code = (
+        "import sys; from sensequant_assets.definitions import defs; defs(); "
+        "sys.exit(1 if 'breeze_connect' in sys.modules else 0)"
+    )
+    env = {"SENSEQUANT_SOURCE": "breeze", **PLACEHOLDERS, "PATH": ""}
+    assert subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env=env).returncode == 0
+
+
+def test_dg_lists_every_definition_with_its_group_and_kinds() -> None:
+    """`dg list defs`, the command a user runs first, sees the project as `dg` scaffolds it."""
+    listed = subprocess.run(
+        [str(Path(sys.executable).with_name("dg")), "list", "defs", "--json"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    found = json.loads(listed.stdout)
+    assert {asset["asset_key"] for asset in found["assets"]} == ASSETS
+    assert all(asset["group_name"] and asset["kinds"] for asset in found["assets"])
+    assert {check["key"].split(":")[1] for check in found["asset_checks"]} == CHECKS
+    assert {job["name"] for job in found["jobs"]} == {
+        "mapping_job",
+        "bars_job",
+        "report_job",
+        "teacher_job",
+    }
+    assert [sensor["name"] for sensor in found["sensors"]] == ["constituent_lists_sensor"]
+    assert [schedule["name"] for schedule in found["schedules"]] == ["current_year_refresh"]
+    assert {resource["name"] for resource in found["resources"]} == {
+        "warehouse",
+        "bar_source",
+        "paths",
+        "teacher",
+    }

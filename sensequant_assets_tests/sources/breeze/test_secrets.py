@@ -1,0 +1,117 @@
+"""With marker strings as credentials, no trace of them (or of the session key the server issues)
+reaches exceptions, logs, Dagster's event log, metadata or the cache."""
+
+import base64
+import logging
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from sensequant_assets.sources.breeze.answers import BreezeError
+from sensequant_assets.sources.breeze.source import BreezeSource
+
+from .conftest import SourceFactory, standin_source
+from .standin_server import MARKERS, SESSION_KEY, USER_ID, StandinBreeze
+
+SECRETS = (*MARKERS, base64.b64encode(f"{USER_ID}:{SESSION_KEY}".encode()).decode())
+
+
+def _assert_clean(text: str, where: str) -> None:
+    leaked = [secret for secret in SECRETS if secret in text]
+    assert not leaked, f"{where} holds {leaked}"
+
+
+def _files_text(*roots: Path) -> str:
+    return "\n".join(
+        path.read_bytes().decode("utf-8", "replace")
+        for root in roots
+        for path in root.rglob("*")
+        if path.is_file()
+    )
+
+
+def _breeze_log_files() -> list[Path]:
+    """breeze_connect's own DEBUG log files (wherever the first import of this process put them)."""
+    return [
+        Path(handler.baseFilename)
+        for name in ("APILogger", "WebsocketLogger")
+        for handler in logging.getLogger(name).handlers
+        if isinstance(handler, logging.FileHandler)
+    ]
+
+
+def test_no_secret_in_errors_logs_or_cache(
+    make_source: SourceFactory,
+    breeze_server: StandinBreeze,
+    caplog: pytest.LogCaptureFixture,
+    tmp_path: Path,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    source = make_source()
+    messages = [
+        repr(source),
+        str(source.model_dump(exclude={"api_key", "api_secret", "session_token"})),
+    ]
+    mapping = source.lookup("OBEROI", "OBEROIRLTY")
+    source.fetch_year(mapping, 2024)
+    messages.append(str(source.lookup("NOPE", "NOPE").error))
+    breeze_server.script("OBEREA", "echo_secret", "echo_secret", "echo_secret")
+    with pytest.raises(BreezeError) as failure:
+        source.fetch_year(mapping, 2023)
+    messages.append(str(failure.value))
+    assert failure.value.__cause__ is None
+    breeze_server.script("OBEREA", "bad_auth")
+    with pytest.raises(BreezeError) as failure:
+        source.fetch_year(mapping, 2022)
+    messages.append(str(failure.value))
+    with pytest.raises(BreezeError) as failure:
+        make_source(session_token=SECRETS[2] + "-old").lookup("X", "TCS")
+    messages.append(str(failure.value))
+
+    assert "Invalid request for apikey=***" in messages[3]  # the echo was scrubbed, not dropped
+    _assert_clean("\n".join(messages), "exception messages")
+    _assert_clean(caplog.text, "captured logs")
+    _assert_clean(_files_text(tmp_path), "cache folder")
+    _assert_clean(_files_text(*{p.parent for p in _breeze_log_files()}), "breeze log files")
+
+
+def test_no_secret_in_the_dagster_event_log(
+    breeze_server: StandinBreeze, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BREEZE_API_KEY", MARKERS[0])
+    monkeypatch.setenv("BREEZE_API_SECRET", MARKERS[1])
+    monkeypatch.setenv("BREEZE_SESSION_TOKEN", MARKERS[2])
+    template = standin_source(breeze_server, tmp_path / "cache")
+    source = BreezeSource(
+        **{
+            **template.model_dump(),
+            "api_key": dg.EnvVar("BREEZE_API_KEY"),
+            "api_secret": dg.EnvVar("BREEZE_API_SECRET"),
+            "session_token": dg.EnvVar("BREEZE_SESSION_TOKEN"),
+        }
+    )
+
+    @dg.asset
+    def oberoi_2024(context: dg.AssetExecutionContext, bar_source: BreezeSource) -> None:
+        result = bar_source.fetch_year(bar_source.lookup("OBEROI", "OBEROIRLTY"), 2024)
+        context.add_output_metadata({**result.stats, "rows": len(result.bars)})
+
+    @dg.asset
+    def oberoi_2023(bar_source: BreezeSource) -> None:
+        bar_source.fetch_year(bar_source.lookup("OBEROI", "OBEROIRLTY"), 2023)
+
+    with dg.instance_for_test() as instance:
+        ok = dg.materialize([oberoi_2024], resources={"bar_source": source}, instance=instance)
+        breeze_server.script("OBEREA", "echo_secret", "echo_secret", "echo_secret")
+        failed = dg.materialize(
+            [oberoi_2023], resources={"bar_source": source}, instance=instance, raise_on_error=False
+        )
+        events = [entry for run in (ok, failed) for entry in instance.all_logs(run.run_id)]
+
+    assert ok.success and not failed.success
+    materialization = ok.asset_materializations_for_node("oberoi_2024")[0]
+    assert materialization.metadata["api_calls"].value == 1
+    text = "\n".join(dg.serialize_value(event) for event in events)
+    assert "Invalid request for apikey=***" in text
+    _assert_clean(text, "Dagster event log")

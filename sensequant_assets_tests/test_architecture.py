@@ -1,0 +1,85 @@
+"""The layering docs/architecture.md promises, checked on the source: no module imports a layer
+above its own, and Dagster's private API is imported in one fenced module only."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from sensequant_assets.paths import REPO_ROOT
+
+PACKAGE = REPO_ROOT / "sensequant_assets"
+FENCED = PACKAGE / "dagster_internals.py"
+
+# Lowest first. A module may import its own layer and the layers below it, never one above.
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("market", "paths"),
+    ("warehouse",),
+    ("universe",),
+    ("sources",),
+    ("quality",),
+    ("teacher",),
+    ("dagster_internals",),
+    ("defs",),
+    ("definitions", "demo", "cli"),
+)
+
+
+def layer_of(module: str) -> int:
+    """The layer of `sensequant_assets.<top>...` by its first component."""
+    top = module.split(".")[1]
+    for rank, names in enumerate(LAYERS):
+        if top in names:
+            return rank
+    raise AssertionError(f"sensequant_assets.{top} is in no layer; add it to LAYERS and the docs")
+
+
+def product_modules() -> list[Path]:
+    return sorted(p for p in PACKAGE.rglob("*.py") if p.name != "__init__.py")
+
+
+def module_name(path: Path) -> str:
+    return ".".join(path.relative_to(REPO_ROOT).with_suffix("").parts)
+
+
+def imported_modules(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+        elif isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+    return names
+
+
+@pytest.mark.parametrize("path", product_modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_module_imports_a_layer_above_its_own(path: Path) -> None:
+    own = layer_of(module_name(path))
+    above = sorted(
+        name
+        for name in imported_modules(path)
+        if name.startswith("sensequant_assets.") and layer_of(name) > own
+    )
+    assert not above, f"{module_name(path)} imports {above} from a layer above its own"
+
+
+def test_private_dagster_api_only_in_the_fenced_module() -> None:
+    offenders = [
+        str(path.relative_to(REPO_ROOT))
+        for path in product_modules()
+        if path != FENCED and any(name.startswith("dagster._") for name in imported_modules(path))
+    ]
+    assert offenders == []
+
+
+def test_dagster_objects_are_defined_only_under_defs() -> None:
+    """Assets, checks, sensors, schedules and jobs live in defs/<domain>/, nowhere else."""
+    decorators = {"asset", "multi_asset", "asset_check", "multi_asset_check", "sensor", "schedule"}
+    offenders = []
+    for path in product_modules():
+        if "defs" in path.relative_to(PACKAGE).parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Attribute) and node.attr in decorators | {"define_asset_job"}:
+                offenders.append(f"{path.relative_to(REPO_ROOT)}: dg.{node.attr}")
+    assert offenders == []

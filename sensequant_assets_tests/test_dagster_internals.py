@@ -1,0 +1,40 @@
+"""Pins the dagster 1.13 behaviour the fenced private imports rely on: an upgrade that changes
+it fails here, by name, not somewhere in a check grid or a sensor tick."""
+
+import dagster as dg
+
+from sensequant_assets.dagster_internals import (
+    AssetCheckEvaluationTargetMaterializationData,
+    backfill_request,
+    latest_materializations,
+)
+
+
+@dg.asset(partitions_def=dg.StaticPartitionsDefinition(["A", "B"]))
+def pinned() -> None:
+    return None
+
+
+def test_latest_materializations_point_at_each_partitions_newest_event() -> None:
+    with dg.instance_for_test() as instance:
+        for _ in range(2):
+            dg.materialize([pinned], instance=instance, partition_key="A")
+        dg.materialize([pinned], instance=instance, partition_key="B")
+        targets = latest_materializations(instance, pinned.key, ["A", "B", "C"])
+        assert set(targets) == {"A", "B"}
+        newest_a = instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=pinned.key, asset_partitions=["A"]), limit=1
+        ).records[0]
+        assert isinstance(targets["A"], AssetCheckEvaluationTargetMaterializationData)
+        assert targets["A"].storage_id == newest_a.storage_id
+        assert targets["A"].run_id == newest_a.run_id
+
+
+def test_backfill_request_needs_the_backfill_daemon_and_keeps_its_subset() -> None:
+    partitions = {pinned.key: pinned.partitions_def.empty_subset().with_partition_keys(["B"])}
+    request = backfill_request(partitions, set(), {"sensequant/batch": "x"})
+    assert request.requires_backfill_daemon()
+    assert request.tags == {"sensequant/batch": "x"}
+    subset = request.asset_graph_subset
+    assert subset is not None
+    assert set(subset.get_partitions_subset(pinned.key).get_partition_keys()) == {"B"}
