@@ -26,28 +26,25 @@ from sensequant_assets.defs.ingestion import assets as assets_module
 from sensequant_assets.defs.ingestion.assets import daily_bars, symbol_mapping
 from sensequant_assets.paths import ProjectPaths
 from sensequant_assets.sources.base import FetchResult, SymbolMapping
+from sensequant_assets.sources.synthetic import SyntheticSource
 from sensequant_assets.universe.partitions import range_tags
 from sensequant_assets.warehouse import storage
 from sensequant_assets.warehouse.resources import WarehouseResource
-from sensequant_assets_tests.conftest import synthetic_at_fixed_now
+from sensequant_assets_tests.conftest import FIXED_NOW
 
 
-class GenerationSource:
+class GenerationSource(SyntheticSource):
     """Synthetic bars whose volume is the generation number: old and new rows differ."""
 
-    name = "synthetic"
-    origin = "synthetic"
-
-    def __init__(self) -> None:
-        self.inner = synthetic_at_fixed_now()
-        self.generation = 0
-
-    def lookup(self, symbol: str, nse_ticker: str) -> SymbolMapping:
-        return self.inner.lookup(symbol, nse_ticker)
+    generation: int = 0
 
     def fetch_year(self, mapping: SymbolMapping, year: int) -> FetchResult:
-        result = self.inner.fetch_year(mapping, year)
+        result = super().fetch_year(mapping, year)
         return FetchResult(result.bars.assign(volume=self.generation), result.stats)
+
+
+def generation_source(generation: int) -> GenerationSource:
+    return GenerationSource(as_of=FIXED_NOW.isoformat(), generation=generation)
 
 
 def say(line: str) -> None:
@@ -77,7 +74,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     symbols = args.symbols.split(",")
-    source = GenerationSource()
+    source = generation_source(0)
     warehouse = WarehouseResource(database=args.warehouse, lock_timeout_seconds=args.lock_timeout)
     resources = {"warehouse": warehouse, "bar_source": source, "paths": ProjectPaths()}
     writes: list[str] = []
@@ -118,7 +115,8 @@ def main() -> int:
     generation = args.first_generation
     last = args.first_generation + args.generations - 1 if args.generations else None
     while last is None or generation <= last:
-        source.generation = generation
+        source = generation_source(generation)
+        resources["bar_source"] = source
         writes.clear()
         kill_armed = args.kill_self_after is not None and generation == last
         if args.disk_full_at_last and generation == last:

@@ -15,6 +15,7 @@ import dagster as dg
 import pytest
 
 from sensequant_assets.defs.ingestion.assets import daily_bars, symbol_mapping
+from sensequant_assets.paths import ProjectPaths
 from sensequant_assets.universe.partitions import range_tags
 from sensequant_assets.warehouse.resources import WAREHOUSE_POOL, WarehouseResource
 from sensequant_assets_tests.conftest import synthetic_at_fixed_now
@@ -27,7 +28,7 @@ from sensequant_assets_tests.faults.processes import (
     project_instance,
     start_run,
 )
-from sensequant_assets_tests.faults.run_child import GenerationSource
+from sensequant_assets_tests.faults.run_child import generation_source
 
 pytestmark = pytest.mark.slow
 
@@ -72,15 +73,14 @@ def test_sigkill_inside_the_write_transaction_keeps_the_old_rows(tmp_path: Path,
         instance.event_log_storage.free_concurrency_slots_for_run(dead.run_id)
 
         # The re-run, on the same instance and warehouse (in this process: it is the same code).
-        source = GenerationSource()
-        source.generation = 3
         rerun = dg.materialize(
             [daily_bars, symbol_mapping.to_source_asset()],
             instance=instance,
             selection=[daily_bars],
             resources={
                 "warehouse": WarehouseResource(database=str(warehouse)),
-                "bar_source": source,
+                "bar_source": generation_source(3),
+                "paths": ProjectPaths(),
             },
             tags=range_tags(f"{SYMBOLS[0]}|{YEAR}", f"{SYMBOLS[-1]}|{YEAR}"),
         )
