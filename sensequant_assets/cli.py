@@ -99,7 +99,8 @@ def register_symbols(url: str, symbols: Sequence[str]) -> list[str]:
 
 def launch_backfill(url: str, symbols: Sequence[str], batch: str) -> str:
     """One asset backfill of the batch: mapping, bars for every year and their checks, labels,
-    models and the coverage report, ordered and chunked by the daemon. Returns its id."""
+    models, the universe model and the coverage report, ordered and chunked by the daemon.
+    Returns its id."""
     params = {
         "partitionNames": list(symbols),
         "assetSelection": [{"path": key.path} for key in BATCH_ASSETS],

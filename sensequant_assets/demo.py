@@ -54,6 +54,7 @@ def run_batch(
         ("daily_bars + checks", "bars_job", [range_tags(a, b) for a, b in year_ranges]),
         ("coverage_report", "report_job", [{}]),
         ("teacher_labels + teacher_model", "teacher_job", by_symbol),
+        ("teacher_universe_model", "universe_job", [{}]),
     ]
     results: list[dg.ExecuteInProcessResult] = []
     for number, (label, job_name, runs) in enumerate(stages, start=1):

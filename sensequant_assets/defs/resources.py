@@ -7,67 +7,18 @@ sensors only ever see the resources.
 """
 
 import os
-from typing import Literal
 
 import dagster as dg
-from pydantic import Field
 
 from sensequant_assets.paths import DATA_DIR, ProjectPaths
 from sensequant_assets.sources.base import BarSource
 from sensequant_assets.sources.breeze.source import BreezeSource
 from sensequant_assets.sources.legacy_csv import LegacyCsvSource
 from sensequant_assets.sources.synthetic import SyntheticSource
-from sensequant_assets.teacher.labels import LabelSpec
-from sensequant_assets.teacher.training import TrainingParams
-from sensequant_assets.teacher.windows import WindowSpec
+from sensequant_assets.teacher.settings import TeacherSettings
 from sensequant_assets.warehouse.resources import WarehouseResource
 
 SOURCES = ("synthetic", "csv", "breeze")
-
-
-class TeacherSettings(dg.ConfigurableResource):
-    """Label, window and CatBoost settings of the teacher stage."""
-
-    horizon: int = Field(default=5, ge=1, description="Label horizon and purge gap, in sessions.")
-    threshold: float = Field(default=0.02, description="Forward return a positive label exceeds.")
-    window_size: int = Field(default=252, ge=1, description="Training window, in sessions.")
-    window_step: int = Field(
-        default=63, ge=1, description="Window stride and evaluation-slice length, in sessions."
-    )
-    seed: int = Field(default=42, description="CatBoost random seed; same seed, same models.")
-    iterations: int = Field(default=150, ge=1)
-    depth: int = Field(default=4, ge=1, le=16)
-    learning_rate: float = Field(default=0.05, gt=0)
-    border_count: int = Field(default=64, ge=1, description="Feature quantization borders.")
-    thread_count: int = Field(default=2, ge=1, description="CPU threads CatBoost may use.")
-    task_type: Literal["CPU", "GPU"] = Field(
-        default="CPU",
-        description=(
-            "GPU trains on CUDA where one exists; not bit-reproducible, and about 12x slower than "
-            "CPU on 252-row windows (docs/benchmarks.md)."
-        ),
-    )
-    min_train_samples: int = Field(default=100, ge=1)
-    min_eval_samples: int = Field(default=20, ge=1)
-
-    def label_spec(self) -> LabelSpec:
-        return LabelSpec(horizon=self.horizon, threshold=self.threshold)
-
-    def window_spec(self) -> WindowSpec:
-        return WindowSpec(size=self.window_size, step=self.window_step)
-
-    def training_params(self) -> TrainingParams:
-        return TrainingParams(
-            iterations=self.iterations,
-            depth=self.depth,
-            learning_rate=self.learning_rate,
-            border_count=self.border_count,
-            seed=self.seed,
-            thread_count=self.thread_count,
-            task_type=self.task_type,
-            min_train_samples=self.min_train_samples,
-            min_eval_samples=self.min_eval_samples,
-        )
 
 
 def setting(variable: str, default: str) -> str | dg.EnvVar:

@@ -1,36 +1,29 @@
-"""The teacher's fifteen features, computed over a symbol's whole history.
+"""The teacher's feature sets, computed over a symbol's whole history.
 
-The original computed them inside each training window, so every window lost its first 49 rows to
-the SMA-50 warm-up and the same session carried different values in overlapping windows. Here
-each indicator runs once over all of a symbol's bars (sorted by date), windows are cut afterwards,
-and a session has one value whichever window it lands in. Only the start of the history carries
-a warm-up, and the rows inside it are never used for training (see `first_complete_row`).
+Each indicator runs once over all of a symbol's bars (sorted by date); windows are cut afterwards,
+so a session has one value whichever window it lands in, and a value at session t uses bars up to
+and including t only. Only the start of the history carries a warm-up, and the rows inside it are
+never used for training (see `first_complete_row`).
+
+Two named sets are registered in `FEATURE_SETS`:
+
+- `stationary_v1` (the default): ratios and returns only. A tree splits on thresholds it saw in
+  training and cannot extrapolate; a price level (an SMA in rupees) drifts out of the range the
+  window was trained on as soon as a stock trends, and is not comparable across stocks, which the
+  cross-sectional model needs. A ratio to the close or a return keeps its meaning at any price.
+- `original15`: the original fifteen indicators, twelve of them price levels and `bb_middle` the
+  same series as `sma_20`. Kept only to compare against; never the default.
 
 The smoothed indicators use the textbook seeding (TA-Lib's): the first value is the simple mean
 of the first `n` inputs, then the recursion runs. Every function takes its period so the
 formulas can be checked by hand on short series.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
-
-FEATURE_NAMES: tuple[str, ...] = (
-    "sma_20",
-    "sma_50",
-    "ema_12",
-    "ema_26",
-    "rsi_14",
-    "atr_14",
-    "vwap",
-    "bb_upper",
-    "bb_middle",
-    "bb_lower",
-    "macd_line",
-    "macd_signal",
-    "macd_histogram",
-    "adx_14",
-    "obv",
-)
 
 
 def _smoothed(values: pd.Series, n: int, alpha: float) -> pd.Series:
@@ -162,36 +155,191 @@ def obv(close: pd.Series, volume: pd.Series, n: int) -> pd.Series:
     return flow / traded.where(traded > 0)
 
 
-def compute_features(bars: pd.DataFrame) -> pd.DataFrame:
-    """The fifteen features for one symbol's bars (sorted by date), one row per bar, same index."""
+def price_to_sma(close: pd.Series, n: int) -> pd.Series:
+    """Distance of the close from its simple moving average: close_t / SMA_n(t) - 1."""
+    return close / sma(close, n) - 1.0
+
+
+def percent_b(close: pd.Series, n: int, width: float) -> pd.Series:
+    """Bollinger %b: (close - lower) / (upper - lower), 0 at the lower band, 1 at the upper;
+    NaN where the n closes are all equal (no band to be inside)."""
+    upper, _, lower = bollinger(close, n, width)
+    spread = upper - lower
+    return (close - lower) / spread.where(spread > 0)
+
+
+def bandwidth(close: pd.Series, n: int, width: float) -> pd.Series:
+    """Bollinger bandwidth: (upper - lower) / middle = 2 * width * σ_n / SMA_n."""
+    upper, middle, lower = bollinger(close, n, width)
+    return (upper - lower) / middle
+
+
+def log_return(close: pd.Series, n: int) -> pd.Series:
+    """Log return over the last n sessions: ln(close_t / close_{t-n}); NaN for the first n rows."""
+    return np.log(close / close.shift(n))
+
+
+def realized_volatility(close: pd.Series, n: int) -> pd.Series:
+    """Daily realized volatility: the sample standard deviation (ddof = 1) of the last n
+    one-session log returns ln(close_s / close_{s-1}), s = t-n+1 .. t. Not annualized."""
+    return log_return(close, 1).rolling(n, min_periods=n).std(ddof=1)
+
+
+def relative_volume(volume: pd.Series, n: int) -> pd.Series:
+    """Volume against its own recent average: volume_t / mean(volume[t-n+1 .. t]); NaN where
+    those n sessions traded nothing. Share counts differ by orders of magnitude between stocks;
+    the ratio does not."""
+    average = volume.astype("float64").rolling(n, min_periods=n).mean()
+    return volume / average.where(average > 0)
+
+
+def _stationary_v1(bars: pd.DataFrame) -> pd.DataFrame:
+    high, low, close, volume = bars["high"], bars["low"], bars["close"], bars["volume"]
+    macd_line, macd_signal, macd_histogram = macd(close, 12, 26, 9)
+    return pd.DataFrame(
+        {
+            "close_to_sma_20": price_to_sma(close, 20),
+            "close_to_sma_50": price_to_sma(close, 50),
+            "atr_14_to_close": atr(high, low, close, 14) / close,
+            "macd_line_to_close": macd_line / close,
+            "macd_signal_to_close": macd_signal / close,
+            "macd_histogram_to_close": macd_histogram / close,
+            "bb_percent_b": percent_b(close, 20, 2.0),
+            "bb_bandwidth": bandwidth(close, 20, 2.0),
+            "log_return_1": log_return(close, 1),
+            "log_return_5": log_return(close, 5),
+            "log_return_20": log_return(close, 20),
+            "realized_vol_20": realized_volatility(close, 20),
+            "volume_to_avg_20": relative_volume(volume, 20),
+            "rsi_14": rsi(close, 14),
+            "adx_14": adx(high, low, close, 14),
+        },
+        index=bars.index,
+    )
+
+
+def _original15(bars: pd.DataFrame) -> pd.DataFrame:
     high, low, close, volume = bars["high"], bars["low"], bars["close"], bars["volume"]
     bb_upper, bb_middle, bb_lower = bollinger(close, 20, 2.0)
     macd_line, macd_signal, macd_histogram = macd(close, 12, 26, 9)
-    columns = {
-        "sma_20": sma(close, 20),
-        "sma_50": sma(close, 50),
-        "ema_12": ema(close, 12),
-        "ema_26": ema(close, 26),
-        "rsi_14": rsi(close, 14),
-        "atr_14": atr(high, low, close, 14),
-        "vwap": vwap(high, low, close, volume, 20),
-        "bb_upper": bb_upper,
-        "bb_middle": bb_middle,
-        "bb_lower": bb_lower,
-        "macd_line": macd_line,
-        "macd_signal": macd_signal,
-        "macd_histogram": macd_histogram,
-        "adx_14": adx(high, low, close, 14),
-        "obv": obv(close, volume, 20),
-    }
-    return pd.DataFrame(columns, index=bars.index).loc[:, list(FEATURE_NAMES)]
+    return pd.DataFrame(
+        {
+            "sma_20": sma(close, 20),
+            "sma_50": sma(close, 50),
+            "ema_12": ema(close, 12),
+            "ema_26": ema(close, 26),
+            "rsi_14": rsi(close, 14),
+            "atr_14": atr(high, low, close, 14),
+            "vwap": vwap(high, low, close, volume, 20),
+            "bb_upper": bb_upper,
+            "bb_middle": bb_middle,
+            "bb_lower": bb_lower,
+            "macd_line": macd_line,
+            "macd_signal": macd_signal,
+            "macd_histogram": macd_histogram,
+            "adx_14": adx(high, low, close, 14),
+            "obv": obv(close, volume, 20),
+        },
+        index=bars.index,
+    )
+
+
+@dataclass(frozen=True)
+class FeatureSet:
+    """A named, versioned list of feature columns and the function that computes them.
+
+    The version goes into every label row, run row and model file: bump it whenever a formula of
+    the set changes, so that labels and models built with the old formulas are recognisably stale.
+    """
+
+    name: str
+    version: str
+    columns: tuple[str, ...]
+    compute: Callable[[pd.DataFrame], pd.DataFrame]
+
+    def provenance(self) -> dict[str, str]:
+        return {"feature_set": self.name, "feature_set_version": self.version}
+
+
+FEATURE_SETS: dict[str, FeatureSet] = {
+    feature_set.name: feature_set
+    for feature_set in (
+        FeatureSet(
+            "stationary_v1",
+            "1",
+            (
+                "close_to_sma_20",
+                "close_to_sma_50",
+                "atr_14_to_close",
+                "macd_line_to_close",
+                "macd_signal_to_close",
+                "macd_histogram_to_close",
+                "bb_percent_b",
+                "bb_bandwidth",
+                "log_return_1",
+                "log_return_5",
+                "log_return_20",
+                "realized_vol_20",
+                "volume_to_avg_20",
+                "rsi_14",
+                "adx_14",
+            ),
+            _stationary_v1,
+        ),
+        FeatureSet(
+            "original15",
+            "1",
+            (
+                "sma_20",
+                "sma_50",
+                "ema_12",
+                "ema_26",
+                "rsi_14",
+                "atr_14",
+                "vwap",
+                "bb_upper",
+                "bb_middle",
+                "bb_lower",
+                "macd_line",
+                "macd_signal",
+                "macd_histogram",
+                "adx_14",
+                "obv",
+            ),
+            _original15,
+        ),
+    )
+}
+DEFAULT_FEATURE_SET = "stationary_v1"
+
+# Every feature column of every registered set, each once (a name shared by two sets is the same
+# formula), default set first: the fixed columns of a table that stores rows of any set.
+FEATURE_COLUMNS: tuple[str, ...] = tuple(
+    dict.fromkeys(name for fs in FEATURE_SETS.values() for name in fs.columns)
+)
+
+
+def get_feature_set(name: str) -> FeatureSet:
+    """The registered set called `name`; a ValueError naming the known sets otherwise."""
+    if name not in FEATURE_SETS:
+        raise ValueError(
+            f"Unknown feature set {name!r}; the registered sets are {sorted(FEATURE_SETS)}."
+        )
+    return FEATURE_SETS[name]
+
+
+def compute_features(bars: pd.DataFrame, feature_set: str = DEFAULT_FEATURE_SET) -> pd.DataFrame:
+    """The set's features for one symbol's bars (sorted by date), one row per bar, same index,
+    columns in the set's order."""
+    chosen = get_feature_set(feature_set)
+    return chosen.compute(bars).loc[:, list(chosen.columns)]
 
 
 def first_complete_row(features: pd.DataFrame) -> int | None:
     """Position of the first row where every feature is defined (the end of the warm-up).
 
-    Rows after it can still hold NaN where a rolling window traded no volume; those stay NaN,
-    which CatBoost treats as missing.
+    Rows after it can still hold NaN where a rolling window traded no volume or a band has no
+    width; those stay NaN, which CatBoost treats as missing.
     """
     complete = features.notna().all(axis=1).to_numpy()
     positions = np.flatnonzero(complete)

@@ -1,19 +1,49 @@
-"""What Dagit shows for a symbol's teacher: a per-window table and a chart embedded in Markdown.
+"""What Dagit shows for the teacher: Markdown tables and charts (PNG in data URIs, so the Markdown
+carries them without a file server).
 
-The chart puts each window's out-of-sample accuracy next to the majority-class baseline and its
-ROC AUC next to 0.5, because a teacher is only worth using where it beats doing nothing. It is a
-PNG in a data URI so the Markdown carries it without a file server.
+The headline is the pooled out-of-sample table, model against its baselines with 95 % block-
+bootstrap intervals, because a teacher is only worth using where it beats doing nothing by more
+than the noise. Per-window figures follow as detail, with their intervals. A figure that is
+undefined reads "undefined" and is drawn as nothing, never as 0 (a real, and the worst, AUC).
 """
 
 import base64
 import io
 import json
 
+import numpy as np
 import pandas as pd
+
+from sensequant_assets.teacher.metrics import METRICS, SCORERS, rank_ic_by_date
+
+UNDEFINED = "undefined"
+
+_METRIC_LABELS = {
+    "roc_auc": "ROC AUC (0.5 = chance)",
+    "log_loss": "log-loss",
+    "brier_score": "Brier score",
+    "brier_skill": "Brier skill vs training base rate",
+    "accuracy_over_majority": "accuracy − majority class",
+    "rank_ic_mean": "mean rank IC (per date, across symbols)",
+    "rank_ic_t": "rank IC t (Newey-West)",
+    "rank_ic_hit_rate": "rank IC hit rate",
+}
 
 
 def _number(value: object, digits: int = 3) -> str:
-    return "–" if value is None or pd.isna(value) else f"{float(value):.{digits}f}"
+    return UNDEFINED if value is None or pd.isna(value) else f"{float(value):.{digits}f}"
+
+
+def _interval(value: object, low: object, high: object) -> str:
+    if value is None or pd.isna(value):
+        return UNDEFINED
+    if low is None or pd.isna(low) or high is None or pd.isna(high):
+        return _number(value)
+    return f"{float(value):.3f} [{float(low):.3f}, {float(high):.3f}]"
+
+
+def _text(value: object) -> str:
+    return "" if value is None or pd.isna(value) else str(value)
 
 
 def _day(value: object) -> str:
@@ -27,85 +57,181 @@ def _top_feature(importances: object) -> str:
     return f"{ranked[0][0]} ({ranked[0][1]:.0f})"
 
 
-def runs_markdown(runs: pd.DataFrame) -> str:
-    """One Markdown row per window: ranges, sizes, balance, metrics against baseline, or reason."""
+def pooled_markdown(report: pd.DataFrame) -> str:
+    """The pooled report (`metrics.pooled_report`) as a table: one row per metric, one column
+    per scorer, "value [95 % interval]"; "–" where a metric does not apply to a scorer (a
+    ranking has no log-loss), "undefined" where it applies but has no value."""
+    cells = report.set_index(["metric", "scorer"])
     lines = [
-        "| window | status | train | eval | rows (train/eval) | positives (train/eval) "
-        "| accuracy | baseline | ROC AUC | F1 | top feature | reason |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| metric | " + " | ".join(SCORERS) + " | rows |",
+        "|---|" + "---|" * (len(SCORERS) + 1),
+    ]
+    for metric in METRICS:
+        row = [
+            _interval(*cells.loc[(metric, scorer), ["value", "ci_low", "ci_high"]])
+            if (metric, scorer) in cells.index
+            else "–"
+            for scorer in SCORERS
+        ]
+        n = int(cells.loc[(metric, "model"), "n"])
+        unit = "dates" if metric.startswith("rank_ic") else "rows"
+        lines.append(f"| {_METRIC_LABELS[metric]} | " + " | ".join(row) + f" | {n} {unit} |")
+    return "\n".join(lines)
+
+
+def comparison_markdown(per_symbol: pd.DataFrame, universe: pd.DataFrame) -> str:
+    """Per-symbol models against the universe model, both pooled on the same evaluation rows
+    (see `metrics.common_rows`): one row per metric, the model's value with its interval."""
+    left = per_symbol[per_symbol["scorer"] == "model"].set_index("metric")
+    right = universe[universe["scorer"] == "model"].set_index("metric")
+    lines = ["| metric | per-symbol models | universe model |", "|---|---|---|"]
+    for metric in METRICS:
+        lines.append(
+            f"| {_METRIC_LABELS[metric]} "
+            f"| {_interval(*left.loc[metric, ['value', 'ci_low', 'ci_high']])} "
+            f"| {_interval(*right.loc[metric, ['value', 'ci_low', 'ci_high']])} |"
+        )
+    return "\n".join(lines)
+
+
+def runs_markdown(runs: pd.DataFrame) -> str:
+    """One Markdown row per window: ranges, sizes, balance, AUC with its interval, log-loss,
+    Brier skill, then accuracy against the majority class (per-symbol runs) or mean rank IC
+    (universe runs), top feature, and the reason a window was not trained."""
+    universe = "eval_rank_ic_mean" in runs.columns
+    extra = "rank IC | symbols" if universe else "accuracy | majority"
+    lines = [
+        "| window | status | train | eval | rows (train/eval) | up share (train/eval) "
+        f"| ROC AUC [95 % CI] | log-loss | Brier skill | {extra} | top feature | reason |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for run in runs.itertuples(index=False):
+        trained = run.status == "trained"
+        auc = _interval(run.eval_roc_auc, run.eval_roc_auc_low, run.eval_roc_auc_high)
+        if universe:
+            detail = f"{_number(run.eval_rank_ic_mean)} | {run.symbols}"
+        else:
+            detail = f"{_number(run.eval_accuracy)} | {_number(run.baseline_accuracy)}"
         lines.append(
             f"| {run.window_index} | {run.status} "
             f"| {_day(run.train_start)} → {_day(run.train_end)} "
             f"| {_day(run.eval_start)} → {_day(run.eval_end)} "
             f"| {run.train_rows}/{run.eval_rows} "
             f"| {_number(run.train_positive_rate, 2)}/{_number(run.eval_positive_rate, 2)} "
-            f"| {_number(run.eval_accuracy)} | {_number(run.baseline_accuracy)} "
-            f"| {_number(run.eval_roc_auc)} | {_number(run.eval_f1)} "
-            f"| {_top_feature(run.feature_importances)} | {run.reason or ''} |"
+            f"| {auc if trained else '–'} | {_number(run.eval_log_loss) if trained else '–'} "
+            f"| {_number(run.eval_brier_skill) if trained else '–'} "
+            f"| {detail if trained else '– | –'} "
+            f"| {_top_feature(run.feature_importances)} | {_text(run.reason)} |"
         )
     return "\n".join(lines)
 
 
-def evaluation_chart_png(symbol: str, runs: pd.DataFrame) -> bytes:
-    """Accuracy vs majority baseline and ROC AUC vs 0.5, by window, for the trained windows."""
+def evaluation_chart_png(title: str, runs: pd.DataFrame) -> bytes:
+    """Per trained window: ROC AUC with its 95 % interval against 0.5, and Brier skill against 0.
+    A window whose AUC is undefined is marked "undefined" on the chance line, not drawn as 0."""
     # Imported here: matplotlib costs ~0.3 s, which every run process would pay at start-up.
     from matplotlib.figure import Figure
 
     trained = runs[runs["status"] == "trained"]
     windows = trained["window_index"].to_numpy()
+    auc = pd.to_numeric(trained["eval_roc_auc"], errors="coerce").to_numpy(dtype="float64")
+    low = pd.to_numeric(trained["eval_roc_auc_low"], errors="coerce").to_numpy(dtype="float64")
+    high = pd.to_numeric(trained["eval_roc_auc_high"], errors="coerce").to_numpy(dtype="float64")
+    skill = pd.to_numeric(trained["eval_brier_skill"], errors="coerce").to_numpy(dtype="float64")
     figure = Figure(figsize=(7.0, 2.6), dpi=80)
-    figure.subplots_adjust(left=0.07, right=0.98, bottom=0.18, top=0.82, wspace=0.2)
-    accuracy_axes, auc_axes = figure.subplots(1, 2)
-    accuracy_axes.plot(windows, trained["eval_accuracy"], marker="o", label="model")
-    accuracy_axes.plot(windows, trained["baseline_accuracy"], marker="x", ls="--", label="majority")
-    accuracy_axes.set_title("eval accuracy", fontsize=9)
-    accuracy_axes.legend(fontsize=7)
-    auc = pd.to_numeric(trained["eval_roc_auc"], errors="coerce")
-    auc_axes.bar(
-        windows, auc.fillna(0.0), color=["tab:green" if v > 0.5 else "tab:red" for v in auc]
-    )
+    figure.subplots_adjust(left=0.08, right=0.98, bottom=0.18, top=0.82, wspace=0.25)
+    auc_axes, skill_axes = figure.subplots(1, 2)
+    defined = ~np.isnan(auc)
+    error = np.vstack([auc - low, high - auc])[:, defined]
+    auc_axes.errorbar(windows[defined], auc[defined], yerr=np.nan_to_num(error), fmt="o", capsize=3)
+    for window in windows[~defined]:
+        auc_axes.annotate(UNDEFINED, (window, 0.5), ha="center", fontsize=7, rotation=90)
     auc_axes.axhline(0.5, color="grey", ls="--", lw=1)
     auc_axes.set_ylim(0.0, 1.0)
-    auc_axes.set_title("eval ROC AUC (0.5 = chance)", fontsize=9)
-    for axes in (accuracy_axes, auc_axes):
+    auc_axes.set_title("eval ROC AUC, 95 % CI (0.5 = chance)", fontsize=9)
+    skill_axes.plot(windows, skill, marker="o", ls="none")
+    skill_axes.axhline(0.0, color="grey", ls="--", lw=1)
+    skill_axes.set_title("Brier skill vs training base rate", fontsize=9)
+    for axes in (auc_axes, skill_axes):
         axes.set_xlabel("window", fontsize=8)
         axes.tick_params(labelsize=7)
-    figure.suptitle(symbol, fontsize=10)
+    figure.suptitle(title, fontsize=10)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
 
 
-def model_markdown(symbol: str, runs: pd.DataFrame) -> str:
-    """teacher_model's Markdown for one symbol: the chart (if anything trained), then the table."""
-    parts = []
+def rank_ic_chart_png(title: str, predictions: pd.DataFrame, min_names: int) -> bytes:
+    """The per-date rank IC of the model's scores, with its cumulative mean; dates where it is
+    undefined (fewer than `min_names` symbols) are left out."""
+    from matplotlib.figure import Figure
+
+    ic = rank_ic_by_date(
+        predictions["date"], predictions["score"], predictions["forward_return"], min_names
+    ).dropna()
+    figure = Figure(figsize=(7.0, 2.6), dpi=80)
+    figure.subplots_adjust(left=0.08, right=0.98, bottom=0.18, top=0.85)
+    axes = figure.subplots()
+    axes.bar(ic.index, ic.to_numpy(), width=1.0, color="tab:blue", alpha=0.5, label="daily")
+    axes.plot(ic.index, ic.expanding().mean().to_numpy(), color="black", label="cumulative mean")
+    axes.axhline(0.0, color="grey", ls="--", lw=1)
+    axes.set_title(title, fontsize=9)
+    axes.legend(fontsize=7)
+    axes.tick_params(labelsize=7)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def _image(alt: str, png: bytes) -> str:
+    return f"![{alt}](data:image/png;base64,{base64.b64encode(png).decode('ascii')})"
+
+
+def model_markdown(symbol: str, runs: pd.DataFrame, report: pd.DataFrame) -> str:
+    """teacher_model's Markdown for one symbol: the pooled table against the baselines, the
+    per-window chart (if anything trained), then the per-window table."""
+    parts = [f"**Pooled out of sample, {symbol}**\n\n{pooled_markdown(report)}"]
     if (runs["status"] == "trained").any():
-        encoded = base64.b64encode(evaluation_chart_png(symbol, runs)).decode("ascii")
-        parts.append(f"![{symbol} evaluation by window](data:image/png;base64,{encoded})")
+        parts.append(_image(f"{symbol} by window", evaluation_chart_png(symbol, runs)))
+    parts.append(runs_markdown(runs))
+    return "\n\n".join(parts)
+
+
+def universe_markdown(
+    runs: pd.DataFrame, predictions: pd.DataFrame, report: pd.DataFrame, min_names: int
+) -> str:
+    """The universe model's Markdown: pooled table, the rank-IC series, the per-window chart and
+    table."""
+    parts = [f"**Pooled out of sample, universe model**\n\n{pooled_markdown(report)}"]
+    if not predictions.empty:
+        title = "universe model: rank IC per date (Spearman, scores vs forward returns)"
+        parts.append(_image("rank IC", rank_ic_chart_png(title, predictions, min_names)))
+    if (runs["status"] == "trained").any():
+        parts.append(_image("universe by window", evaluation_chart_png("universe", runs)))
     parts.append(runs_markdown(runs))
     return "\n\n".join(parts)
 
 
 def labels_markdown(labels: pd.DataFrame) -> str:
-    """Per window and split: date range, rows, labelled rows and share of positive labels."""
+    """Per window and split: date range, rows, rows with a known forward return, rows with a
+    decisive move (labelled), and the share of those that went up."""
     summary = labels.groupby(["window_index", "split"], sort=True).agg(
         first=("date", "min"),
         last=("date", "max"),
         rows=("date", "size"),
+        known=("forward_return", "count"),
         labelled=("label", "count"),
-        positives=("label", "mean"),
+        up=("label", "mean"),
     )
     lines = [
-        "| window | split | first | last | rows | labelled | positives |",
-        "|---|---|---|---|---|---|---|",
+        "| window | split | first | last | rows | return known | labelled | up share |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for (window, split), row in summary.sort_index(
         level=[0, 1], ascending=[True, False]
     ).iterrows():
         lines.append(
             f"| {window} | {split} | {_day(row['first'])} | {_day(row['last'])} | {row['rows']} "
-            f"| {row['labelled']} | {_number(row['positives'], 2)} |"
+            f"| {row['known']} | {row['labelled']} | {_number(row['up'], 2)} |"
         )
     return "\n".join(lines)

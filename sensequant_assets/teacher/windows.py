@@ -1,8 +1,8 @@
 """Walk-forward windows over one symbol's sessions.
 
 A window trains on `size` consecutive sessions and is evaluated on the `step` sessions that
-follow a purge gap of `purge` sessions (the label horizon): the last training row's label looks
-`purge` sessions ahead, so the gap keeps every training label out of the evaluation slice.
+follow a purge gap of `purge` sessions (the label span, horizon + 1: a label decided at t enters at
+t+1 and exits at t+1+H), so the gap keeps every training label out of the evaluation slice.
 Windows start at the first session whose features are all defined and advance by `step`, so
 their boundaries are fixed by the session dates alone and are the same on every run. The
 original cut 180-calendar-day tumbling windows and validated on a random split that saw the
@@ -25,6 +25,9 @@ class WindowSpec:
                 f"Window size and step must be at least one session (got size={self.size}, "
                 f"step={self.step}); fix the teacher settings."
             )
+
+    def provenance(self) -> dict[str, int]:
+        return {"window_size": self.size, "window_step": self.step}
 
 
 @dataclass(frozen=True)

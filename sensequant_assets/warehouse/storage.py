@@ -138,33 +138,52 @@ def read_mappings(
     ).df()
 
 
-def pack_features(
-    rows: pd.DataFrame, feature_names: Sequence[str], feature_set: str
-) -> pd.DataFrame:
-    """Label rows with their feature columns folded into teacher_labels' `features` list."""
-    packed = rows.drop(columns=list(feature_names))
-    packed.insert(packed.columns.get_loc("date") + 1, "feature_set", feature_set)
-    packed.insert(
-        packed.columns.get_loc("feature_set") + 1,
-        "features",
-        list(rows.loc[:, list(feature_names)].to_numpy(dtype="float64")),
-    )
+def pack_features(rows: pd.DataFrame, feature_columns: Sequence[str]) -> pd.DataFrame:
+    """Label rows with their feature columns folded into teacher_labels' `features` list.
+
+    One list column (in the feature set's order, named by the rows' `settings`) keeps the table's
+    declaration stable whichever feature set built the rows.
+    """
+    packed = rows.drop(columns=[c for c in rows.columns if c in set(feature_columns)])
+    packed["features"] = list(rows.loc[:, list(feature_columns)].to_numpy(dtype="float64"))
     return packed
 
 
-def read_labels(
-    conn: duckdb.DuckDBPyConnection, symbol: str, feature_names: Sequence[str]
-) -> pd.DataFrame:
-    """One symbol's teacher_labels rows, by window, split and date, features as columns again."""
-    frame = conn.execute(
-        "SELECT * FROM teacher_labels WHERE symbol = ? ORDER BY window_index, split DESC, date",
-        [symbol],
-    ).df()
+def unpack_features(frame: pd.DataFrame, feature_columns: Sequence[str]) -> pd.DataFrame:
+    """teacher_labels rows with the `features` list spread back into named columns."""
     values = (
-        np.vstack(frame["features"].to_numpy()) if len(frame) else np.empty((0, len(feature_names)))
+        np.vstack(frame["features"].to_numpy())
+        if len(frame)
+        else np.empty((0, len(feature_columns)))
     )
-    features = pd.DataFrame(values, columns=list(feature_names), index=frame.index)
-    frame = pd.concat([frame.drop(columns=["features"]), features], axis=1)
+    features = pd.DataFrame(values, columns=list(feature_columns), index=frame.index)
+    return pd.concat([frame.drop(columns=["features"]), features], axis=1)
+
+
+def read_labels(conn: duckdb.DuckDBPyConnection, symbols: Sequence[str]) -> pd.DataFrame:
+    """teacher_labels rows of `symbols`, by symbol, window, split and date; features still packed
+    (the caller unpacks them with the feature set its settings name)."""
+    frame = conn.execute(
+        "SELECT * FROM teacher_labels WHERE list_contains(?, symbol) "
+        "ORDER BY symbol, window_index, split DESC, date",
+        [list(symbols)],
+    ).df()
+    for column in ("date", "exit_date"):
+        frame[column] = pd.to_datetime(frame[column])
+    frame["label"] = frame["label"].astype("Int8")
+    return frame
+
+
+def read_predictions(
+    conn: duckdb.DuckDBPyConnection, model: str, symbols: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Out-of-sample predictions of one model kind ('per_symbol' or 'universe')."""
+    query = "SELECT * FROM teacher_predictions WHERE model = ?"
+    params: list[object] = [model]
+    if symbols is not None:
+        query += " AND list_contains(?, symbol)"
+        params.append(list(symbols))
+    frame = conn.execute(query + " ORDER BY symbol, window_index, date", params).df()
     frame["date"] = pd.to_datetime(frame["date"])
     frame["label"] = frame["label"].astype("Int8")
     return frame

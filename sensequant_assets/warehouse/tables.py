@@ -164,6 +164,11 @@ BAR_PARTITIONS = Table(
     primary_key=("symbol", "year"),
 )
 
+# Settings, as canonical JSON, that built a row: label horizon and threshold rule, windows,
+# feature set and its version (teacher/labels.py::label_settings). Stored with every label, run
+# and model, so that nothing trains on, or is read as, what other settings built.
+SETTINGS = Column("settings", "VARCHAR", nullable=False, description="Settings that built the row")
+
 TEACHER_LABELS = Table(
     "teacher_labels",
     (
@@ -176,61 +181,103 @@ TEACHER_LABELS = Table(
             description="train, or eval (after the purge gap)",
             check="split IN ('train', 'eval')",
         ),
-        Column("date", "DATE", nullable=False, description="NSE session"),
-        Column(
-            "feature_set",
-            "VARCHAR",
-            nullable=False,
-            description="Named, versioned feature set (teacher/features.py) the values follow",
-        ),
+        Column("date", "DATE", nullable=False, description="Decision session t (after its close)"),
         Column(
             "features",
             "DOUBLE[]",
             nullable=False,
-            description="Feature values at the session's close, in the feature set's order",
+            description="Feature values at t's close, in the order of the settings' feature set",
         ),
-        Column("forward_return", "DOUBLE", description="close[t+H] / close[t] - 1"),
-        Column("label", "TINYINT", description="1 if forward_return > threshold; NULL if unknown"),
+        Column(
+            "entry_at", "VARCHAR", description="open or close: the t+1 price the trade enters at"
+        ),
+        Column(
+            "exit_date", "DATE", description="Session t+1+H, where the exit is; NULL if unknown"
+        ),
+        Column(
+            "past_return", "DOUBLE", description="close[t] / close[t-H] - 1 (momentum baseline)"
+        ),
+        Column("threshold", "DOUBLE", description="Move a label must exceed, as a fraction"),
+        Column("forward_return", "DOUBLE", description="close[t+1+H] / entry[t+1] - 1"),
+        Column(
+            "label",
+            "TINYINT",
+            description="1 above +threshold, 0 below -threshold; NULL if neither or unknown",
+        ),
+        Column("weight", "DOUBLE", description="Average uniqueness of the label, in (0, 1]"),
+        SETTINGS,
     ),
     primary_key=("symbol", "window_index", "date"),
+)
+
+_WINDOW_RESULTS = (
+    Column("window_index", "INTEGER", nullable=False),
+    Column("status", "VARCHAR", nullable=False, check="status IN ('trained', 'skipped', 'failed')"),
+    Column("reason", "VARCHAR", description="Why a window was skipped or failed"),
+    Column("train_start", "DATE"),
+    Column("train_end", "DATE"),
+    Column("eval_start", "DATE"),
+    Column("eval_end", "DATE"),
+    Column("train_rows", "INTEGER", nullable=False, description="Labelled training rows"),
+    Column("eval_rows", "INTEGER", nullable=False, description="Labelled evaluation rows"),
+    Column("train_positive_rate", "DOUBLE"),
+    Column("eval_positive_rate", "DOUBLE"),
+    Column("eval_roc_auc", "DOUBLE", description="Window AUC (detail only); NULL if undefined"),
+    Column("eval_roc_auc_low", "DOUBLE", description="95 % block-bootstrap interval, low"),
+    Column("eval_roc_auc_high", "DOUBLE", description="95 % block-bootstrap interval, high"),
+    Column("eval_log_loss", "DOUBLE"),
+    Column("eval_brier_skill", "DOUBLE", description="Against the training base rate"),
+)
+_RUN_RECORD = (
+    Column("feature_importances", "VARCHAR"),
+    Column("hyper_parameters", "VARCHAR", description="As CatBoost reports it used them"),
+    Column("settings", "VARCHAR", description="Settings of the labels it trained on"),
+    Column("data_fingerprint", "VARCHAR", description="SHA-256 of the training rows"),
+    Column("model_path", "VARCHAR"),
+    Column("fit_seconds", "DOUBLE"),
 )
 
 TEACHER_RUNS = Table(
     "teacher_runs",
     (
         Column("symbol", "VARCHAR", nullable=False),
-        Column("window_index", "INTEGER", nullable=False),
-        Column(
-            "status",
-            "VARCHAR",
-            nullable=False,
-            check="status IN ('trained', 'skipped', 'failed')",
-        ),
-        Column("reason", "VARCHAR"),
-        Column("train_start", "DATE"),
-        Column("train_end", "DATE"),
-        Column("eval_start", "DATE"),
-        Column("eval_end", "DATE"),
-        Column("train_rows", "INTEGER", nullable=False),
-        Column("eval_rows", "INTEGER", nullable=False),
+        *_WINDOW_RESULTS,
         *_doubles(
-            (
-                "train_positive_rate",
-                "eval_positive_rate",
-                "eval_accuracy",
-                "eval_precision",
-                "eval_recall",
-                "eval_f1",
-                "eval_roc_auc",
-                "baseline_accuracy",
-            )
+            ("eval_accuracy", "eval_precision", "eval_recall", "eval_f1", "baseline_accuracy")
         ),
-        Column("feature_importances", "VARCHAR"),
-        Column("hyper_parameters", "VARCHAR"),
-        Column("model_path", "VARCHAR"),
-        Column("fit_seconds", "DOUBLE"),
+        *_RUN_RECORD,
     ),
     primary_key=("symbol", "window_index"),
+)
+
+TEACHER_UNIVERSE_RUNS = Table(
+    "teacher_universe_runs",
+    (
+        *_WINDOW_RESULTS,
+        Column("symbols", "INTEGER", description="Symbols in the window's training rows"),
+        Column("eval_rank_ic_mean", "DOUBLE", description="Mean per-date rank IC of the slice"),
+        Column("eval_rank_ic_dates", "INTEGER", description="Dates with a defined rank IC"),
+        *_RUN_RECORD,
+    ),
+    primary_key=("window_index",),
+)
+
+TEACHER_PREDICTIONS = Table(
+    "teacher_predictions",
+    (
+        Column("model", "VARCHAR", nullable=False, check="model IN ('per_symbol', 'universe')"),
+        Column("window_index", "INTEGER", nullable=False),
+        Column("symbol", "VARCHAR", nullable=False),
+        Column("date", "DATE", nullable=False, description="Decision session (evaluation slice)"),
+        Column("score", "DOUBLE", description="Out-of-sample P(up)"),
+        Column("label", "TINYINT", description="NULL for a session without a decisive move"),
+        Column("forward_return", "DOUBLE"),
+        Column("weight", "DOUBLE"),
+        Column("train_base_rate", "DOUBLE", description="Majority baseline's forecast"),
+        Column("momentum", "DOUBLE", description="Past-H return: the momentum baseline's score"),
+        Column("placebo", "DOUBLE", description="Model-free placebo score (seeded AR(1))"),
+    ),
+    primary_key=("model", "symbol", "window_index", "date"),
 )
 
 TABLES: tuple[Table, ...] = (
@@ -240,4 +287,6 @@ TABLES: tuple[Table, ...] = (
     BAR_PARTITIONS,
     TEACHER_LABELS,
     TEACHER_RUNS,
+    TEACHER_UNIVERSE_RUNS,
+    TEACHER_PREDICTIONS,
 )

@@ -20,7 +20,12 @@ def reference_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def paths(paths: ProjectPaths, reference_dir: Path) -> ProjectPaths:
-    return paths.model_copy(update={"reference_dir": str(reference_dir)})
+    return ProjectPaths(
+        constituents_dir=paths.constituents_dir,
+        reference_dir=str(reference_dir),
+        reports_dir=paths.reports_dir,
+        models_dir=paths.models_dir,
+    )
 
 
 @pytest.fixture

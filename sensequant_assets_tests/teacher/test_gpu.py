@@ -15,11 +15,11 @@ import pandas as pd
 import pytest
 from catboost.utils import get_gpu_device_count
 
-from sensequant_assets.teacher.features import FEATURE_NAMES
 from sensequant_assets.teacher.labels import LabelSpec, label_table
 from sensequant_assets.teacher.training import (
     TrainingParams,
     device_problem,
+    feature_columns,
     load_model,
     train_windows,
 )
@@ -37,7 +37,7 @@ def train_all(params: TrainingParams, root: Path) -> pd.DataFrame:
     for seed, symbol in enumerate(SYMBOLS):
         bars = random_walk_bars(symbol, seed, dates=SESSIONS)
         labels = label_table(symbol, bars, LabelSpec(), WindowSpec())
-        runs.append(train_windows(symbol, labels, params, root / symbol, root / symbol))
+        runs.append(train_windows(symbol, labels, params, root / symbol, root / symbol).runs)
     return pd.concat(runs, ignore_index=True)
 
 
@@ -67,7 +67,7 @@ def test_gpu_trains_the_same_windows_as_cpu_and_its_models_reload_on_cpu(tmp_pat
     first = trained.iloc[0]
     rows = labels[(labels["window_index"] == first.window_index) & (labels["split"] == "eval")]
     rows = rows.dropna(subset=["label"])
-    predicted = load_model(Path(first.model_path)).predict(rows.loc[:, list(FEATURE_NAMES)])
+    predicted = load_model(Path(first.model_path)).predict(rows.loc[:, list(feature_columns(rows))])
     accuracy = float((predicted.astype("int64").ravel() == rows["label"].to_numpy()).mean())
     assert accuracy == pytest.approx(first.eval_accuracy)
 

@@ -1,64 +1,75 @@
-"""The teacher stage in Dagster: labels and walk-forward CatBoost models per symbol.
+"""The teacher stage in Dagster: labels, per-symbol walk-forward models, one universe model.
 
-Both assets take several symbols per run (backfills put up to 100 in a run) and record each
-symbol's outcome as that partition's metadata. Each checks the quality gate first, because a
-blocking asset check on `daily_bars` only stops steps in its own run and these assets always run
-in other runs.
+The per-symbol assets take up to 100 symbols a run and record each symbol's outcome as that
+partition's metadata. Each checks the quality gate first, because a blocking asset check on
+`daily_bars` only stops steps in its own run and these assets always run in other runs.
+`teacher_model` materializes only the symbols it trained: a gated or too-short symbol gets an
+observation that says why and stays unmaterialized, so the UI never shows it green.
 """
 
-import shutil
-from pathlib import Path
+from collections.abc import Iterator, Mapping
 
 import dagster as dg
 import duckdb
 import pandas as pd
 
 from sensequant_assets.defs.partitions import BARS_BY_SYMBOL, BATCHED_BACKFILL, symbols_partitions
-from sensequant_assets.defs.resources import TeacherSettings
 from sensequant_assets.paths import ProjectPaths
 from sensequant_assets.quality.gate import blocking_failures
-from sensequant_assets.teacher.features import FEATURE_NAMES
-from sensequant_assets.teacher.labels import label_table
-from sensequant_assets.teacher.report import labels_markdown, model_markdown
-from sensequant_assets.teacher.training import device_problem, train_windows
+from sensequant_assets.teacher.features import get_feature_set
+from sensequant_assets.teacher.labels import label_table, settings_mismatch, stored_settings
+from sensequant_assets.teacher.metrics import common_rows, pooled_report
+from sensequant_assets.teacher.model_files import UNIVERSE_OWNER, discard, keep_only, run_folder
+from sensequant_assets.teacher.report import (
+    comparison_markdown,
+    labels_markdown,
+    model_markdown,
+    universe_markdown,
+)
+from sensequant_assets.teacher.settings import TeacherSettings
+from sensequant_assets.teacher.training import (
+    TrainingResult,
+    device_problem,
+    train_universe,
+    train_windows,
+)
 from sensequant_assets.universe.reference import load_listing_dates
 from sensequant_assets.warehouse.resources import WAREHOUSE_POOL, WarehouseResource
 from sensequant_assets.warehouse.storage import (
     pack_features,
     read_bars,
     read_labels,
+    read_predictions,
     replace_rows,
     transaction,
+    unpack_features,
 )
-from sensequant_assets.warehouse.tables import TEACHER_LABELS, TEACHER_RUNS
+from sensequant_assets.warehouse.tables import (
+    TEACHER_LABELS,
+    TEACHER_PREDICTIONS,
+    TEACHER_RUNS,
+    TEACHER_UNIVERSE_RUNS,
+)
+
+NO_WINDOW = "no window: history shorter than warm-up + window"
 
 
-def _gated(context: dg.AssetExecutionContext, symbol: str, failures: list[str]) -> None:
-    context.log.warning(
-        f"{context.asset_key.to_user_string()}[{symbol}] not built: its bars failed "
-        f"blocking checks: {'; '.join(failures)}. Fix what they name and re-materialize."
-    )
-    context.add_asset_metadata(
-        {
-            "status": "gated",
-            "blocking_failures": dg.MetadataValue.md("\n".join(f"- {m}" for m in failures)),
-            "dagster/row_count": 0,
-        },
-        partition_key=symbol,
-    )
-
-
-def _raise_errors(context: dg.AssetExecutionContext, errors: list[str]) -> None:
+def _problems(asset: str, errors: list[str]) -> None:
     if errors:
         raise dg.Failure(
-            description=(
-                f"{context.asset_key.to_user_string()}: {len(errors)} problem(s); nothing from "
-                "this run was stored.\n" + "\n".join(errors)
-            )
+            description=f"{asset}: {len(errors)} problem(s); nothing from this run was stored.\n"
+            + "\n".join(errors)
         )
 
 
-NO_WINDOW = "no window: history shorter than warm-up + window"
+def _gated_metadata(failures: list[str]) -> dict[str, object]:
+    return {
+        "status": "gated",
+        "reason": dg.MetadataValue.md(
+            "Not built: its bars failed blocking checks; fix what they name and re-materialize.\n"
+            + "\n".join(f"- {message}" for message in failures)
+        ),
+    }
 
 
 @dg.asset(
@@ -76,40 +87,40 @@ def teacher_labels(
     teacher: TeacherSettings,
     paths: ProjectPaths,
 ) -> dg.MaterializeResult:
-    """Features, forward returns and binary labels per walk-forward window and split, over all of
-    a symbol's daily bars; written to the `teacher_labels` table (all symbols of a run, or none)."""
+    """Features at each session's close, the next-session-entry forward return, its two-sided
+    label and uniqueness weight, per walk-forward window and split, with the settings that built
+    them; written to `teacher_labels` (all symbols of a run, or none). A gated symbol's rows are
+    removed, so no model can train on them."""
+    feature_columns = get_feature_set(teacher.feature_set).columns
     gated: dict[str, list[str]] = {}
     labelled: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = {}
     errors = []
     listings = load_listing_dates(paths.listings_file)
     with warehouse.get_connection() as conn:
         for symbol in context.partition_keys:
-            failures = blocking_failures(conn, symbol, listings)
-            bars = pd.DataFrame() if failures else read_bars(conn, [symbol])
-            if failures:
+            if failures := blocking_failures(conn, symbol, listings):
                 gated[symbol] = failures
-            elif bars.empty:
+            elif (bars := read_bars(conn, [symbol])).empty:
                 errors.append(
                     f"teacher_labels[{symbol}]: no daily_bars rows in {warehouse.database}; "
                     f"materialize daily_bars for {symbol} first."
                 )
             else:
-                rows = label_table(symbol, bars, teacher.label_spec(), teacher.window_spec())
+                rows = label_table(
+                    symbol, bars, teacher.label_spec(), teacher.window_spec(), teacher.feature_set
+                )
                 labelled[symbol] = (bars, rows)
-        _raise_errors(context, errors)
+        _problems("teacher_labels", errors)
         with transaction(conn):
             for symbol in gated:
-                replace_rows(conn, "teacher_labels", "symbol = ?", [symbol], pd.DataFrame())
+                replace_rows(conn, TEACHER_LABELS.name, "symbol = ?", [symbol], pd.DataFrame())
             for symbol, (_, rows) in labelled.items():
-                replace_rows(
-                    conn,
-                    "teacher_labels",
-                    "symbol = ?",
-                    [symbol],
-                    pack_features(rows, FEATURE_NAMES, "original15"),
-                )
+                packed = TEACHER_LABELS.select(pack_features(rows, feature_columns))
+                replace_rows(conn, TEACHER_LABELS.name, "symbol = ?", [symbol], packed)
     for symbol, failures in gated.items():
-        _gated(context, symbol, failures)
+        context.log.warning(f"teacher_labels[{symbol}] gated: {'; '.join(failures)}")
+        metadata = {**_gated_metadata(failures), "dagster/row_count": 0}
+        context.add_asset_metadata(metadata, partition_key=symbol)
     for symbol, (bars, rows) in labelled.items():
         context.add_asset_metadata(_labels_metadata(bars, rows), partition_key=symbol)
     return dg.MaterializeResult()
@@ -125,9 +136,32 @@ def _labels_metadata(bars: pd.DataFrame, rows: pd.DataFrame) -> dict[str, object
         "first_session": bars["date"].min().date().isoformat(),
         "last_session": bars["date"].max().date().isoformat(),
         "labelled_rows": len(labelled),
-        "positive_rate": float(labelled.mean()) if len(labelled) else float("nan"),
+        "up_share_of_labelled": float(labelled.mean()) if len(labelled) else float("nan"),
+        "settings": dg.MetadataValue.json(stored_settings(rows)) if len(rows) else "",
         "windows_table": dg.MetadataValue.md(labels_markdown(rows)),
     }
+
+
+def stored_labels(
+    conn: duckdb.DuckDBPyConnection, symbols: list[str], wanted: Mapping[str, object]
+) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """Each symbol's label rows with their features unpacked, and the symbols whose rows cannot
+    be used: rows built with other settings are refused, naming both and the command that
+    rebuilds them. A symbol without rows is in neither."""
+    frames, refused = {}, {}
+    for symbol, rows in read_labels(conn, symbols).groupby("symbol", sort=False):
+        settings = stored_settings(rows)
+        if mismatch := settings_mismatch(settings, wanted):
+            refused[str(symbol)] = (
+                f"teacher_labels[{symbol}] were built with other settings ({mismatch}). "
+                f"Re-materialize teacher_labels[{symbol}] with these settings first "
+                f"(`dagster asset materialize -m sensequant_assets.definitions --select "
+                f"teacher_labels --partition {symbol}`, or Materialize in the UI)."
+            )
+            continue
+        features = get_feature_set(str(settings["feature_set"])).columns
+        frames[str(symbol)] = unpack_features(rows.reset_index(drop=True), features)
+    return frames, refused
 
 
 @dg.asset(
@@ -138,116 +172,235 @@ def _labels_metadata(bars: pd.DataFrame, rows: pd.DataFrame) -> dict[str, object
     metadata=TEACHER_RUNS.metadata(),
     group_name="teacher",
     kinds={"duckdb", "catboost"},
+    output_required=False,
 )
 def teacher_model(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,
     teacher: TeacherSettings,
     paths: ProjectPaths,
-) -> dg.MaterializeResult:
+) -> Iterator[dg.AssetMaterialization | dg.AssetObservation]:
     """One CatBoost classifier per walk-forward window, scored on the window's out-of-sample
-    slice; results in the `teacher_runs` table, models under data/models/<symbol>/.
+    slice; runs in `teacher_runs`, out-of-sample predictions in `teacher_predictions`, models
+    under data/models/<symbol>/<run id>/. Pooled metrics against three baselines are the
+    headline; per-window figures are detail.
 
-    The warehouse is read, released while fitting, and reopened to store every symbol's runs in
-    one transaction; model folders are swapped in only after that commit, so table and files
-    agree, and a failed run leaves the previous runs and models as they were.
+    Model files are complete before the rows naming them are committed, and older runs' files
+    are removed only after the commit (teacher/model_files.py); a failed run stores nothing.
     """
     params = teacher.training_params()
     if problem := device_problem(params):
-        _raise_errors(context, [f"teacher_model: {problem}"])
+        _problems("teacher_model", [problem])
+    symbols = list(context.partition_keys)
     gated: dict[str, list[str]] = {}
     too_short: list[str] = []
-    to_train: dict[str, pd.DataFrame] = {}
-    errors = []
     listings = load_listing_dates(paths.listings_file)
     with warehouse.get_connection() as conn:
-        for symbol in context.partition_keys:
-            failures = blocking_failures(conn, symbol, listings)
-            labels = pd.DataFrame() if failures else read_labels(conn, symbol, FEATURE_NAMES)
-            if failures:
+        for symbol in symbols:
+            if failures := blocking_failures(conn, symbol, listings):
                 gated[symbol] = failures
-            elif not labels.empty:
-                to_train[symbol] = labels
-            elif _too_short(conn, symbol, teacher):
+        usable = [s for s in symbols if s not in gated]
+        to_train, refused = stored_labels(conn, usable, teacher.label_settings())
+        errors = list(refused.values())
+        for symbol in usable:
+            if symbol in to_train or symbol in refused:
+                continue
+            if _too_short(conn, symbol, teacher):
                 too_short.append(symbol)
             else:
                 errors.append(
-                    f"teacher_model[{symbol}]: teacher_labels holds no rows for {symbol} in "
-                    f"{warehouse.database}; materialize daily_bars and teacher_labels for "
-                    f"{symbol} first."
+                    f"teacher_model[{symbol}]: teacher_labels holds no rows for {symbol}; "
+                    f"materialize daily_bars and teacher_labels for {symbol} first."
                 )
-    _raise_errors(context, errors)
+    _problems("teacher_model", errors)
 
-    staging_root = paths.models / ".staging" / context.run_id
-    trained = {
-        symbol: train_windows(symbol, labels, params, staging_root / symbol, paths.models / symbol)
-        for symbol, labels in to_train.items()
-    }
-    errors = [
+    trained: dict[str, TrainingResult] = {}
+    for symbol, labels in to_train.items():
+        folder = run_folder(paths.models, symbol, context.run_id)
+        trained[symbol] = train_windows(symbol, labels, params, folder, folder)
+    failed = [
         f"teacher_model[{symbol}] window {run.window_index}: {run.reason}"
-        for symbol, runs in trained.items()
-        for run in runs[runs["status"] == "failed"].itertuples()
+        for symbol, result in trained.items()
+        for run in result.runs[result.runs["status"] == "failed"].itertuples()
     ]
-    if errors:
-        _remove_tree(staging_root)
-    _raise_errors(context, errors)
+    if failed:
+        for symbol in trained:
+            discard(run_folder(paths.models, symbol, context.run_id))
+    _problems("teacher_model", failed)
 
     with warehouse.get_connection() as conn, transaction(conn):
         for symbol in [*gated, *too_short]:
-            replace_rows(conn, "teacher_runs", "symbol = ?", [symbol], pd.DataFrame())
-        for symbol, runs in trained.items():
-            replace_rows(conn, "teacher_runs", "symbol = ?", [symbol], runs)
+            _replace_symbol_results(conn, symbol, None)
+        for symbol, result in trained.items():
+            _replace_symbol_results(conn, symbol, result)
     for symbol in [*gated, *too_short]:
-        _remove_tree(paths.models / symbol)
+        keep_only(paths.models, symbol, None)
     for symbol in trained:
-        _publish(staging_root / symbol, paths.models / symbol)
-    _remove_tree(staging_root)
+        keep_only(paths.models, symbol, context.run_id)
 
     for symbol, failures in gated.items():
-        _gated(context, symbol, failures)
-    for symbol in too_short:
-        context.add_asset_metadata({"status": NO_WINDOW}, partition_key=symbol)
-    for symbol, runs in trained.items():
-        context.add_asset_metadata(
-            _model_metadata(symbol, runs, paths.models / symbol), partition_key=symbol
+        context.log.warning(f"teacher_model[{symbol}] not trained (gated): {'; '.join(failures)}")
+        yield dg.AssetObservation(
+            asset_key=context.asset_key, partition=symbol, metadata=_gated_metadata(failures)
         )
-    return dg.MaterializeResult()
+    for symbol in too_short:
+        yield dg.AssetObservation(
+            asset_key=context.asset_key,
+            partition=symbol,
+            metadata={"status": "not trained", "reason": NO_WINDOW},
+        )
+    purge = teacher.label_spec().purge
+    for symbol, result in trained.items():
+        report = pooled_report(
+            result.predictions,
+            purge,
+            n_resamples=params.n_resamples,
+            seed=params.seed,
+            min_names=params.min_names,
+        )
+        yield dg.AssetMaterialization(
+            asset_key=context.asset_key,
+            partition=symbol,
+            metadata=_model_metadata(symbol, result, report, paths),
+        )
+
+
+def _replace_symbol_results(
+    conn: duckdb.DuckDBPyConnection, symbol: str, result: TrainingResult | None
+) -> None:
+    runs = TEACHER_RUNS.select(result.runs) if result else pd.DataFrame()
+    predictions = TEACHER_PREDICTIONS.select(result.predictions) if result else pd.DataFrame()
+    replace_rows(conn, TEACHER_RUNS.name, "symbol = ?", [symbol], runs)
+    replace_rows(
+        conn,
+        TEACHER_PREDICTIONS.name,
+        "model = 'per_symbol' AND symbol = ?",
+        [symbol],
+        predictions,
+    )
 
 
 def _too_short(conn: duckdb.DuckDBPyConnection, symbol: str, teacher: TeacherSettings) -> bool:
     """Whether the symbol's bars yield no window at all, which is a skip, not a failure."""
     bars = read_bars(conn, [symbol])
-    return (
-        not bars.empty
-        and label_table(symbol, bars, teacher.label_spec(), teacher.window_spec()).empty
-    )
+    spec, windows = teacher.label_spec(), teacher.window_spec()
+    return not bars.empty and label_table(symbol, bars, spec, windows, teacher.feature_set).empty
 
 
-def _remove_tree(path: Path) -> None:
-    if path.exists():
-        shutil.rmtree(path)
+def headline(report: pd.DataFrame, scorer: str, metric: str) -> float | None:
+    """One pooled figure of the report (None where it does not apply or is undefined)."""
+    row = report[(report["scorer"] == scorer) & (report["metric"] == metric)]
+    return None if row.empty or pd.isna(row["value"].iloc[0]) else float(row["value"].iloc[0])
 
 
-def _publish(staging: Path, published: Path) -> None:
-    """Replace the symbol's model folder with the freshly trained one (stale windows go too)."""
-    _remove_tree(published)
-    published.parent.mkdir(parents=True, exist_ok=True)
-    staging.rename(published)
+def _interval_text(report: pd.DataFrame, scorer: str, metric: str) -> str:
+    row = report[(report["scorer"] == scorer) & (report["metric"] == metric)]
+    if row.empty or pd.isna(row["value"].iloc[0]):
+        return "undefined"
+    value, low, high = row[["value", "ci_low", "ci_high"]].iloc[0]
+    return f"{value:.3f} [{low:.3f}, {high:.3f}]" if pd.notna(low) else f"{value:.3f}"
 
 
-def _model_metadata(symbol: str, runs: pd.DataFrame, published: Path) -> dict[str, object]:
-    counts = runs["status"].value_counts()
-    trained = runs[runs["status"] == "trained"]
+def _model_metadata(
+    symbol: str, result: TrainingResult, report: pd.DataFrame, paths: ProjectPaths
+) -> dict[str, object]:
+    counts = result.runs["status"].value_counts()
     return {
-        "status": "trained" if len(trained) else "nothing trained",
-        "dagster/row_count": len(runs),
+        "status": "trained" if counts.get("trained", 0) else "nothing trained",
+        "dagster/row_count": len(result.runs),
         "windows_trained": int(counts.get("trained", 0)),
         "windows_skipped": int(counts.get("skipped", 0)),
-        "windows_failed": int(counts.get("failed", 0)),
-        "mean_eval_roc_auc": float(pd.to_numeric(trained["eval_roc_auc"]).mean()),
-        "mean_accuracy_over_baseline": float(
-            (trained["eval_accuracy"] - trained["baseline_accuracy"]).mean()
-        ),
-        "models": dg.MetadataValue.path(str(published)),
-        "windows": dg.MetadataValue.md(model_markdown(symbol, runs)),
+        "pooled_auc": headline(report, "model", "roc_auc"),
+        "pooled_auc_95ci": _interval_text(report, "model", "roc_auc"),
+        "pooled_brier_skill": headline(report, "model", "brier_skill"),
+        "momentum_auc": headline(report, "momentum", "roc_auc"),
+        "placebo_auc": headline(report, "placebo", "roc_auc"),
+        "evaluation_rows": len(result.predictions),
+        "models": dg.MetadataValue.path(str(paths.models / symbol)),
+        "report": dg.MetadataValue.md(model_markdown(symbol, result.runs, report)),
     }
+
+
+@dg.asset(
+    deps=[dg.AssetDep(teacher_model)],
+    pool=WAREHOUSE_POOL,
+    metadata=TEACHER_UNIVERSE_RUNS.metadata(),
+    group_name="teacher",
+    kinds={"duckdb", "catboost"},
+)
+def teacher_universe_model(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    teacher: TeacherSettings,
+    paths: ProjectPaths,
+) -> dg.MaterializeResult:
+    """One cross-sectional CatBoost model per walk-forward window on every symbol that passes the
+    gate and has labels built with these settings, evaluated by per-date rank IC; shown beside
+    the per-symbol models on the same evaluation rows, so a user can see which teaches better."""
+    params = teacher.training_params()
+    if problem := device_problem(params):
+        _problems("teacher_universe_model", [problem])
+    listings = load_listing_dates(paths.listings_file)
+    with warehouse.get_connection() as conn:
+        symbols = [
+            str(symbol)
+            for (symbol,) in conn.execute(
+                f"SELECT DISTINCT symbol FROM {TEACHER_LABELS.name} ORDER BY symbol"
+            ).fetchall()
+        ]
+        passing = [s for s in symbols if not blocking_failures(conn, s, listings)]
+        labels, refused = stored_labels(conn, passing, teacher.label_settings())
+        per_symbol = read_predictions(conn, "per_symbol", list(labels))
+    if not labels:
+        raise dg.Failure(
+            description="teacher_universe_model: no symbol has labels built with these settings "
+            "and passing bars; materialize teacher_labels first."
+            + "".join(f"\n{message}" for message in refused.values())
+        )
+    folder = run_folder(paths.models, UNIVERSE_OWNER, context.run_id)
+    result = train_universe(pd.concat(labels.values(), ignore_index=True), params, folder, folder)
+    with warehouse.get_connection() as conn, transaction(conn):
+        replace_rows(
+            conn, TEACHER_UNIVERSE_RUNS.name, "TRUE", [], TEACHER_UNIVERSE_RUNS.select(result.runs)
+        )
+        replace_rows(
+            conn,
+            TEACHER_PREDICTIONS.name,
+            "model = 'universe'",
+            [],
+            TEACHER_PREDICTIONS.select(result.predictions),
+        )
+    keep_only(paths.models, UNIVERSE_OWNER, context.run_id)
+
+    for message in refused.values():
+        context.log.warning(f"left out of the universe model: {message}")
+    purge = teacher.label_spec().purge
+
+    def report_of(predictions: pd.DataFrame) -> pd.DataFrame:
+        return pooled_report(
+            predictions,
+            purge,
+            n_resamples=params.n_resamples,
+            seed=params.seed,
+            min_names=params.min_names,
+        )
+
+    report = report_of(result.predictions)
+    same_symbol, same_universe = common_rows(per_symbol, result.predictions)
+    comparison = comparison_markdown(report_of(same_symbol), report_of(same_universe))
+    return dg.MaterializeResult(
+        metadata={
+            "symbols": len(labels),
+            "symbols_left_out": len(refused) + len(symbols) - len(passing),
+            "dagster/row_count": len(result.runs),
+            "pooled_auc_95ci": _interval_text(report, "model", "roc_auc"),
+            "rank_ic_mean_95ci": _interval_text(report, "model", "rank_ic_mean"),
+            "rank_ic_t_stat": headline(report, "model", "rank_ic_t"),
+            "rank_ic_hit_rate": headline(report, "model", "rank_ic_hit_rate"),
+            "models": dg.MetadataValue.path(str(folder)),
+            "per_symbol_vs_universe": dg.MetadataValue.md(comparison),
+            "report": dg.MetadataValue.md(
+                universe_markdown(result.runs, result.predictions, report, params.min_names)
+            ),
+        }
+    )

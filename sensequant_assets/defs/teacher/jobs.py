@@ -1,9 +1,18 @@
 import dagster as dg
 
-from sensequant_assets.defs.teacher.assets import teacher_labels, teacher_model
+from sensequant_assets.defs.teacher.assets import (
+    teacher_labels,
+    teacher_model,
+    teacher_universe_model,
+)
 
 teacher_job = dg.define_asset_job(
     "teacher_job",
     selection=[teacher_labels, teacher_model],
     description="Label and train the walk-forward teacher per symbol.",
+)
+universe_job = dg.define_asset_job(
+    "universe_job",
+    selection=[teacher_universe_model],
+    description="Train the cross-sectional teacher on every symbol that passed the gate.",
 )

@@ -6,12 +6,12 @@ tick therefore takes up every list already in the folder (point SENSEQUANT_CONST
 elsewhere, or stop the sensor in the UI, to avoid that).
 
 Each new or changed list becomes ONE asset backfill (mapping, bars for every year and their
-checks, labels, models, the coverage report) for the symbols that are not partitions yet: the
-backfill daemon orders the levels and batches partitions by the assets' backfill policies, so a
-100-symbol list costs a few runs, not hundreds. A symbol is requested once, when it becomes a
-partition, so the same file dropped again, or a second list sharing symbols, launches nothing
-twice; removing a symbol from a list deletes nothing. Failed partitions are retried from the
-backfill's page in the UI.
+checks, labels, models, the universe model and the coverage report) for the symbols that are not
+partitions yet: the backfill daemon orders the levels and batches partitions by the assets'
+backfill policies, so a 100-symbol list costs a few runs, not hundreds. A symbol is requested
+once, when it becomes a partition, so the same file dropped again, or a second list sharing
+symbols, launches nothing twice; removing a symbol from a list deletes nothing. Failed
+partitions are retried from the backfill's page in the UI.
 """
 
 import json
@@ -36,7 +36,7 @@ SYMBOL_ASSETS = (
     dg.AssetKey("teacher_model"),
 )
 SYMBOL_YEAR_ASSETS = (dg.AssetKey("daily_bars"),)
-UNPARTITIONED_ASSETS = (dg.AssetKey("coverage_report"),)
+UNPARTITIONED_ASSETS = (dg.AssetKey("coverage_report"), dg.AssetKey("teacher_universe_model"))
 BATCH_ASSETS = (*SYMBOL_ASSETS, *SYMBOL_YEAR_ASSETS, *UNPARTITIONED_ASSETS)
 
 

@@ -1,5 +1,6 @@
-"""teacher_labels and teacher_model in-process, over a temporary warehouse with synthetic bars."""
+"""The teacher assets in-process, over a temporary warehouse with synthetic bars."""
 
+import json
 from pathlib import Path
 
 import dagster as dg
@@ -9,11 +10,15 @@ from catboost import CatBoostError
 from catboost.utils import get_gpu_device_count
 
 from sensequant_assets.defs.partitions import symbol_year_partitions
-from sensequant_assets.defs.resources import TeacherSettings
 from sensequant_assets.defs.teacher import assets
-from sensequant_assets.defs.teacher.assets import teacher_labels, teacher_model
+from sensequant_assets.defs.teacher.assets import (
+    teacher_labels,
+    teacher_model,
+    teacher_universe_model,
+)
 from sensequant_assets.paths import ProjectPaths
 from sensequant_assets.teacher import training
+from sensequant_assets.teacher.settings import TeacherSettings
 from sensequant_assets.universe.partitions import range_tags
 from sensequant_assets.warehouse.resources import WarehouseResource
 from sensequant_assets.warehouse.storage import replace_bars, transaction
@@ -23,8 +28,9 @@ SYMBOLS = ["AAA", "BBB", "CCC"]
 GATE_MESSAGE = "coverage_check failed for BBB|2023: 3 missing sessions (2023-03-15, ...)"
 # The upstream asset, declared so the partition mapping to symbol x year resolves.
 DAILY_BARS = dg.AssetSpec("daily_bars", partitions_def=symbol_year_partitions)
-SETTINGS = TeacherSettings(iterations=30, depth=3)
-GPU_SETTINGS = TeacherSettings(iterations=30, depth=3, task_type="GPU")
+FAST = {"iterations": 30, "depth": 3}
+SETTINGS = TeacherSettings(**FAST)
+GPU_SETTINGS = TeacherSettings(**FAST, task_type="GPU")
 
 
 class Gate:
@@ -99,6 +105,14 @@ def table(warehouse: WarehouseResource, name: str) -> pd.DataFrame:
         return conn.execute(f"SELECT * FROM {name} ORDER BY symbol, window_index").df()
 
 
+def observations(result: dg.ExecuteInProcessResult, asset: str) -> dict[str, dict]:
+    return {
+        event.partition: event.asset_observation_data.asset_observation.metadata
+        for event in result.all_events
+        if event.event_type_value == "ASSET_OBSERVATION" and event.asset_key == dg.AssetKey(asset)
+    }
+
+
 def test_labels_and_models_for_several_symbols_in_one_run(
     seeded: WarehouseResource, instance: dg.DagsterInstance, gate: Gate, paths: ProjectPaths
 ) -> None:
@@ -109,30 +123,36 @@ def test_labels_and_models_for_several_symbols_in_one_run(
     labels = table(seeded, "teacher_labels")
     runs = table(seeded, "teacher_runs")
     assert sorted(labels["symbol"].unique()) == SYMBOLS
-    assert runs.groupby("symbol")["status"].apply(list).to_dict() == {
-        s: ["trained"] * 7 for s in SYMBOLS
-    }
-    for run in runs.itertuples():
-        assert Path(run.model_path) == paths.models / run.symbol / f"w{run.window_index:02d}.cbm"
+    assert set(runs["status"]) <= {"trained", "skipped"}
+    assert (runs.groupby("symbol")["status"].apply(lambda s: (s == "trained").sum()) >= 5).all()
+    for run in runs[runs["status"] == "trained"].itertuples():
+        folder = paths.models / run.symbol / result.run_id
+        assert Path(run.model_path) == folder / f"w{run.window_index:02d}.cbm"
         assert Path(run.model_path).is_file()
+    predictions = table(seeded, "teacher_predictions")
+    assert set(predictions["model"]) == {"per_symbol"}
+    assert predictions["window_index"].isin(runs["window_index"]).all()
 
     label_meta = partition_metadata(result, "teacher_labels")
     assert label_meta["AAA"]["dagster/row_count"].value == len(labels[labels.symbol == "AAA"])
     model_meta = partition_metadata(result, "teacher_model")
     assert set(model_meta) == set(SYMBOLS)
-    assert model_meta["AAA"]["windows_trained"].value == 7
-    markdown = model_meta["AAA"]["windows"].value
-    assert "![AAA evaluation by window](data:image/png;base64,iVBOR" in markdown
-    assert markdown.count("| trained |") == 7
+    trained = int((runs[runs.symbol == "AAA"]["status"] == "trained").sum())
+    assert model_meta["AAA"]["windows_trained"].value == trained
+    assert 0.0 <= model_meta["AAA"]["pooled_auc"].value <= 1.0
+    markdown = model_meta["AAA"]["report"].value
+    assert "**Pooled out of sample, AAA**" in markdown
+    assert "](data:image/png;base64,iVBOR" in markdown
+    assert markdown.count("| trained |") == trained
 
 
 def test_rematerializing_replaces_rows_and_a_gated_symbol_loses_everything(
     seeded: WarehouseResource, instance: dg.DagsterInstance, gate: Gate, paths: ProjectPaths
 ) -> None:
-    assert materialize_all(seeded, instance, paths).success
+    first = materialize_all(seeded, instance, paths)
+    assert first.success
     first_labels = table(seeded, "teacher_labels")
     first_runs = table(seeded, "teacher_runs")
-    (paths.models / "AAA" / "w99.cbm").write_bytes(b"stale")
 
     gate.blocked["BBB"] = [GATE_MESSAGE]
     result = materialize_all(seeded, instance, paths)
@@ -141,6 +161,7 @@ def test_rematerializing_replaces_rows_and_a_gated_symbol_loses_everything(
     labels = table(seeded, "teacher_labels")
     runs = table(seeded, "teacher_runs")
     assert "BBB" not in set(labels["symbol"]) | set(runs["symbol"])
+    assert "BBB" not in set(table(seeded, "teacher_predictions")["symbol"])
     assert not (paths.models / "BBB").exists()
     clean = first_labels[first_labels["symbol"] != "BBB"].reset_index(drop=True)
     pd.testing.assert_frame_equal(labels, clean)  # replaced, not appended
@@ -148,12 +169,16 @@ def test_rematerializing_replaces_rows_and_a_gated_symbol_loses_everything(
     pd.testing.assert_frame_equal(
         runs[kept], first_runs[first_runs["symbol"] != "BBB"][kept].reset_index(drop=True)
     )
-    assert not (paths.models / "AAA" / "w99.cbm").exists()  # stale model files go too
+    # Each symbol keeps only the folder of the run its rows name.
+    assert [p.name for p in (paths.models / "AAA").iterdir()] == [result.run_id]
 
-    for asset in ("teacher_labels", "teacher_model"):
-        gated = partition_metadata(result, asset)["BBB"]
-        assert gated["status"].value == "gated"
-        assert GATE_MESSAGE in gated["blocking_failures"].value
+    labels_gated = partition_metadata(result, "teacher_labels")["BBB"]
+    assert labels_gated["status"].value == "gated"
+    assert GATE_MESSAGE in labels_gated["reason"].value
+    assert "BBB" not in partition_metadata(result, "teacher_model")
+    model_gated = observations(result, "teacher_model")["BBB"]
+    assert model_gated["status"].value == "gated"
+    assert GATE_MESSAGE in model_gated["reason"].value
 
 
 def test_a_symbol_without_bars_fails_the_run_with_what_to_do(
@@ -189,9 +214,10 @@ def test_a_history_shorter_than_one_window_is_skipped_not_failed(
         partition_key="NEW",
     )
     assert result.success
-    for asset in ("teacher_labels", "teacher_model"):
-        status = partition_metadata(result, asset)["NEW"]["status"].value
-        assert status == "no window: history shorter than warm-up + window"
+    no_window = "no window: history shorter than warm-up + window"
+    assert partition_metadata(result, "teacher_labels")["NEW"]["status"].value == no_window
+    assert observations(result, "teacher_model")["NEW"]["reason"].value == no_window
+    assert "NEW" not in instance.get_materialized_partitions(dg.AssetKey("teacher_model"))
     assert table(warehouse, "teacher_runs").empty
 
 
@@ -210,9 +236,10 @@ def test_a_training_failure_fails_the_run_and_keeps_the_previous_results(
 
     monkeypatch.setattr(training, "fit_window", broken_fit)
     description = failed_model_run(seeded, instance, SETTINGS, paths)
-    assert "teacher_model[AAA] window 0: CatBoost error: out of memory (simulated)" in description
+    assert "CatBoost error: out of memory (simulated)" in description
+    assert "teacher_model[AAA] window" in description
     pd.testing.assert_frame_equal(table(seeded, "teacher_runs"), before)
-    assert all(Path(path).is_file() for path in before["model_path"])
+    assert all(Path(path).is_file() for path in before["model_path"].dropna())
 
 
 @pytest.mark.skipif(get_gpu_device_count() > 0, reason="this machine has a CUDA device")
@@ -226,4 +253,81 @@ def test_gpu_training_without_a_gpu_fails_once_naming_the_switch(
     assert "task_type is GPU but CatBoost finds no CUDA device" in description
     assert "Set the teacher resource's task_type to CPU" in description
     pd.testing.assert_frame_equal(table(seeded, "teacher_runs"), before)
-    assert all(Path(path).is_file() for path in before["model_path"])
+    assert all(Path(path).is_file() for path in before["model_path"].dropna())
+
+
+def test_a_changed_horizon_makes_teacher_model_refuse_labels_built_with_the_old_one(
+    seeded: WarehouseResource, instance: dg.DagsterInstance, gate: Gate, paths: ProjectPaths
+) -> None:
+    assert materialize_all(seeded, instance, paths).success
+    before = table(seeded, "teacher_runs")
+    longer = TeacherSettings(**FAST, horizon=10)
+    description = failed_model_run(seeded, instance, longer, paths)
+    assert "teacher_labels[AAA] were built with other settings" in description
+    assert "horizon: built with 5, now 10" in description
+    assert "purge: built with 6, now 11" in description
+    assert "--select teacher_labels --partition AAA" in description
+    pd.testing.assert_frame_equal(table(seeded, "teacher_runs"), before)
+
+
+def test_the_universe_model_trains_on_every_passing_symbol_beside_the_per_symbol_models(
+    seeded: WarehouseResource, instance: dg.DagsterInstance, gate: Gate, paths: ProjectPaths
+) -> None:
+    assert materialize_all(seeded, instance, paths).success
+    gate.blocked["CCC"] = [GATE_MESSAGE]
+    settings = TeacherSettings(**FAST, min_names=2)
+    result = dg.materialize(
+        [teacher_model.to_source_asset(), teacher_universe_model],
+        selection=[teacher_universe_model],
+        instance=instance,
+        resources={"warehouse": seeded, "teacher": settings, "paths": paths},
+    )
+    assert result.success
+    runs = table_without_symbol(seeded, "teacher_universe_runs")
+    assert (runs["status"] == "trained").sum() >= 5
+    assert set(runs.loc[runs["status"] == "trained", "symbols"]) == {2}
+    predictions = table(seeded, "teacher_predictions")
+    assert set(predictions.loc[predictions["model"] == "universe", "symbol"]) == {"AAA", "BBB"}
+    for path in runs["model_path"].dropna():
+        assert Path(path).parent == paths.models / "_universe" / result.run_id
+        assert Path(path).is_file()
+    (materialization,) = result.asset_materializations_for_node("teacher_universe_model")
+    metadata = materialization.metadata
+    assert metadata["symbols"].value == 2
+    assert "| mean rank IC (per date, across symbols) |" in metadata["per_symbol_vs_universe"].value
+    assert "![rank IC](data:image/png;base64,iVBOR" in metadata["report"].value
+
+
+def table_without_symbol(warehouse: WarehouseResource, name: str) -> pd.DataFrame:
+    with warehouse.get_connection() as conn:
+        return conn.execute(f"SELECT * FROM {name} ORDER BY window_index").df()
+
+
+def test_rows_and_model_files_pair_up_whatever_the_moment_of_a_crash(
+    seeded: WarehouseResource,
+    instance: dg.DagsterInstance,
+    gate: Gate,
+    paths: ProjectPaths,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A crash after the new models are written but before the rows commit, and one after the
+    commit but before older runs' files are removed: either way every stored row names a file
+    that exists and carries the settings the row records."""
+    assert materialize_all(seeded, instance, paths).success
+
+    def crash(*args: object) -> None:
+        raise KeyboardInterrupt("killed (simulated)")
+
+    for point in ("_replace_symbol_results", "keep_only"):
+        with monkeypatch.context() as patched:
+            patched.setattr(assets, point, crash)
+            with pytest.raises(KeyboardInterrupt):
+                materialize_all(seeded, instance, paths)
+        runs = table(seeded, "teacher_runs")
+        trained = runs[runs["status"] == "trained"]
+        assert len(trained) > 0
+        for run in trained.itertuples():
+            model = training.load_model(Path(run.model_path))
+            recorded = training.read_model_metadata(model)
+            assert recorded["settings"] == json.loads(run.settings)
+            assert recorded["data_fingerprint"] == run.data_fingerprint

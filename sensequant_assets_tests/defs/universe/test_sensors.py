@@ -16,8 +16,11 @@ from sensequant_assets.defs.ingestion.assets import daily_bars, symbol_mapping
 from sensequant_assets.defs.partitions import years_partitions
 from sensequant_assets.defs.quality.assets import coverage_report
 from sensequant_assets.defs.quality.checks import daily_bars_checks, mapping_check
-from sensequant_assets.defs.resources import TeacherSettings
-from sensequant_assets.defs.teacher.assets import teacher_labels, teacher_model
+from sensequant_assets.defs.teacher.assets import (
+    teacher_labels,
+    teacher_model,
+    teacher_universe_model,
+)
 from sensequant_assets.defs.universe.sensors import (
     BATCH_ASSETS,
     batch_request,
@@ -25,13 +28,21 @@ from sensequant_assets.defs.universe.sensors import (
 )
 from sensequant_assets.paths import ProjectPaths
 from sensequant_assets.sources.synthetic import SyntheticSource
+from sensequant_assets.teacher.settings import TeacherSettings
 from sensequant_assets.universe.batches import Batch, parse_cursor, plan_tick
 from sensequant_assets.universe.partitions import BATCH_TAG, symbol_year_key
 from sensequant_assets.warehouse.resources import WarehouseResource
 
 # Everything the sensor targets. No asset runs here: the resources are never opened.
 GRAPH = dg.Definitions(
-    assets=[symbol_mapping, daily_bars, teacher_labels, teacher_model, coverage_report],
+    assets=[
+        symbol_mapping,
+        daily_bars,
+        teacher_labels,
+        teacher_model,
+        teacher_universe_model,
+        coverage_report,
+    ],
     asset_checks=[daily_bars_checks, mapping_check],
     sensors=[constituent_lists_sensor],
     resources={

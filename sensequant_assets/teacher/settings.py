@@ -1,0 +1,94 @@
+"""The teacher's settings as one resource: what labels mean, how windows walk, how CatBoost fits.
+
+Everything here that decides a label row (horizon, threshold rule, windows, feature set) is
+recorded with the rows it builds (`label_settings`), so `teacher_model` can refuse labels that
+other settings built instead of training on them silently.
+"""
+
+from typing import Literal
+
+import dagster as dg
+from pydantic import Field
+
+from sensequant_assets.teacher.features import DEFAULT_FEATURE_SET, FEATURE_SETS
+from sensequant_assets.teacher.labels import LabelSpec, label_settings
+from sensequant_assets.teacher.training import TrainingParams
+from sensequant_assets.teacher.windows import WindowSpec
+
+
+class TeacherSettings(dg.ConfigurableResource):
+    """Label, window, feature-set and CatBoost settings of the teacher stage."""
+
+    horizon: int = Field(
+        default=5, ge=1, description="Holding period H in sessions: enter at t+1, exit at t+1+H."
+    )
+    threshold_kind: Literal["fixed", "volatility"] = Field(
+        default="volatility",
+        description="fixed: |return| beyond `threshold`; volatility: beyond k x trailing "
+        "daily sigma x sqrt(H).",
+    )
+    threshold: float = Field(default=0.02, ge=0, description="The fixed threshold, a fraction.")
+    k: float = Field(default=0.5, gt=0, description="Multiple of sigma x sqrt(H) (volatility).")
+    vol_window: int = Field(
+        default=20, ge=2, description="Sessions of daily log returns behind sigma (volatility)."
+    )
+    feature_set: str = Field(
+        default=DEFAULT_FEATURE_SET,
+        description=f"Named feature set: {', '.join(FEATURE_SETS)} (teacher/features.py).",
+    )
+    window_size: int = Field(default=252, ge=1, description="Training window, in sessions.")
+    window_step: int = Field(
+        default=63, ge=1, description="Window stride and evaluation-slice length, in sessions."
+    )
+    seed: int = Field(default=42, description="CatBoost and bootstrap seed; same seed, same run.")
+    iterations: int = Field(default=150, ge=1)
+    depth: int = Field(default=4, ge=1, le=16)
+    learning_rate: float = Field(default=0.05, gt=0)
+    border_count: int = Field(default=64, ge=1, description="Feature quantization borders.")
+    thread_count: int = Field(default=2, ge=1, description="CPU threads CatBoost may use.")
+    task_type: Literal["CPU", "GPU"] = Field(
+        default="CPU",
+        description=(
+            "GPU trains on CUDA where one exists; not bit-reproducible, and about 12x slower than "
+            "CPU on 252-row windows (docs/benchmarks.md)."
+        ),
+    )
+    min_train_samples: int = Field(default=100, ge=1)
+    min_eval_samples: int = Field(default=20, ge=1)
+    n_resamples: int = Field(
+        default=1000, ge=100, description="Block-bootstrap draws behind each interval."
+    )
+    min_names: int = Field(
+        default=5, ge=2, description="Fewest symbols a date needs for its rank IC to count."
+    )
+
+    def label_spec(self) -> LabelSpec:
+        return LabelSpec(
+            horizon=self.horizon,
+            threshold_kind=self.threshold_kind,
+            threshold=self.threshold,
+            k=self.k,
+            vol_window=self.vol_window,
+        )
+
+    def window_spec(self) -> WindowSpec:
+        return WindowSpec(size=self.window_size, step=self.window_step)
+
+    def label_settings(self) -> dict[str, object]:
+        """What every label row built now records (and what stored rows must match)."""
+        return label_settings(self.label_spec(), self.window_spec(), self.feature_set)
+
+    def training_params(self) -> TrainingParams:
+        return TrainingParams(
+            iterations=self.iterations,
+            depth=self.depth,
+            learning_rate=self.learning_rate,
+            border_count=self.border_count,
+            seed=self.seed,
+            thread_count=self.thread_count,
+            task_type=self.task_type,
+            min_train_samples=self.min_train_samples,
+            min_eval_samples=self.min_eval_samples,
+            n_resamples=self.n_resamples,
+            min_names=self.min_names,
+        )
