@@ -6,6 +6,7 @@ import pytest
 
 from sensequant_assets.definitions import defs
 from sensequant_assets.defs.resources import BREEZE_SETTINGS, bar_source
+from sensequant_assets.paths import REPO_ROOT
 from sensequant_assets.sources.breeze.source import BreezeSource
 
 CREDENTIALS = {
@@ -74,6 +75,8 @@ def test_unset_variables_leave_the_real_defaults(monkeypatch: pytest.MonkeyPatch
 
 
 def test_each_setting_says_which_variable_sets_it() -> None:
-    """The UI's resource page shows the descriptions: they name the variable to set."""
+    """The UI's resource page shows the descriptions and the README lists the variables."""
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     for field, variable in BREEZE_SETTINGS.items():
         assert f"(env {variable}" in str(BreezeSource.model_fields[field].description), field
+        assert f"`{variable}`" in readme, variable
