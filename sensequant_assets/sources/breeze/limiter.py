@@ -38,6 +38,10 @@ class DailyBudgetExhaustedError(BreezeUnavailableError):
         super().__init__(message)
         self.resume_at = resume_at
 
+    def __reduce__(self) -> tuple[type, tuple[str, dt.datetime]]:
+        """Survive pickling (run workers, process pools): rebuilt with its resume time."""
+        return type(self), (str(self), self.resume_at)
+
 
 @dataclass(frozen=True)
 class RateLimiter:

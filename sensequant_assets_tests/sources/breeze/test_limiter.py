@@ -1,9 +1,11 @@
 """The installation-wide rate limiter, alone, across processes, and measured at the stand-in server,
 which counts arrivals per rolling window and answers 429 beyond its limit, as the real one does."""
 
+import base64
 import datetime as dt
 import json
 import os
+import pickle
 import re
 import sqlite3
 import subprocess
@@ -125,6 +127,7 @@ def test_daily_budget_holds_across_processes_and_restarts(tmp_path: Path) -> Non
     assert failure.value.resume_at.tzinfo == IST
     assert f"next call is allowed at {expected:%Y-%m-%d %H:%M} IST" in str(failure.value)
     assert len(_done_stamps(restarted)) == 3
+    assert pickle.loads(pickle.dumps(failure.value)).resume_at == failure.value.resume_at
 
 
 def test_standin_answers_429_beyond_its_limit_in_a_rolling_window(
@@ -132,7 +135,7 @@ def test_standin_answers_429_beyond_its_limit_in_a_rolling_window(
 ) -> None:
     """The stand-in really enforces what the limiter is tested against."""
     breeze_server.limit_rate(3, 0.5)
-    token = __import__("base64").b64encode(f"{USER_ID}:{SESSION_KEY}".encode()).decode()
+    token = base64.b64encode(f"{USER_ID}:{SESSION_KEY}".encode()).decode()
     query = {
         "interval": "1day",
         "from_date": "2024-01-01T00:00:00.000Z",

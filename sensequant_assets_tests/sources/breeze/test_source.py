@@ -206,9 +206,11 @@ def test_a_single_year_answer_at_the_cap_is_refused_not_truncated(
     assert not any(breeze_source_cache(breeze_source).rglob("*.json"))
 
 
-def test_empty_closed_years_are_cached_with_when_asked_and_not_asked_again(
+def test_empty_answer_is_recorded_not_retried(
     make_source: SourceFactory, breeze_server: StandinBreeze
 ) -> None:
+    """Empty closed years: one call, cached with when they were asked, not asked again unless
+    refetch_empty_years says so."""
     source = make_source()
     mapping = source.lookup("ADANIGREEN", "ADANIGREEN")
     first = source.fetch_years(mapping, [2023, 2024])
@@ -297,9 +299,8 @@ def test_rate_limited_and_transient_answers_are_retried(
     assert len(breeze_server.historical_calls()) == 2
 
 
-def test_retries_are_bounded_and_fail_every_year_of_the_call(
-    breeze_source: BreezeSource, breeze_server: StandinBreeze
-) -> None:
+def test_retries_are_bounded(breeze_source: BreezeSource, breeze_server: StandinBreeze) -> None:
+    """The same fault on every try: retries stop, and every year of the call fails with it."""
     mapping = _oberoi(breeze_source)
     breeze_server.script("OBEREA", "html500", "empty503", "429", "ok")
 
