@@ -26,6 +26,39 @@ def setting(variable: str, default: str) -> str | dg.EnvVar:
     return dg.EnvVar(variable) if os.environ.get(variable) else default
 
 
+def int_setting(variable: str, default: int) -> int:
+    """`setting` for an int or bool field: Dagster binds environment variables to those only
+    through `dg.EnvVar.int` (a bool field then reads "true", "false", "1" or "0")."""
+    return dg.EnvVar.int(variable) if os.environ.get(variable) else default
+
+
+# Every deployment setting of the Breeze source and its variable, so that all runs (UI, sensor,
+# schedule, CLI) of one deployment share endpoints, timeouts and limits without run config.
+BREEZE_SETTINGS = {
+    "api_url": "BREEZE_API_URL",
+    "historical_url": "BREEZE_HISTORICAL_URL",
+    "security_master_url": "BREEZE_SECURITY_MASTER_URL",
+    "request_timeout_seconds": "BREEZE_TIMEOUT_SECONDS",
+    "session_timeout_seconds": "BREEZE_SESSION_TIMEOUT_SECONDS",
+    "max_retries": "BREEZE_MAX_RETRIES",
+    "backoff_seconds": "BREEZE_BACKOFF_SECONDS",
+    "max_backoff_seconds": "BREEZE_MAX_BACKOFF_SECONDS",
+    "calls_per_minute": "BREEZE_CALLS_PER_MINUTE",
+    "calls_per_day": "BREEZE_CALLS_PER_DAY",
+    "rate_margin_percent": "BREEZE_RATE_MARGIN_PERCENT",
+    "refetch_empty_years": "BREEZE_REFETCH_EMPTY_YEARS",
+}
+
+
+def breeze_setting(field: str) -> object:
+    """One Breeze setting bound to its variable, defaulting to the source's own default."""
+    default = BreezeSource.model_fields[field].default
+    variable = BREEZE_SETTINGS[field]
+    return (
+        int_setting(variable, default) if isinstance(default, int) else setting(variable, default)
+    )
+
+
 def project_paths() -> ProjectPaths:
     return ProjectPaths(
         constituents_dir=setting("SENSEQUANT_CONSTITUENTS_DIR", str(DATA_DIR / "constituents")),
@@ -52,6 +85,7 @@ def bar_source(kind: str | None = None) -> BarSource:
             api_secret=dg.EnvVar("BREEZE_API_SECRET"),
             session_token=dg.EnvVar("BREEZE_SESSION_TOKEN"),
             cache_dir=setting("SENSEQUANT_CACHE_DIR", str(DATA_DIR / "cache" / "breeze")),
+            **{field: breeze_setting(field) for field in BREEZE_SETTINGS},
         )
     raise ValueError(
         f"SENSEQUANT_SOURCE={kind!r} is not one of {', '.join(SOURCES)}; set it to one of them."

@@ -3,7 +3,9 @@
 An entry is the exact answer plus a SHA-256 of it and the moment it was fetched. A year is final
 only once it has ended in IST: an entry fetched after that is reused forever, anything fetched
 earlier (the current, still-open year) is fetched again. An entry that does not parse or whose
-checksum does not match is reported as corrupt and refetched, never loaded. Writes go to a
+checksum does not match is reported as corrupt and refetched, never loaded. An empty answer is an
+entry like any other, so a closed year that has no candles is asked once, and the entry says when.
+One entry holds one year, whether its call asked for that year alone or for several. Writes go to a
 temporary file renamed into place, so a killed run leaves the old entry or the new one.
 """
 
@@ -26,6 +28,7 @@ class CacheLookup:
     state: CacheState
     payload: Any = None
     detail: str = ""
+    fetched_at: dt.datetime | None = None
 
 
 def year_is_final(year: int, fetched_at: dt.datetime) -> bool:
@@ -66,7 +69,7 @@ class AnswerCache:
             return CacheLookup("corrupt", detail=f"{path}: {type(exc).__name__}: {exc}")
         if not year_is_final(year, fetched_at):
             return CacheLookup("stale", detail=f"fetched {fetched_at.isoformat()}, year still open")
-        return CacheLookup("hit", payload)
+        return CacheLookup("hit", payload, fetched_at=fetched_at)
 
     def store(
         self, isec_code: str, year: int, interval: str, payload: Any, fetched_at: dt.datetime

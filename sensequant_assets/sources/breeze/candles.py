@@ -2,10 +2,12 @@
 
 Breeze stamps candles with an IST wall-clock `datetime` and no zone ("2024-01-02 00:00:00" or
 "05:30:00" depending on how dates were asked), so the session date is the calendar date of that
-wall-clock time; a zoned value is converted to IST first. The request spans a day either side of
-the year (the API's reading of the request's zone is not documented), so the margin days are
-dropped here; a candle outside the requested span, or an answer at the 1000-candle cap, means the
-API answered another question and is refused.
+wall-clock time; a zoned value is converted to IST first. One call covers up to three consecutive
+years (about 750 candles, under the 1000-candle cap) and spans a day either side of them (the API's
+reading of the request's zone is not documented). An answer is refused as a whole only for what no
+year could use (a candle outside the requested span, or an answer at the cap, means the API
+answered another question); then each year is conformed on its own, so a bad candle fails its year
+and not the others.
 """
 
 import datetime as dt
@@ -17,6 +19,11 @@ from sensequant_assets.market.calendar import IST
 from sensequant_assets.sources.bars import BarsValidationError, conform_bars
 
 CANDLE_CAP = 1000
+CANDLES_PER_YEAR_BOUND = 270
+"""More daily candles than one year can hold: every weekday of a leap year (262) plus weekend
+special sessions (Budget days, Muhurat trading), with room to spare."""
+MAX_YEARS_PER_CALL = (CANDLE_CAP - 1 - 2) // CANDLES_PER_YEAR_BOUND
+"""Years one call can ask for and stay under the cap, with its two margin days: 3."""
 
 
 def ist_session_dates(values: pd.Series, context: str) -> pd.Series:
@@ -34,15 +41,14 @@ def ist_session_dates(values: pd.Series, context: str) -> pd.Series:
     return pd.Series(wall_clock, index=values.index, dtype="datetime64[ns]").dt.normalize()
 
 
-def candles_to_bars(
-    candles: Sequence[object],
-    symbol: str,
-    year: int,
-    requested: tuple[dt.date, dt.date],
-    where: str,
+def answer_frame(
+    candles: Sequence[object], requested: tuple[dt.date, dt.date], context: str
 ) -> pd.DataFrame:
-    """Validate one symbol-year answer and return it as conformed bars for `year`."""
-    context = f"{where} ({symbol}|{year})"
+    """One answer's candles with their IST session `date`, row i being candle i.
+
+    Refuses what no year of the answer could use: an answer at the candle cap (truncated), candles
+    that are not objects or carry no datetime, and candles outside the requested span.
+    """
     if not all(isinstance(candle, Mapping) for candle in candles):
         raise BarsValidationError(f"{context}: the answer's Success holds non-object candles")
     if len(candles) >= CANDLE_CAP:
@@ -62,7 +68,27 @@ def candles_to_bars(
             f"{context}: Breeze answered {int(outside.sum())} candles outside the requested "
             f"range {requested[0]}..{requested[1]}: {', '.join(shown[:5])}"
         )
-    frame["symbol"] = symbol
-    frame["source"] = "breeze"
-    in_year = frame.loc[frame["date"].dt.year == year]
+    return frame
+
+
+def year_rows(frame: pd.DataFrame, year: int) -> list[int]:
+    """Positions of the candles of `year` in an answer frame (the margin days are dropped)."""
+    return [int(i) for i in frame.index[frame["date"].dt.year == year]]
+
+
+def year_bars(frame: pd.DataFrame, symbol: str, year: int, where: str) -> pd.DataFrame:
+    """The conformed bars of `year` from an answer frame; a bad candle fails this year only."""
+    in_year = frame.iloc[year_rows(frame, year)].assign(symbol=symbol, source="breeze")
     return conform_bars(in_year, symbol, year, where)
+
+
+def candles_to_bars(
+    candles: Sequence[object],
+    symbol: str,
+    year: int,
+    requested: tuple[dt.date, dt.date],
+    where: str,
+) -> pd.DataFrame:
+    """Validate one symbol-year answer and return it as conformed bars for `year`."""
+    frame = answer_frame(candles, requested, f"{where} ({symbol}|{year})")
+    return year_bars(frame, symbol, year, where)

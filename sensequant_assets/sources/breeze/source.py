@@ -1,15 +1,18 @@
 """The live ICICI Breeze bar source, through the real breeze_connect client.
 
-One `get_historical_data_v2(interval="1day")` call covers a symbol-year (about 250 candles, under
-the 1000-candle cap). Every call passes the installation-wide rate limiter, runs under a timeout,
-and has its answer classified; only rate-limited and transient answers are retried, with bounded
-exponential back-off. Finished years are served from the answer cache. Credentials are only ever
-sent to breeze_connect: every message that leaves this module is scrubbed of them.
+A year of daily bars is about 250 candles and a call answers up to 1000, so a symbol's consecutive
+years are asked in one `get_historical_data_v2(interval="1day")` call, up to three a call, and the
+answer is split per year: each year is validated, cached and reported on its own. Closed years
+(including empty ones) are served from the answer cache, so re-runs make no calls. Every call
+passes the installation-wide rate limiter, runs under a timeout, and has its answer classified;
+only rate-limited and transient answers are retried, with bounded exponential back-off.
+Credentials are only ever sent to breeze_connect: every message that leaves this module is
+scrubbed of them.
 """
 
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -18,8 +21,8 @@ from pydantic import Field, PrivateAttr
 
 from sensequant_assets.market.calendar import IST
 from sensequant_assets.paths import DATA_DIR
-from sensequant_assets.sources.bars import empty_bars
-from sensequant_assets.sources.base import BarSource, FetchResult, SymbolMapping
+from sensequant_assets.sources.bars import BarsValidationError, empty_bars
+from sensequant_assets.sources.base import BarSource, FetchResult, SourceAuthError, SymbolMapping
 from sensequant_assets.sources.breeze.answers import (
     Answer,
     BreezeAnswerError,
@@ -31,8 +34,15 @@ from sensequant_assets.sources.breeze.answers import (
     classify_names,
     scrub,
 )
-from sensequant_assets.sources.breeze.cache import AnswerCache
-from sensequant_assets.sources.breeze.candles import candles_to_bars
+from sensequant_assets.sources.breeze.cache import AnswerCache, CacheLookup, year_is_final
+from sensequant_assets.sources.breeze.candles import (
+    CANDLE_CAP,
+    MAX_YEARS_PER_CALL,
+    answer_frame,
+    candles_to_bars,
+    year_bars,
+    year_rows,
+)
 from sensequant_assets.sources.breeze.client import (
     CallTimeoutError,
     call_with_timeout,
@@ -71,29 +81,66 @@ class BreezeSource(BarSource):
     session_token: str = Field(
         repr=False, description="Today's session token (env BREEZE_SESSION_TOKEN)."
     )
-    api_url: str = Field(DEFAULT_API_URL, description="Base URL of the v1 API (customerdetails).")
+    # Deployment settings, each bound to the environment variable its description names by
+    # defs/resources.py. Numbers are ints: Dagster binds environment variables to ints (and
+    # bools), never to floats.
+    api_url: str = Field(
+        DEFAULT_API_URL, description="Base URL of the v1 API, customerdetails (env BREEZE_API_URL)."
+    )
     historical_url: str = Field(
-        DEFAULT_HISTORICAL_URL, description="Base URL of the v2 API (historicalcharts)."
+        DEFAULT_HISTORICAL_URL,
+        description="Base URL of the v2 API, historicalcharts (env BREEZE_HISTORICAL_URL).",
     )
     security_master_url: str = Field(
-        DEFAULT_SECURITY_MASTER_URL, description="SecurityMaster.zip, used by symbol lookups."
+        DEFAULT_SECURITY_MASTER_URL,
+        description="SecurityMaster.zip, read by symbol lookups (env BREEZE_SECURITY_MASTER_URL).",
+    )
+    calls_per_minute: int = Field(
+        100, description="Installation-wide calls per rate window (env BREEZE_CALLS_PER_MINUTE)."
+    )
+    calls_per_day: int = Field(
+        5000, description="Installation-wide calls per 24 h (env BREEZE_CALLS_PER_DAY)."
+    )
+    rate_margin_percent: int = Field(
+        2,
+        description=(
+            "Each rate window counts this much longer than it is, 1.2 s of 60 s, for how the "
+            "server rounds its clock (env BREEZE_RATE_MARGIN_PERCENT)."
+        ),
+    )
+    request_timeout_seconds: int = Field(
+        60, description="Give up on one call after this (env BREEZE_TIMEOUT_SECONDS)."
+    )
+    session_timeout_seconds: int = Field(
+        180,
+        description=(
+            "Give up on login, which downloads SecurityMaster.zip twice, after this "
+            "(env BREEZE_SESSION_TIMEOUT_SECONDS)."
+        ),
+    )
+    max_retries: int = Field(
+        4, description="Retries of rate-limited or transient answers (env BREEZE_MAX_RETRIES)."
+    )
+    backoff_seconds: int = Field(
+        2, description="First retry delay; doubles each retry (env BREEZE_BACKOFF_SECONDS)."
+    )
+    max_backoff_seconds: int = Field(
+        60, description="Longest retry delay (env BREEZE_MAX_BACKOFF_SECONDS)."
+    )
+    refetch_empty_years: bool = Field(
+        False,
+        description=(
+            "Ask again for closed years whose cached answer is empty, otherwise asked once "
+            "(env BREEZE_REFETCH_EMPTY_YEARS=true, for the runs that should)."
+        ),
     )
     cache_dir: str = Field(
         default=str(DATA_DIR / "cache" / "breeze"),
         description="Answer cache, rate-limiter state and breeze_connect's own files.",
     )
-    calls_per_minute: int = Field(100, description="Installation-wide calls per rate window.")
-    calls_per_day: int = Field(5000, description="Installation-wide calls per day.")
     rate_window_seconds: float = Field(
         60.0, description="Length of the calls_per_minute window (shortened only by tests)."
     )
-    request_timeout_seconds: float = Field(60.0, description="Give up on one call after this.")
-    session_timeout_seconds: float = Field(
-        180.0, description="Give up on login (it downloads SecurityMaster.zip twice) after this."
-    )
-    max_retries: int = Field(4, description="Retries of rate-limited or transient answers.")
-    backoff_seconds: float = Field(2.0, description="First retry delay; doubles each retry.")
-    max_backoff_seconds: float = Field(60.0, description="Longest retry delay.")
 
     _breeze: Any = PrivateAttr(default=None)
     _module: Any = PrivateAttr(default=None)
@@ -131,15 +178,100 @@ class BreezeSource(BarSource):
         raise self._failure(answer, what)
 
     def fetch_year(self, mapping: SymbolMapping, year: int) -> FetchResult:
-        """One symbol-year of daily bars: from the cache if the year is finished, else one call."""
+        """One symbol-year: `fetch_years` of that year alone, its error raised."""
+        result = self.fetch_years(mapping, [year])[year]
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def fetch_years(
+        self, mapping: SymbolMapping, years: Sequence[int]
+    ) -> dict[int, FetchResult | Exception]:
+        """A symbol's years in as few calls as fit under the candle cap, each year's own result.
+
+        Closed years come from the cache (an empty one too, unless `refetch_empty_years`); the
+        others are asked in runs of consecutive years, up to three a call. A call that fails
+        fails the years it asked for; a bad candle fails its year only. Refused credentials
+        raise, since every further call would fail the same way.
+        """
         if not mapping.resolved or mapping.isec_code is None:
-            raise BreezeAnswerError(
-                f"{mapping.symbol}|{year}: no ISEC stock code (mapping {mapping.status}: "
-                f"{mapping.error}); fix the symbol mapping before fetching bars."
+            return {
+                year: BreezeAnswerError(
+                    f"{mapping.symbol}|{year}: no ISEC stock code (mapping {mapping.status}: "
+                    f"{mapping.error}); fix the symbol mapping before fetching bars."
+                )
+                for year in years
+            }
+        cache = AnswerCache.for_server(self._work_dir(), self.historical_url)
+        results: dict[int, FetchResult | Exception] = {}
+        to_ask: list[int] = []
+        corrupt: list[int] = []
+        for year in sorted(set(years)):
+            cached = cache.load(mapping.isec_code, year, INTERVAL)
+            if cached.state == "hit" and (
+                cached.payload["Success"] or not self.refetch_empty_years
+            ):
+                results[year] = self._from_cache(cached, mapping, year)
+                continue
+            if cached.state == "corrupt":
+                corrupt.append(year)
+                dg.get_dagster_logger().warning(
+                    f"Corrupt Breeze cache entry refetched ({cached.detail})"
+                )
+            to_ask.append(year)
+        results |= self._ask(mapping, call_spans(to_ask), cache)
+        for year in corrupt:
+            if isinstance(result := results[year], FetchResult):
+                result.stats["cache_corrupt"] = 1
+        return {year: results[year] for year in years}
+
+    def _from_cache(
+        self, cached: CacheLookup, mapping: SymbolMapping, year: int
+    ) -> FetchResult | Exception:
+        """A closed year as it was answered; rules that changed since still apply."""
+        assert cached.fetched_at is not None  # every hit says when it was fetched
+        stats = _new_stats() | {"cache_hits": 1}
+        candles = cached.payload["Success"]
+        asked = f"{cached.fetched_at.astimezone(IST):%Y-%m-%d %H:%M} IST"
+        if not candles:
+            stats["note"] = (
+                f"Breeze answered no candles for {mapping.symbol}|{year} when asked on {asked}; "
+                "a closed year is not asked again (set refetch_empty_years to ask)"
             )
-        isec_code = mapping.isec_code
+            return FetchResult(empty_bars(), stats)
+        where = f"Breeze answer for stock_code={mapping.isec_code} cached on {asked}"
+        try:
+            bars = candles_to_bars(
+                candles, mapping.symbol, year, requested_range(year, year), where
+            )
+        except BarsValidationError as exc:
+            return exc
+        return FetchResult(bars, stats)
+
+    def _ask(
+        self, mapping: SymbolMapping, spans: list[list[int]], cache: AnswerCache
+    ) -> dict[int, FetchResult | Exception]:
+        """One call per span; a span whose answer reached the cap is asked again year by year."""
+        results: dict[int, FetchResult | Exception] = {}
+        for span in spans:
+            try:
+                results |= self._ask_span(mapping, span, cache)
+            except _AnswerAtCapError as exc:
+                dg.get_dagster_logger().warning(f"{exc}; asking each year alone")
+                results |= self._ask(mapping, [[year] for year in span], cache)
+            except SourceAuthError:
+                raise
+            except Exception as exc:
+                results |= dict.fromkeys(span, exc)
+        return results
+
+    def _ask_span(
+        self, mapping: SymbolMapping, span: list[int], cache: AnswerCache
+    ) -> dict[int, FetchResult | Exception]:
+        """Consecutive years of one symbol in one call, split, validated and cached per year."""
+        isec_code = str(mapping.isec_code)
         now = dt.datetime.now(dt.UTC)
-        requested = requested_range(year, now)
+        requested = requested_range(span[0], span[-1], now)
         from_date = f"{requested[0].isoformat()}T00:00:00.000Z"
         to_date = f"{requested[1].isoformat()}T23:59:59.000Z"
         where = (
@@ -147,20 +279,8 @@ class BreezeSource(BarSource):
             f"exchange_code=NSE, product_type=cash, from_date={from_date}, to_date={to_date}) "
             f"at {self.historical_url}"
         )
-        stats = _new_stats()
-        cache = AnswerCache.for_server(self._work_dir(), self.historical_url)
-        cached = cache.load(isec_code, year, INTERVAL)
-        if cached.state == "hit":
-            stats["cache_hits"] = 1
-            bars = candles_to_bars(
-                cached.payload["Success"], mapping.symbol, year, requested, where
-            )
-            return FetchResult(bars, stats)
-        if cached.state == "corrupt":
-            stats["cache_corrupt"] = 1
-            dg.get_dagster_logger().warning(
-                f"Corrupt Breeze cache entry refetched ({cached.detail})"
-            )
+        label = f"{mapping.symbol}|{span[0]}" + (f"-{span[-1]}" if len(span) > 1 else "")
+        stats = _new_stats() | {"call_years": f"{span[0]}-{span[-1]}"}
         breeze = self._session(stats)
         answer = self._call(
             where,
@@ -176,14 +296,39 @@ class BreezeSource(BarSource):
             stats,
             counter="api_calls",
         )
-        if answer.kind == "no_data":
-            stats["note"] = f"{where} returned no rows ({answer.message}); not retried"
-            return FetchResult(empty_bars(), stats)
-        if answer.kind != "success":
-            raise self._failure(answer, f"{where} for {mapping.symbol}|{year}")
-        bars = candles_to_bars(answer.payload["Success"], mapping.symbol, year, requested, where)
-        cache.store(isec_code, year, INTERVAL, answer.payload, now)
-        return FetchResult(bars, stats)
+        if answer.kind not in ("success", "no_data"):
+            raise self._failure(answer, f"{where} for {label}")
+        candles = answer.payload["Success"] if answer.kind == "success" else []
+        if len(candles) >= CANDLE_CAP and len(span) > 1:
+            raise _AnswerAtCapError(
+                f"{where} answered {len(candles)} candles for {label}, Breeze's "
+                f"{CANDLE_CAP}-candle cap, so the answer may be truncated"
+            )
+        frame = answer_frame(candles, requested, f"{where} ({label})") if candles else None
+        results: dict[int, FetchResult | Exception] = {}
+        for year in span:
+            rows = [] if frame is None else year_rows(frame, year)
+            try:
+                bars = (
+                    empty_bars() if frame is None else year_bars(frame, mapping.symbol, year, where)
+                )
+            except BarsValidationError as exc:
+                results[year] = exc  # not cached: asked again next time
+                continue
+            answered = {"Success": [candles[i] for i in rows], "Status": 200, "Error": None}
+            cache.store(isec_code, year, INTERVAL, answered, now)
+            year_stats = dict(stats)
+            if bars.empty:
+                year_stats["note"] = (
+                    f"{where} answered no candles for {mapping.symbol}|{year}; "
+                    + (
+                        "cached as empty: re-runs make no call (set refetch_empty_years to ask)"
+                        if year_is_final(year, now)
+                        else "the year is still open, so it is asked again on the next run"
+                    )
+                )
+            results[year] = FetchResult(bars, year_stats)
+        return results
 
     def _session(self, stats: Stats) -> Any:
         """A logged-in BreezeConnect for this process, created on first use."""
@@ -226,21 +371,25 @@ class BreezeSource(BarSource):
             calls_per_window=self.calls_per_minute,
             window_seconds=self.rate_window_seconds,
             calls_per_day=self.calls_per_day,
+            margin_seconds=self.rate_window_seconds * self.rate_margin_percent / 100,
+            in_flight_seconds=max(self.request_timeout_seconds, self.session_timeout_seconds),
         )
         attempt = 0
         while True:
-            try:
-                waited = limiter.acquire()
-            except BreezeError as exc:
-                raise BreezeUnavailableError(f"{what}: {exc}") from None
-            stats["limiter_wait_seconds"] = round(float(stats["limiter_wait_seconds"]) + waited, 3)
-            stats[counter] = int(stats.get(counter, 0)) + 1
-            try:
-                answer = classify(call_with_timeout(timeout or self.request_timeout_seconds, call))
-            except CallTimeoutError as exc:
-                answer = Answer("transient", str(exc))
-            except Exception as exc:
-                answer = classify_exception(exc)
+            # A spent daily budget raises here, before any call: the batch stops, no retry loop.
+            with limiter.slot() as waited:
+                stats["limiter_wait_seconds"] = round(
+                    float(stats["limiter_wait_seconds"]) + waited, 3
+                )
+                stats[counter] = int(stats.get(counter, 0)) + 1
+                try:
+                    answer = classify(
+                        call_with_timeout(timeout or self.request_timeout_seconds, call)
+                    )
+                except CallTimeoutError as exc:
+                    answer = Answer("transient", str(exc))
+                except Exception as exc:
+                    answer = classify_exception(exc)
             if not answer.retryable or attempt >= self.max_retries:
                 return answer
             attempt += 1
@@ -301,10 +450,27 @@ class BreezeSource(BarSource):
         return Path(self.cache_dir)
 
 
-def requested_range(year: int, now: dt.datetime) -> tuple[dt.date, dt.date]:
-    """The day span asked for `year`: a day's margin each side, never past today (IST)."""
-    today = now.astimezone(IST).date()
-    return dt.date(year - 1, 12, 31), min(dt.date(year + 1, 1, 1), today)
+def requested_range(
+    first_year: int, last_year: int, now: dt.datetime | None = None
+) -> tuple[dt.date, dt.date]:
+    """The day span asked for these years: a day's margin each side, never past today (IST)."""
+    today = (now or dt.datetime.now(dt.UTC)).astimezone(IST).date()
+    return dt.date(first_year - 1, 12, 31), min(dt.date(last_year + 1, 1, 1), today)
+
+
+def call_spans(years: Sequence[int], most: int = MAX_YEARS_PER_CALL) -> list[list[int]]:
+    """Sorted years grouped into runs of consecutive years, at most `most` a run: one call each."""
+    spans: list[list[int]] = []
+    for year in sorted(set(years)):
+        if spans and spans[-1][-1] == year - 1 and len(spans[-1]) < most:
+            spans[-1].append(year)
+        else:
+            spans.append([year])
+    return spans
+
+
+class _AnswerAtCapError(Exception):
+    """A several-year answer reached the candle cap: it may be cut short, so ask for less."""
 
 
 def _new_stats() -> Stats:

@@ -14,7 +14,7 @@ SourceFactory = Callable[..., BreezeSource]
 
 
 def standin_source(server: StandinBreeze, cache_dir: Path, **overrides: Any) -> BreezeSource:
-    """A BreezeSource on the stand-in server, with test-scale timeouts and back-off."""
+    """A BreezeSource on the stand-in server, with test-scale timeouts and no back-off delay."""
     settings: dict[str, Any] = {
         "api_key": API_KEY,
         "api_secret": API_SECRET,
@@ -23,11 +23,11 @@ def standin_source(server: StandinBreeze, cache_dir: Path, **overrides: Any) -> 
         "historical_url": server.historical_url,
         "security_master_url": server.security_master_url,
         "cache_dir": str(cache_dir),
-        "request_timeout_seconds": 5.0,
-        "session_timeout_seconds": 10.0,
+        "request_timeout_seconds": 5,
+        "session_timeout_seconds": 10,
         "max_retries": 2,
-        "backoff_seconds": 0.01,
-        "max_backoff_seconds": 0.05,
+        "backoff_seconds": 0,
+        "max_backoff_seconds": 0,
         **overrides,
     }
     return BreezeSource(**settings)

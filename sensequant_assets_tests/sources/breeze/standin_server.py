@@ -4,7 +4,12 @@ It serves what breeze_connect 1.0.69 asks for: `customerdetails` (a GET with a J
 with a base64 "user:session_key"), `SecurityMaster.zip` holding `NSEScripMaster.txt` in ICICI's
 header layout, and v2 `historicalcharts` (checks the session headers, answers NSE sessions in the
 requested span, silently truncates at the 1000-candle cap like the real API). It records every API
-call with its time, and answers scripted faults per stock code, one per call, in order.
+call with the time it arrived, and answers scripted faults per stock code, one per call, in order.
+
+Like the real server it can enforce a rate limit on arrivals: beyond `calls` API calls in any
+rolling `window_seconds`, it answers HTTP 429 with an error body (`limit_rate`). And it can add
+network latency (`set_latency`): a random delay before a call arrives and another before its answer
+leaves, so calls sent at even intervals arrive at uneven ones, as they do over a real network.
 
 breeze_connect loads SecurityMaster once per process, so one server per process serves every test
 (`StandinBreeze.shared()`); `reset()` clears calls and faults between tests.
@@ -14,6 +19,7 @@ import base64
 import datetime as dt
 import io
 import json
+import random
 import threading
 import time
 import zipfile
@@ -53,8 +59,10 @@ FAULTS = frozenset(
         "outside_range",
         "truncated_json",
         "echo_secret",
+        "cap",
     }
 )
+RATE_LIMITED = {"Success": None, "Status": 429, "Error": "Too many requests"}
 
 
 @dataclass(frozen=True)
@@ -119,10 +127,12 @@ def sessions_between(first: dt.date, last: dt.date) -> list[dt.date]:
 
 
 def candles(stock_code: str, first: dt.date, last: dt.date) -> list[dict[str, object]]:
-    """Deterministic daily candles, stamped like Breeze (IST wall-clock, no zone)."""
+    """Deterministic daily candles, stamped like Breeze (IST wall-clock, no zone); a day's candle
+    is the same whatever span the request asked for."""
     base = 100.0 + sum(map(ord, stock_code)) % 900
     out: list[dict[str, object]] = []
-    for i, day in enumerate(sessions_between(first, last)):
+    for day in sessions_between(first, last):
+        i = day.toordinal()
         close = round(base * (1 + 0.0005 * (i % 40)), 2)
         out.append(
             {
@@ -134,7 +144,7 @@ def candles(stock_code: str, first: dt.date, last: dt.date) -> list[dict[str, ob
                 "high": round(close * 1.01, 2),
                 "low": round(close * 0.99, 2),
                 "close": close,
-                "volume": 100_000 + i,
+                "volume": 100_000 + i % 1000,
                 "open_interest": None,
                 "count": 0,
             }
@@ -148,6 +158,14 @@ class Call:
     stock_code: str | None
     at: float
     query: dict[str, str] = field(default_factory=dict)
+    rate_limited: bool = False
+    """Answered 429 because the call was over the rate limit when it arrived."""
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    calls: int
+    window_seconds: float
 
 
 class StandinBreeze:
@@ -162,6 +180,9 @@ class StandinBreeze:
         self.calls: list[Call] = []
         self.faults: dict[str, list[str]] = {}
         self.session_expired = False
+        self.rate_limit: RateLimit | None = None
+        self.latency = (0.0, 0.0)
+        self.random = random.Random(12)
         self.master = security_master_zip()
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.httpd.daemon_threads = True
@@ -199,6 +220,28 @@ class StandinBreeze:
             self.calls.clear()
             self.faults.clear()
             self.session_expired = False
+            self.rate_limit = None
+            self.latency = (0.0, 0.0)
+
+    def limit_rate(self, calls: int, window_seconds: float) -> None:
+        """Answer 429 to any API call that arrives when `calls` already arrived in the window."""
+        with self.lock:
+            self.rate_limit = RateLimit(calls, window_seconds)
+
+    def set_latency(self, low: float, high: float) -> None:
+        """Delay each call's arrival, and then its answer, by a uniform draw from [low, high]."""
+        with self.lock:
+            self.latency = (low, high)
+
+    def network_delay(self) -> None:
+        with self.lock:
+            delay = self.random.uniform(*self.latency)
+        if delay:
+            time.sleep(delay)
+
+    def rate_limited_calls(self) -> list[Call]:
+        with self.lock:
+            return [c for c in self.calls if c.rate_limited]
 
     def script(self, stock_code: str, *faults: str) -> None:
         """Answer the next calls for `stock_code` with these faults ("ok" = a normal answer)."""
@@ -226,8 +269,17 @@ class StandinBreeze:
         self.httpd.server_close()
 
     def record(self, endpoint: str, stock_code: str | None, query: dict[str, str]) -> str:
+        """Count the call's arrival; its scripted fault, or "429" when it is over the limit."""
+        self.network_delay()
         with self.lock:
-            self.calls.append(Call(endpoint, stock_code, time.time(), query))
+            now = time.time()
+            limit = self.rate_limit
+            over = limit is not None and limit.calls <= sum(
+                1 for c in self.calls if c.at > now - limit.window_seconds
+            )
+            self.calls.append(Call(endpoint, stock_code, now, query, rate_limited=over))
+            if over:
+                return "429"
             queue = self.faults.get(stock_code or "", [])
             return queue.pop(0) if queue else "ok"
 
@@ -256,7 +308,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(404, {"Success": None, "Status": 404, "Error": "Not found"})
 
     def _customer_details(self, body: bytes) -> None:
-        self.standin.record("customerdetails", None, {})
+        if self.standin.record("customerdetails", None, {}) == "429":
+            self._json(429, RATE_LIMITED)
+            return
         try:
             request = json.loads(body or b"{}")
         except ValueError:
@@ -282,6 +336,9 @@ class _Handler(BaseHTTPRequestHandler):
         code = query.get("stock_code", "")
         fault = self.standin.record("historicalcharts", code, query)
         expected = base64.b64encode(f"{USER_ID}:{SESSION_KEY}".encode()).decode()
+        if fault == "429":
+            self._json(429, RATE_LIMITED)
+            return
         if (
             self.headers.get("X-SessionToken") != expected
             or self.headers.get("apikey") != API_KEY
@@ -293,9 +350,7 @@ class _Handler(BaseHTTPRequestHandler):
             error = f"Invalid request for apikey={self.headers.get('apikey')} token={expected}"
             self._json(500, {"Success": None, "Status": 503, "Error": error})
             return
-        if fault == "429":
-            self._json(429, {"Success": None, "Status": 429, "Error": "Too many requests"})
-        elif fault == "html500":
+        if fault == "html500":
             page = b"<html><body><h1>500 Internal Server Error</h1></body></html>"
             self._send(500, page, "text/html")
         elif fault == "empty503":
@@ -318,6 +373,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, json.dumps(payload).encode(), "application/json")
 
     def _send(self, status: int, body: bytes, content_type: str) -> None:
+        if self.path.split("?")[0].endswith(("/customerdetails", "/historicalcharts")):
+            self.standin.network_delay()
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -335,3 +392,5 @@ def _apply_data_fault(fault: str, rows: list[dict[str, object]], first: dt.date)
         rows.insert(len(rows) // 2, dict(middle))
     elif fault == "outside_range":
         rows.insert(0, {**rows[0], "datetime": f"{first.year - 2}-06-03 00:00:00"})
+    elif fault == "cap":  # more than the cap had to say: cut at the cap, as the real API does
+        rows[:] = (rows * (CANDLE_CAP // len(rows) + 1))[:CANDLE_CAP]

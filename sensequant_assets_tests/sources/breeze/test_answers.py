@@ -15,11 +15,18 @@ from sensequant_assets.sources.breeze.answers import (
     scrub,
 )
 from sensequant_assets.sources.breeze.cache import AnswerCache, year_is_final
-from sensequant_assets.sources.breeze.candles import CANDLE_CAP, candles_to_bars
+from sensequant_assets.sources.breeze.candles import (
+    CANDLE_CAP,
+    MAX_YEARS_PER_CALL,
+    answer_frame,
+    candles_to_bars,
+    year_bars,
+)
 from sensequant_assets.sources.breeze.source import (
     DEFAULT_API_URL,
     DEFAULT_HISTORICAL_URL,
     DEFAULT_SECURITY_MASTER_URL,
+    call_spans,
     requested_range,
 )
 
@@ -114,6 +121,21 @@ def test_answer_at_the_candle_cap_is_refused() -> None:
         candles_to_bars(candles, "X", 2024, (dt.date(2024, 1, 1), dt.date(2024, 12, 31)), "t")
 
 
+def test_a_bad_candle_fails_its_year_and_not_the_others() -> None:
+    candles = [
+        _candle("2022-06-01 00:00:00"),
+        _candle("2023-06-01 00:00:00"),
+        {**_candle("2023-06-02 00:00:00"), "low": -1.0},
+        _candle("2024-06-03 00:00:00"),
+    ]
+    frame = answer_frame(candles, (dt.date(2021, 12, 31), dt.date(2025, 1, 1)), "t")
+
+    assert len(year_bars(frame, "X", 2022, "t")) == 1
+    assert len(year_bars(frame, "X", 2024, "t")) == 1
+    with pytest.raises(BarsValidationError, match=r"X\|2023\): low is not a positive price"):
+        year_bars(frame, "X", 2023, "t")
+
+
 def test_unparseable_datetime_is_a_clear_error() -> None:
     with pytest.raises(BarsValidationError, match=r"X\|2024\): unparseable candle datetime"):
         candles_to_bars(
@@ -137,8 +159,26 @@ def test_entry_fetched_during_its_year_is_stale(tmp_path: Path) -> None:
 
 def test_requested_range_has_a_day_of_margin_and_stops_today() -> None:
     now = dt.datetime(2025, 3, 10, 12, tzinfo=IST)
-    assert requested_range(2024, now) == (dt.date(2023, 12, 31), dt.date(2025, 1, 1))
-    assert requested_range(2025, now) == (dt.date(2024, 12, 31), dt.date(2025, 3, 10))
+    assert requested_range(2024, 2024, now) == (dt.date(2023, 12, 31), dt.date(2025, 1, 1))
+    assert requested_range(2025, 2025, now) == (dt.date(2024, 12, 31), dt.date(2025, 3, 10))
+    assert requested_range(2022, 2025, now) == (dt.date(2021, 12, 31), dt.date(2025, 3, 10))
+
+
+@pytest.mark.parametrize(
+    ("years", "spans"),
+    [
+        ([2022, 2023, 2024], [[2022, 2023, 2024]]),
+        ([2024, 2022, 2023, 2023], [[2022, 2023, 2024]]),
+        ([2022, 2024], [[2022], [2024]]),
+        ([2019, 2020, 2021, 2022, 2023, 2025], [[2019, 2020, 2021], [2022, 2023], [2025]]),
+        ([], []),
+    ],
+)
+def test_consecutive_years_share_a_call_three_at_most(
+    years: list[int], spans: list[list[int]]
+) -> None:
+    assert MAX_YEARS_PER_CALL == 3  # 3 x 270 candles and two margin days stay under the cap
+    assert call_spans(years) == spans
 
 
 def test_default_urls_are_breeze_connects_own() -> None:

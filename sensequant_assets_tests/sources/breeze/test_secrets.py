@@ -8,6 +8,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from sensequant_assets.sources.base import FetchResult
 from sensequant_assets.sources.breeze.answers import BreezeError
 from sensequant_assets.sources.breeze.source import BreezeSource
 
@@ -68,8 +69,22 @@ def test_no_secret_in_errors_logs_or_cache(
     with pytest.raises(BreezeError) as failure:
         make_source(session_token=SECRETS[2] + "-old").lookup("X", "TCS")
     messages.append(str(failure.value))
+    # The multi-year paths: a capped answer asked again year by year (a logged warning), empty
+    # closed years fetched and then served from the cache (notes), and a spent daily budget.
+    breeze_server.script("OBEREA", "cap")
+    adanigreen = source.lookup("ADANIGREEN", "ADANIGREEN")
+    answers = [
+        source.fetch_years(mapping, [2019, 2020, 2021]),
+        source.fetch_years(adanigreen, [2020, 2021]),
+        source.fetch_years(adanigreen, [2020, 2021]),
+        make_source(calls_per_day=1).fetch_years(mapping, [2018]),
+    ]
+    messages += [str(getattr(r, "stats", r)) for years in answers for r in years.values()]
 
     assert "Invalid request for apikey=***" in messages[3]  # the echo was scrubbed, not dropped
+    assert "asking each year alone" in caplog.text
+    assert sum("cached as empty" in m or "when asked on" in m for m in messages) == 4
+    assert "daily call budget exhausted" in messages[-1]
     _assert_clean("\n".join(messages), "exception messages")
     _assert_clean(caplog.text, "captured logs")
     _assert_clean(_files_text(tmp_path), "cache folder")
@@ -94,24 +109,30 @@ def test_no_secret_in_the_dagster_event_log(
 
     @dg.asset
     def oberoi_2024(context: dg.AssetExecutionContext, bar_source: BreezeSource) -> None:
-        result = bar_source.fetch_year(bar_source.lookup("OBEROI", "OBEROIRLTY"), 2024)
-        context.add_output_metadata({**result.stats, "rows": len(result.bars)})
+        mapping = bar_source.lookup("OBEROI", "OBEROIRLTY")
+        for year, result in bar_source.fetch_years(mapping, [2022, 2023, 2024]).items():
+            assert isinstance(result, FetchResult)
+            context.add_output_metadata({f"{year}_{k}": v for k, v in result.stats.items()})
+        empty = bar_source.fetch_years(bar_source.lookup("ADANIGREEN", "ADANIGREEN"), [2023])
+        context.add_output_metadata({"empty_note": str(getattr(empty[2023], "stats", empty))})
 
     @dg.asset
-    def oberoi_2023(bar_source: BreezeSource) -> None:
-        bar_source.fetch_year(bar_source.lookup("OBEROI", "OBEROIRLTY"), 2023)
+    def oberoi_2021(bar_source: BreezeSource) -> None:
+        bar_source.fetch_year(bar_source.lookup("OBEROI", "OBEROIRLTY"), 2021)
 
     with dg.instance_for_test() as instance:
         ok = dg.materialize([oberoi_2024], resources={"bar_source": source}, instance=instance)
         breeze_server.script("OBEREA", "echo_secret", "echo_secret", "echo_secret")
         failed = dg.materialize(
-            [oberoi_2023], resources={"bar_source": source}, instance=instance, raise_on_error=False
+            [oberoi_2021], resources={"bar_source": source}, instance=instance, raise_on_error=False
         )
         events = [entry for run in (ok, failed) for entry in instance.all_logs(run.run_id)]
 
     assert ok.success and not failed.success
     materialization = ok.asset_materializations_for_node("oberoi_2024")[0]
-    assert materialization.metadata["api_calls"].value == 1
+    assert materialization.metadata["2024_api_calls"].value == 1
+    assert materialization.metadata["2024_call_years"].value == "2022-2024"
+    assert "cached as empty" in materialization.metadata["empty_note"].value
     text = "\n".join(dg.serialize_value(event) for event in events)
     assert "Invalid request for apikey=***" in text
     _assert_clean(text, "Dagster event log")

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -10,7 +11,7 @@ import pytest
 from sensequant_assets.market.calendar import IST, SPECIAL_SESSIONS, sessions_in_year
 from sensequant_assets.paths import DATA_DIR
 from sensequant_assets.sources.bars import COLUMN_NAMES, BarsValidationError
-from sensequant_assets.sources.base import SymbolMapping
+from sensequant_assets.sources.base import FetchResult, SymbolMapping
 from sensequant_assets.sources.breeze.answers import (
     BreezeAnswerError,
     BreezeAuthError,
@@ -20,11 +21,17 @@ from sensequant_assets.sources.breeze.cache import AnswerCache
 from sensequant_assets.sources.breeze.source import BreezeSource
 from sensequant_assets.universe.reference import load_aliases, nse_ticker_for
 
-from .conftest import SourceFactory
+from .conftest import SourceFactory, standin_source
 from .standin_server import StandinBreeze
 
 PAST_YEAR = 2024
-EXPECTED_2024 = len(sessions_in_year(2024)) + sum(d.year == 2024 for d in SPECIAL_SESSIONS)
+
+
+def _expected_sessions(year: int) -> int:
+    return len(sessions_in_year(year)) + sum(d.year == year for d in SPECIAL_SESSIONS)
+
+
+EXPECTED_2024 = _expected_sessions(2024)
 
 
 def breeze_source_cache(source: BreezeSource) -> Path:
@@ -105,17 +112,136 @@ def test_ambiguous_security_master_match_is_a_failed_mapping(breeze_source: Bree
     assert "ambiguous" in (mapping.error or "")
 
 
+def test_three_closed_years_are_one_call_split_per_year(
+    make_source: SourceFactory, breeze_server: StandinBreeze, tmp_path: Path
+) -> None:
+    source = make_source()
+    mapping = _oberoi(source)
+    results = source.fetch_years(mapping, [2022, 2023, 2024])
+
+    [call] = breeze_server.historical_calls()
+    assert (call.query["from_date"][:10], call.query["to_date"][:10]) == (
+        "2021-12-31",
+        "2025-01-01",
+    )
+    one_by_one = standin_source(breeze_server, tmp_path / "one-by-one")
+    for year in (2022, 2023, 2024):
+        result = results[year]
+        assert isinstance(result, FetchResult)
+        assert len(result.bars) == _expected_sessions(year)
+        assert result.stats["api_calls"] == 1 and result.stats["call_years"] == "2022-2024"
+        pd.testing.assert_frame_equal(result.bars, one_by_one.fetch_year(mapping, year).bars)
+    assert len(list(breeze_source_cache(source).rglob("OBEREA_*.json"))) == 3
+
+    again = source.fetch_years(mapping, [2022, 2023, 2024])
+    assert len(breeze_server.historical_calls()) == 1 + 3  # the one-by-one source's three
+    assert all(isinstance(r, FetchResult) and r.stats["cache_hits"] == 1 for r in again.values())
+
+
+def test_only_the_years_not_cached_are_asked_and_the_open_year_always(
+    breeze_source: BreezeSource, breeze_server: StandinBreeze
+) -> None:
+    mapping = _oberoi(breeze_source)
+    this_year = dt.datetime.now(IST).year
+    breeze_source.fetch_year(mapping, this_year - 3)
+
+    breeze_source.fetch_years(mapping, range(this_year - 3, this_year + 1))
+    breeze_source.fetch_years(mapping, range(this_year - 3, this_year + 1))
+
+    asked = [
+        (c.query["from_date"][:10], c.query["to_date"][:10])
+        for c in breeze_server.historical_calls()
+    ]
+    today = dt.datetime.now(IST).date().isoformat()
+    assert asked == [
+        (f"{this_year - 4}-12-31", f"{this_year - 2}-01-01"),  # the year asked alone first
+        (f"{this_year - 3}-12-31", today),  # then the three not cached, in one call
+        (f"{this_year - 1}-12-31", today),  # then only the open one
+    ]
+
+
+def test_a_bad_year_fails_alone_and_only_it_is_asked_again(
+    breeze_source: BreezeSource, breeze_server: StandinBreeze
+) -> None:
+    mapping = _oberoi(breeze_source)
+    breeze_server.script("OBEREA", "duplicate_dates")  # lands in the middle year of the answer
+
+    results = breeze_source.fetch_years(mapping, [2022, 2023, 2024])
+
+    assert isinstance(results[2023], BarsValidationError)
+    assert "OBEROI|2023" in str(results[2023]) and "duplicate" in str(results[2023])
+    assert len(results[2022].bars) == _expected_sessions(2022)  # type: ignore[union-attr]
+    assert len(results[2024].bars) == _expected_sessions(2024)  # type: ignore[union-attr]
+    again = breeze_source.fetch_years(mapping, [2022, 2023, 2024])
+    assert all(isinstance(r, FetchResult) for r in again.values())
+    [_, retry] = breeze_server.historical_calls()
+    assert (retry.query["from_date"][:10], retry.query["to_date"][:10]) == (
+        "2022-12-31",
+        "2024-01-01",
+    )
+
+
+def test_an_answer_at_the_candle_cap_is_asked_again_year_by_year(
+    breeze_source: BreezeSource, breeze_server: StandinBreeze
+) -> None:
+    mapping = _oberoi(breeze_source)
+    breeze_server.script("OBEREA", "cap")
+
+    results = breeze_source.fetch_years(mapping, [2022, 2023, 2024])
+
+    assert [len(r.bars) for r in results.values()] == [  # type: ignore[union-attr]
+        _expected_sessions(year) for year in (2022, 2023, 2024)
+    ]
+    assert len(breeze_server.historical_calls()) == 1 + 3
+
+
+def test_a_single_year_answer_at_the_cap_is_refused_not_truncated(
+    breeze_source: BreezeSource, breeze_server: StandinBreeze
+) -> None:
+    mapping = _oberoi(breeze_source)
+    breeze_server.script("OBEREA", "cap")
+
+    with pytest.raises(BarsValidationError, match=r"1000 candles reach Breeze's 1000-candle cap"):
+        breeze_source.fetch_year(mapping, PAST_YEAR)
+    assert not any(breeze_source_cache(breeze_source).rglob("*.json"))
+
+
 def test_empty_answer_is_recorded_not_retried(
+    make_source: SourceFactory, breeze_server: StandinBreeze
+) -> None:
+    """Empty closed years: one call, cached with when they were asked, not asked again unless
+    refetch_empty_years says so."""
+    source = make_source()
+    mapping = source.lookup("ADANIGREEN", "ADANIGREEN")
+    first = source.fetch_years(mapping, [2023, 2024])
+    again = source.fetch_years(mapping, [2023, 2024])
+
+    assert len(breeze_server.historical_calls()) == 1  # one call, not retried, not repeated
+    for year in (2023, 2024):
+        fetched, cached = first[year], again[year]
+        assert isinstance(fetched, FetchResult) and isinstance(cached, FetchResult)
+        assert fetched.bars.empty and list(fetched.bars.columns) == list(COLUMN_NAMES)
+        assert "cached as empty" in str(fetched.stats["note"])
+        assert fetched.stats["retries"] == 0
+        assert cached.bars.empty and cached.stats["api_calls"] == 0
+        assert re.search(r"when asked on \d{4}-\d\d-\d\d \d\d:\d\d IST", str(cached.stats["note"]))
+        assert "refetch_empty_years" in str(cached.stats["note"])
+
+    refetching = make_source(refetch_empty_years=True)
+    refetching.fetch_years(mapping, [2023, 2024])
+    assert len(breeze_server.historical_calls()) == 2
+
+
+def test_an_empty_open_year_is_asked_again(
     breeze_source: BreezeSource, breeze_server: StandinBreeze
 ) -> None:
     mapping = breeze_source.lookup("ADANIGREEN", "ADANIGREEN")
-    result = breeze_source.fetch_year(mapping, PAST_YEAR)
+    year = dt.datetime.now(IST).year
+    first = breeze_source.fetch_year(mapping, year)
+    breeze_source.fetch_year(mapping, year)
 
-    assert result.bars.empty
-    assert list(result.bars.columns) == list(COLUMN_NAMES)
-    assert "returned no rows" in str(result.stats["note"])
-    assert result.stats["api_calls"] == 1 and result.stats["retries"] == 0
-    assert len(breeze_server.historical_calls()) == 1
+    assert "still open" in str(first.stats["note"])
+    assert len(breeze_server.historical_calls()) == 2
 
 
 @pytest.mark.parametrize(
@@ -154,7 +280,7 @@ def test_auth_failure_on_history_is_not_retried(
     breeze_server.script("OBEREA", "bad_auth", "ok")
 
     with pytest.raises(BreezeAuthError, match="session token expires every day"):
-        breeze_source.fetch_year(mapping, PAST_YEAR)
+        breeze_source.fetch_years(mapping, [2022, 2023, 2024])  # raised: the batch stops
     assert len(breeze_server.historical_calls()) == 1
 
 
@@ -174,11 +300,15 @@ def test_rate_limited_and_transient_answers_are_retried(
 
 
 def test_retries_are_bounded(breeze_source: BreezeSource, breeze_server: StandinBreeze) -> None:
+    """The same fault on every try: retries stop, and every year of the call fails with it."""
     mapping = _oberoi(breeze_source)
     breeze_server.script("OBEREA", "html500", "empty503", "429", "ok")
 
-    with pytest.raises(BreezeUnavailableError, match=r"still rate_limited after 2 retries"):
-        breeze_source.fetch_year(mapping, PAST_YEAR)
+    results = breeze_source.fetch_years(mapping, [2023, 2024])
+
+    for year in (2023, 2024):
+        assert isinstance(results[year], BreezeUnavailableError)
+        assert "OBEROI|2023-2024: still rate_limited after 2 retries" in str(results[year])
     assert len(breeze_server.historical_calls()) == 3
     assert not any(breeze_source_cache(breeze_source).rglob("*.json"))
 
@@ -187,11 +317,11 @@ def test_retries_are_bounded(breeze_source: BreezeSource, breeze_server: Standin
 def test_server_that_never_answers_ends_within_its_timeout(
     make_source: SourceFactory, breeze_server: StandinBreeze
 ) -> None:
-    source = make_source(request_timeout_seconds=0.5, max_retries=1)
+    source = make_source(request_timeout_seconds=1, max_retries=1)
     mapping = _oberoi(source)
     breeze_server.script("OBEREA", "hang", "hang")
 
-    with pytest.raises(BreezeUnavailableError, match=r"no answer within 0.5 s"):
+    with pytest.raises(BreezeUnavailableError, match=r"no answer within 1 s"):
         source.fetch_year(mapping, PAST_YEAR)
     assert len(breeze_server.historical_calls()) == 2
 
