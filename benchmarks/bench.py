@@ -477,6 +477,9 @@ SECTIONS: dict[str, Callable[[bool], list[Figure]]] = {
 }
 
 
+# Measured by the teacher's null and power tests and the demo, not by a bench section.
+TEACHER_QUALITY = Path(__file__).with_name("teacher_quality.md")
+
 NOTES = """
 ## Reading the figures
 
@@ -508,6 +511,7 @@ NOTES = """
   waits until 60 s + 2 % after call n - 100 ended), checked against the scaled run. The real
   API's own latency cannot be measured here: at any per-call time under 0.6 s the 101 calls stay
   limiter-bound, so the projection stays about 61 s.
+
 """
 
 
@@ -539,7 +543,7 @@ def render(
             f"| {f.section} | {f.figure} | {f.value:.3g} {f.unit} | {base} | {f.ratio} | "
             f"{f.target} | {f.how} |"
         )
-    return "\n".join(lines) + "\n" + NOTES
+    return "\n".join(lines) + "\n" + NOTES + "\n" + TEACHER_QUALITY.read_text(encoding="utf-8")
 
 
 def previous_figures(path: Path) -> list[Figure]:
