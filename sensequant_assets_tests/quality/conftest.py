@@ -20,7 +20,9 @@ def reference_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def paths(paths: ProjectPaths, reference_dir: Path) -> ProjectPaths:
-    return paths.model_copy(update={"reference_dir": str(reference_dir)})
+    # A new resource, not `model_copy(update=...)`: Dagster runs initialise a resource from the
+    # config it was built with, so a copied one silently read the checked-in folder in runs.
+    return ProjectPaths(**{**paths.model_dump(), "reference_dir": str(reference_dir)})
 
 
 @pytest.fixture
