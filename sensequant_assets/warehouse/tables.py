@@ -233,6 +233,38 @@ TEACHER_RUNS = Table(
     primary_key=("symbol", "window_index"),
 )
 
+# The reference file data/reference/corporate_actions.csv as loaded: raw daily_bars are never
+# changed; adjusted bars are computed from both at read time.
+CORPORATE_ACTIONS = Table(
+    "corporate_actions",
+    (
+        Column("symbol", "VARCHAR", nullable=False, description="Universe symbol"),
+        Column(
+            "ex_date",
+            "DATE",
+            nullable=False,
+            description="First session traded without the entitlement",
+        ),
+        Column(
+            "kind",
+            "VARCHAR",
+            nullable=False,
+            description="split, bonus or adjustment",
+            check="kind IN ('split', 'bonus', 'adjustment')",
+        ),
+        Column("ratio", "VARCHAR", nullable=False, description="As written in the reference file"),
+        Column(
+            "factor",
+            "DOUBLE",
+            nullable=False,
+            check="factor > 0",
+            description="Prices before ex_date are divided by it, volumes multiplied",
+        ),
+        Column("note", "VARCHAR"),
+    ),
+    primary_key=("symbol", "ex_date", "kind"),
+)
+
 TABLES: tuple[Table, ...] = (
     WAREHOUSE_BINDING,
     SYMBOL_MAPPING,
@@ -240,4 +272,5 @@ TABLES: tuple[Table, ...] = (
     BAR_PARTITIONS,
     TEACHER_LABELS,
     TEACHER_RUNS,
+    CORPORATE_ACTIONS,
 )

@@ -18,8 +18,21 @@ PLACEHOLDERS = {
     "BREEZE_API_SECRET": "placeholder-secret",
     "BREEZE_SESSION_TOKEN": "placeholder-token",
 }
-ASSETS = {"symbol_mapping", "daily_bars", "coverage_report", "teacher_labels", "teacher_model"}
-CHECKS = {"coverage_check", "integrity_check", "plausibility_check", "mapping_check"}
+ASSETS = {
+    "symbol_mapping",
+    "daily_bars",
+    "coverage_report",
+    "teacher_labels",
+    "teacher_model",
+    "corporate_actions",
+}
+CHECKS = {
+    "coverage_check",
+    "integrity_check",
+    "plausibility_check",
+    "mapping_check",
+    "calendar_evidence_check",
+}
 
 
 @pytest.mark.parametrize(
@@ -46,6 +59,7 @@ def test_every_asset_check_job_sensor_and_schedule_is_listed() -> None:
         "bars_job",
         "report_job",
         "teacher_job",
+        "reference_job",
     }
     assert {sensor.name for sensor in loaded.sensors} == {"constituent_lists_sensor"}
     assert {schedule.name for schedule in loaded.schedules} == {"current_year_refresh"}
@@ -57,7 +71,13 @@ def test_every_asset_check_job_sensor_and_schedule_is_listed() -> None:
 
 def test_every_warehouse_asset_names_its_table() -> None:
     graph = defs().resolve_asset_graph()
-    for name in ("symbol_mapping", "daily_bars", "teacher_labels", "teacher_model"):
+    for name in (
+        "symbol_mapping",
+        "daily_bars",
+        "teacher_labels",
+        "teacher_model",
+        "corporate_actions",
+    ):
         metadata = graph.get(dg.AssetKey(name)).metadata
         assert metadata["dagster/table_name"], name
         assert metadata["dagster/column_schema"].columns, name
@@ -96,6 +116,7 @@ def test_dg_lists_every_definition_with_its_group_and_kinds() -> None:
         "bars_job",
         "report_job",
         "teacher_job",
+        "reference_job",
     }
     assert [sensor["name"] for sensor in found["sensors"]] == ["constituent_lists_sensor"]
     assert [schedule["name"] for schedule in found["schedules"]] == ["current_year_refresh"]
