@@ -66,9 +66,9 @@ def adjustment_factors(bars: pd.DataFrame, actions: pd.DataFrame) -> pd.Series:
     `actions` holds at least symbol, ex_date and factor; bars without actions get 1.0.
     """
     factors = pd.Series(1.0, index=bars.index)
-    relevant = actions[actions["symbol"].isin(bars["symbol"].unique())]
-    if relevant.empty:
+    if actions.empty or bars.empty:
         return factors
+    relevant = actions[actions["symbol"].isin(bars["symbol"].unique())]
     dates = pd.to_datetime(bars["date"]).to_numpy(dtype="datetime64[ns]")
     for symbol, own in relevant.groupby("symbol", sort=False):
         ordered = own.sort_values("ex_date")
