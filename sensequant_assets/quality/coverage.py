@@ -2,9 +2,12 @@
 
 The original audit called a symbol "ok" when one CSV existed and counted weekends as gaps. Here a
 partition is complete when every session the symbol should have traded (from its listing date, up
-to the last completed session) has a bar. Special sessions the calendar does not list (Muhurat
-trading, the 2024 disaster-recovery Saturdays) are reported, never counted as gaps or errors;
-a bar on any other non-session day is an error, because no real market produced it.
+to the last completed session) has a bar. The calendar is exchange_calendars' XBOM (weekdays past
+its horizon) corrected by `KnownDays`: the reference file data/reference/sessions.csv and what most
+symbols' bars show (quality.sessions). Special sessions the calendar does not list (Muhurat
+trading, the 2024 disaster-recovery Saturdays) are reported, never counted as gaps or errors; known
+holidays are never expected; a bar on any other non-session day is an error, because no real
+market produced it.
 """
 
 import datetime as dt
@@ -14,9 +17,13 @@ from typing import Literal
 import pandas as pd
 
 from sensequant_assets.market.calendar import (
+    HORIZON_NOTE,
+    NO_KNOWN_DAYS,
+    KnownDays,
+    beyond_horizon,
     expected_sessions,
     last_completed_session,
-    special_session_label,
+    sessions_in_year,
 )
 
 Verdict = Literal["complete", "partial", "empty", "no_sessions"]
@@ -33,9 +40,14 @@ class CoverageResult:
     expected: tuple[dt.date, ...]
     found: tuple[dt.date, ...]
     missing: tuple[dt.date, ...]
-    special_sessions: tuple[dt.date, ...]
+    special_sessions: dict[dt.date, str]
+    """Bars on special sessions the calendar does not list, with why each is one."""
+    holidays: dict[dt.date, str]
+    """Calendar sessions of the expected span that are known holidays, with why."""
     unexpected: dict[dt.date, str]
     """Bars no session explains, with why (non-session day, before listing, not yet closed)."""
+    beyond_horizon: bool = False
+    """The year reaches past exchange_calendars' horizon: its sessions are weekdays, corrected."""
 
     @property
     def bar_count(self) -> int:
@@ -61,12 +73,12 @@ class CoverageResult:
 
     def describe(self) -> str:
         """One human sentence: what is wrong, or what was found."""
-        specials = (
+        notes = (
             f"; {len(self.special_sessions)} special session(s) present "
-            f"({format_dates(self.special_sessions)})"
+            f"({format_dates(list(self.special_sessions))})"
             if self.special_sessions
             else ""
-        )
+        ) + (f"; {HORIZON_NOTE}" if self.beyond_horizon else "")
         if self.verdict == "no_sessions":
             since = f" (listed {self.listed_on})" if self.listed_on else ""
             return f"No sessions expected for {self.symbol} in {self.year}{since}, and no bars."
@@ -74,7 +86,8 @@ class CoverageResult:
             return (
                 f"The source returned no bars for {self.symbol} in {self.year}: "
                 f"{len(self.expected)} sessions expected{_listing_note(self)}. Re-fetch the "
-                "partition, or correct its listing date in data/reference/listings.csv."
+                "partition, or correct its listing date in data/reference/listings.csv"
+                f"{notes}."
             )
         problems = []
         if self.missing:
@@ -90,8 +103,8 @@ class CoverageResult:
                 + ")"
             )
         if problems:
-            return "; ".join(problems) + specials
-        return f"All {len(self.expected)} expected sessions present{_listing_note(self)}" + specials
+            return "; ".join(problems) + notes
+        return f"All {len(self.expected)} expected sessions present{_listing_note(self)}" + notes
 
     def metadata(self) -> dict[str, object]:
         """The evidence the UI shows next to the verdict."""
@@ -102,9 +115,8 @@ class CoverageResult:
             "bar_count": self.bar_count,
             "missing_count": len(self.missing),
             "first_missing_dates": [d.isoformat() for d in self.missing[:SHOWN_DATES]],
-            "special_sessions": {
-                d.isoformat(): special_session_label(d) or "" for d in self.special_sessions
-            },
+            "special_sessions": {d.isoformat(): why for d, why in self.special_sessions.items()},
+            "holidays_excluded": {d.isoformat(): why for d, why in self.holidays.items()},
             "unexpected_count": len(self.unexpected),
             "first_unexpected_dates": {
                 d.isoformat(): why for d, why in list(self.unexpected.items())[:SHOWN_DATES]
@@ -112,6 +124,7 @@ class CoverageResult:
             "expected_from": self.expected[0].isoformat() if self.expected else "",
             "expected_to": self.expected[-1].isoformat() if self.expected else "",
             "listed_on": self.listed_on.isoformat() if self.listed_on else "",
+            "calendar": HORIZON_NOTE if self.beyond_horizon else "exchange_calendars XBOM",
         }
 
 
@@ -121,13 +134,15 @@ def check_coverage(
     year: int,
     listed_on: dt.date | None = None,
     now: dt.datetime | None = None,
+    known: KnownDays = NO_KNOWN_DAYS,
 ) -> CoverageResult:
-    """Compare one symbol-year's bar dates (the frame's `date` column) with the calendar."""
-    expected = expected_sessions(year, listed_on, now)
+    """Compare one symbol-year's bar dates (the frame's `date` column) with the calendar, as
+    corrected by `known` (the reference file and the cross-symbol evidence)."""
+    expected = expected_sessions(year, listed_on, now, known)
     expected_set = set(expected)
-    last = last_completed_session(now)
+    last = last_completed_session(now, known)
     days = sorted({ts.date() for ts in pd.to_datetime(bars["date"])})
-    found, specials, unexpected = [], [], {}
+    found, specials, unexpected = [], {}, {}
     for day in days:
         if day in expected_set:
             found.append(day)
@@ -137,11 +152,14 @@ def check_coverage(
             unexpected[day] = f"is after the last completed session {last}"
         elif listed_on is not None and day < listed_on:
             unexpected[day] = f"is before the listing date {listed_on}"
-        elif special_session_label(day):
-            specials.append(day)
+        elif day in known.sessions:
+            specials[day] = known.sessions[day]
+        elif day in known.holidays:
+            unexpected[day] = f"is a market holiday ({known.holidays[day]})"
         else:
             unexpected[day] = f"is a {day:%A} the NSE calendar does not list as a session"
     found_set = set(found)
+    calendar = set(sessions_in_year(year))
     return CoverageResult(
         symbol=symbol,
         year=year,
@@ -149,8 +167,14 @@ def check_coverage(
         expected=expected,
         found=tuple(found),
         missing=tuple(d for d in expected if d not in found_set),
-        special_sessions=tuple(specials),
+        special_sessions=specials,
+        holidays={
+            day: why
+            for day, why in sorted(known.holidays.items())
+            if day in calendar and day <= last and (listed_on is None or day >= listed_on)
+        },
         unexpected=unexpected,
+        beyond_horizon=beyond_horizon(year),
     )
 
 

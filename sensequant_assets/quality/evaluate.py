@@ -1,7 +1,9 @@
 """One evaluation of a symbol-year, shared by the Dagster checks, the teacher gate and the report.
 
 The three must never disagree about a partition, so they all read the warehouse the same way
-(one query for every partition at hand, then grouped) and judge it with the same functions.
+(one query for every partition at hand, then grouped), take the calendar's corrections from the
+same place (the reference file, then the evidence of every stored symbol of those years) and
+judge it with the same functions.
 """
 
 import datetime as dt
@@ -11,11 +13,13 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from sensequant_assets.market.calendar import FIRST_YEAR, IST
+from sensequant_assets.market.calendar import FIRST_YEAR, IST, KnownDays
 from sensequant_assets.quality.coverage import CoverageResult, check_coverage
 from sensequant_assets.quality.integrity import IntegrityResult, check_integrity
 from sensequant_assets.quality.mapping import mapping_problem
+from sensequant_assets.quality.sessions import SessionEvidence, find_calendar_evidence
 from sensequant_assets.universe.partitions import symbol_year_key
+from sensequant_assets.warehouse.bar_days import read_bar_days
 from sensequant_assets.warehouse.storage import read_bars, read_mappings
 
 
@@ -42,6 +46,17 @@ def read_partition_bars(
     return PartitionBars(bars=bars, groups=groups)
 
 
+def read_calendar_evidence(
+    conn: duckdb.DuckDBPyConnection,
+    years: Iterable[int],
+    reference: KnownDays,
+    now: dt.datetime | None = None,
+) -> SessionEvidence:
+    """The reference file's corrections plus what every stored symbol's bars of `years` show."""
+    wanted = sorted(set(years))
+    return find_calendar_evidence(read_bar_days(conn, wanted), wanted, reference, now)
+
+
 def years_through(now: dt.datetime | None = None) -> list[int]:
     """The platform's years: 2022 to the current (IST) year, as years_partitions has them."""
     today = (now or dt.datetime.now(dt.UTC)).astimezone(IST).date()
@@ -59,9 +74,11 @@ def evaluate_symbol_years(
     data: PartitionBars,
     partitions: Iterable[tuple[str, int]],
     listings: Mapping[str, dt.date],
+    known: KnownDays,
     now: dt.datetime | None = None,
 ) -> list[SymbolYearQuality]:
-    """Coverage and integrity (the ERROR checks) for each symbol-year, in the order given."""
+    """Coverage and integrity (the ERROR checks) for each symbol-year, in the order given;
+    `known` is the calendar's corrections (`read_calendar_evidence(...).known`)."""
     results = []
     for symbol, year in partitions:
         frame = data.of(symbol, year)
@@ -69,7 +86,7 @@ def evaluate_symbol_years(
         results.append(
             SymbolYearQuality(
                 partition=partition,
-                coverage=check_coverage(frame, symbol, year, listings.get(symbol), now),
+                coverage=check_coverage(frame, symbol, year, listings.get(symbol), now, known),
                 integrity=check_integrity(frame, partition),
             )
         )

@@ -3,7 +3,8 @@
 `blocking=True` stops downstream steps of the same run only, and the teacher assets never share
 a run with `daily_bars` (different partitionings). So the teacher asks here, at its own run time,
 and the answer is recomputed from the warehouse with the checks' own functions: it holds however
-the run was started (manual, backfill, sensor, automation) and whether or not the checks ran.
+the run was started (manual, backfill, sensor, automation) and whether or not the checks ran,
+with the same calendar corrections (the reference file and the bars' evidence) the checks apply.
 """
 
 import datetime as dt
@@ -11,11 +12,14 @@ from collections.abc import Mapping, Sequence
 
 import duckdb
 
+from sensequant_assets.market.calendar import KnownDays
 from sensequant_assets.quality.evaluate import (
     evaluate_symbol_years,
     mapping_problems,
+    read_calendar_evidence,
     read_partition_bars,
 )
+from sensequant_assets.universe.reference import CHECKED_IN, SESSIONS_FILE, load_known_days
 from sensequant_assets.warehouse.storage import stored_years
 
 
@@ -25,11 +29,14 @@ def blocking_failures(
     listings: Mapping[str, dt.date],
     now: dt.datetime | None = None,
     years: Sequence[int] | None = None,
+    reference: KnownDays | None = None,
 ) -> list[str]:
     """Failed ERROR checks of `symbol`, one human message each naming the check and partition.
 
     `years` defaults to every daily_bars partition written for the symbol (the years the teacher
     reads); a year never materialized is not judged, but a materialized, empty one is.
+    `reference` is the deployment's sessions.csv (`load_known_days(paths.reference / ...)`);
+    without it, the project's checked-in file.
     """
     failures = []
     problem = mapping_problems(conn, [symbol])[symbol]
@@ -43,7 +50,10 @@ def blocking_failures(
         )
     wanted = [(symbol, year) for year in years]
     data = read_partition_bars(conn, wanted)
-    for result in evaluate_symbol_years(data, wanted, listings, now):
+    if reference is None:
+        reference = load_known_days(CHECKED_IN / SESSIONS_FILE)
+    evidence = read_calendar_evidence(conn, years, reference, now)
+    for result in evaluate_symbol_years(data, wanted, listings, evidence.known, now):
         # An unmapped symbol has no bars by construction: its mapping failure says why.
         if not result.coverage.passed and not problem:
             failures.append(

@@ -2,7 +2,9 @@
 
 It replaces the original `check_symbol_coverage.py`, whose "ok" meant one CSV existed. Each cell
 comes from the same coverage evaluation as the coverage check, so the report and the UI's check
-grid agree; a symbol whose lookup failed is "unmapped" rather than a column of empty years.
+grid agree; a symbol whose lookup failed is "unmapped" rather than a column of empty years. What
+the bars say about the calendar (sessions it missed, holidays it lacks) is reported once per list,
+below the table, with the line to add to data/reference/sessions.csv.
 """
 
 import datetime as dt
@@ -21,8 +23,8 @@ from sensequant_assets.quality.evaluate import (
     evaluate_symbol_years,
     mapping_problems,
     read_partition_bars,
-    years_through,
 )
+from sensequant_assets.quality.sessions import SessionEvidence
 from sensequant_assets.universe.constituents import ConstituentList
 
 Status = Literal["complete", "partial", "empty", "unmapped", "no_sessions"]
@@ -51,6 +53,7 @@ class Cell:
             "missing_sessions": len(self.coverage.missing),
             "first_missing_dates": [d.isoformat() for d in self.coverage.missing[:5]],
             "special_sessions": [d.isoformat() for d in self.coverage.special_sessions],
+            "holidays_excluded": [d.isoformat() for d in self.coverage.holidays],
             "unexpected_dates": [d.isoformat() for d in self.coverage.unexpected],
         }
 
@@ -60,6 +63,7 @@ class ListReport:
     constituents: ConstituentList
     years: tuple[int, ...]
     cells: Mapping[str, Mapping[int, Cell]]
+    evidence: SessionEvidence
     generated_at: dt.datetime
 
     @property
@@ -82,6 +86,7 @@ class ListReport:
                 for symbol, row in self.cells.items()
             },
             "bad_lines": [str(line) for line in self.constituents.bad_lines],
+            "calendar": self.evidence.metadata(),
         }
 
     def markdown(self) -> str:
@@ -99,27 +104,25 @@ class ListReport:
         if self.constituents.bad_lines:
             lines += ["", "Lines skipped in the list file:"]
             lines += [f"- `{line}`" for line in self.constituents.bad_lines]
-        return "\n".join(lines)
+        return "\n".join(lines + self.evidence.markdown())
 
 
 def build_reports(
     conn: duckdb.DuckDBPyConnection,
     lists: Sequence[ConstituentList],
     listings: Mapping[str, dt.date],
+    evidence: SessionEvidence,
     now: dt.datetime | None = None,
 ) -> list[ListReport]:
-    """Classify every symbol x year of every list, reading the warehouse once for all lists."""
+    """Classify every symbol x year (the evidence's years) of every list, reading the warehouse
+    once for all lists; `evidence` comes from `read_calendar_evidence` over those years."""
     symbols = sorted({s for constituents in lists for s in constituents.symbols})
-    years = tuple(years_through(now))
+    years = evidence.years
     wanted = [(symbol, year) for symbol in symbols for year in years]
     problems = mapping_problems(conn, symbols)
     data = read_partition_bars(conn, wanted)
-    coverage = {
-        (symbol, year): result.coverage
-        for (symbol, year), result in zip(
-            wanted, evaluate_symbol_years(data, wanted, listings, now), strict=True
-        )
-    }
+    results = evaluate_symbol_years(data, wanted, listings, evidence.known, now)
+    coverage = {key: result.coverage for key, result in zip(wanted, results, strict=True)}
     generated_at = now or dt.datetime.now(dt.UTC)
     return [
         ListReport(
@@ -135,6 +138,7 @@ def build_reports(
                 }
                 for symbol in constituents.symbols
             },
+            evidence=evidence,
             generated_at=generated_at,
         )
         for constituents in lists

@@ -1,10 +1,14 @@
 """The embedded synthetic source: deterministic, offline, and honest about its defects.
 
 Bars are a seeded random walk per symbol over every NSE session (plus the special sessions real
-data holds) from 2022 or the symbol's listing date. The walk always starts at the same session, so
-a year's bars do not depend on which years were asked for: materializing 2023 alone gives the same
-bars as 2022-2024 together. Defects (no bars, missing sessions, broken OHLC, a price jump) come
-from the checked-in scenario so that the demo shows the checks failing for real reasons.
+data holds, as data/reference/sessions.csv lists them, minus its holidays) from 2022 or the
+symbol's listing date. The walk always starts at the same session, so a year's bars do not depend
+on which years were asked for: materializing 2023 alone gives the same bars as 2022-2024 together.
+Like a real feed, the bars are as traded: every corporate action of the reference folder's
+corporate_actions.csv shows on its ex-date (TATASTEEL's 10:1 split as a -90 % day), which
+plausibility_check then explains. Defects (no bars, missing sessions, broken OHLC, a price jump no
+action explains) come from the checked-in scenario so that the demo shows the checks failing for
+real reasons.
 """
 
 import datetime as dt
@@ -21,14 +25,21 @@ from pydantic import Field
 
 from sensequant_assets.market.calendar import (
     FIRST_YEAR,
-    SPECIAL_SESSIONS,
+    KnownDays,
     last_completed_session,
-    sessions_in_year,
+    trading_days,
 )
+from sensequant_assets.market.corporate_actions import PRICE_COLUMNS, adjustment_factors
 from sensequant_assets.paths import DATA_DIR
 from sensequant_assets.sources.bars import conform_bars, empty_bars
 from sensequant_assets.sources.base import BarSource, FetchResult, SymbolMapping
-from sensequant_assets.universe.reference import load_listing_dates
+from sensequant_assets.universe.reference import (
+    CORPORATE_ACTIONS_FILE,
+    SESSIONS_FILE,
+    load_corporate_actions,
+    load_known_days,
+    load_listing_dates,
+)
 from sensequant_assets.warehouse.storage import Origin
 
 SCENARIO_PATH = Path(__file__).with_name("synthetic_scenario.json")
@@ -62,9 +73,11 @@ def _stable_int(*parts: object) -> int:
     return int.from_bytes(digest[:8], "big")
 
 
-def _sessions_through(year: int, listed_on: dt.date | None, until: dt.date) -> list[dt.date]:
-    days = {d for y in range(FIRST_YEAR, year + 1) for d in sessions_in_year(y)}
-    days |= {d for d in SPECIAL_SESSIONS if d.year <= year}
+def _sessions_through(
+    year: int, listed_on: dt.date | None, until: dt.date, known: KnownDays
+) -> list[dt.date]:
+    days = {d for y in range(FIRST_YEAR, year + 1) for d in trading_days(y, known)}
+    days |= {d for d in known.sessions if d.year <= year}
     start = listed_on or dt.date(FIRST_YEAR, 1, 1)
     return sorted(d for d in days if start <= d <= until)
 
@@ -106,6 +119,17 @@ def _to_tick(prices: np.ndarray) -> np.ndarray:
     return np.maximum(np.round(prices / TICK) * TICK, TICK).round(2)
 
 
+def as_traded(bars: pd.DataFrame, actions: pd.DataFrame) -> pd.DataFrame:
+    """The walk (continuous in value) as a feed would show it: prices before each ex-date
+    multiplied by the action's factor, volumes divided, so the action's day jumps."""
+    factors = adjustment_factors(bars, actions)
+    traded = bars.copy()
+    for column in PRICE_COLUMNS:
+        traded[column] = _to_tick(bars[column].to_numpy() * factors.to_numpy())
+    traded["volume"] = np.maximum(np.round(bars["volume"] / factors), 1).astype("int64")
+    return traded
+
+
 def apply_defects(bars: pd.DataFrame, defects: dict[str, Any]) -> pd.DataFrame:
     """Inject the scenario's defects into clean bars (after the walk, so prices elsewhere stay)."""
     bars = bars.copy()
@@ -132,7 +156,9 @@ class SyntheticSource(BarSource):
 
     reference_dir: str = Field(
         default=str(DATA_DIR / "reference"),
-        description="Folder of listings.csv: symbols start trading on their listing date.",
+        description="Folder of listings.csv (symbols start trading on their listing date), "
+        "sessions.csv (special sessions and holidays) and corporate_actions.csv (applied to the "
+        "bars as a real feed shows them).",
     )
     as_of: str | None = Field(
         default=None,
@@ -147,6 +173,14 @@ class SyntheticSource(BarSource):
     @cached_property
     def _listings(self) -> dict[str, dt.date]:
         return load_listing_dates(Path(self.reference_dir) / "listings.csv")
+
+    @cached_property
+    def _known_days(self) -> KnownDays:
+        return load_known_days(Path(self.reference_dir) / SESSIONS_FILE)
+
+    @cached_property
+    def _actions(self) -> pd.DataFrame:
+        return load_corporate_actions(Path(self.reference_dir) / CORPORATE_ACTIONS_FILE)
 
     @property
     def _now(self) -> dt.datetime | None:
@@ -172,11 +206,12 @@ class SyntheticSource(BarSource):
         defects = self.scenario.defects.get(mapping.symbol, {})
         if defects.get("no_bars"):
             return FetchResult(empty_bars(), {"note": "the source returned no rows"})
-        until = min(dt.date(year, 12, 31), last_completed_session(self._now))
-        sessions = _sessions_through(year, self._listings.get(mapping.symbol), until)
-        bars = apply_defects(
-            random_walk_bars(mapping.symbol, sessions, self.scenario.seed), defects
+        until = min(dt.date(year, 12, 31), last_completed_session(self._now, self._known_days))
+        sessions = _sessions_through(
+            year, self._listings.get(mapping.symbol), until, self._known_days
         )
+        walk = random_walk_bars(mapping.symbol, sessions, self.scenario.seed)
+        bars = apply_defects(as_traded(walk, self._actions), defects)
         in_year = bars[bars["date"].dt.year == year]
         return FetchResult(
             conform_bars(in_year, mapping.symbol, year, where="synthetic source"),

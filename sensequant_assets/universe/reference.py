@@ -1,13 +1,28 @@
-"""Checked-in reference data: ticker aliases and listing dates.
+"""Checked-in reference data: aliases, listing dates, calendar corrections, corporate actions.
 
 The universe key, the NSE ticker used for lookup and the ISEC code are three different things
 (universe OBEROI is NSE OBEROIRLTY is ISEC OBEREA); aliases map the first to the second.
-Listing dates tell coverage where a symbol's history begins (LICI listed 2022-05-17).
+Listing dates tell coverage where a symbol's history begins (LICI listed 2022-05-17). The calendar
+corrections (sessions.csv) and corporate actions (corporate_actions.csv) hold what exchange data
+packages do not: days the exchange calendar gets wrong, and the splits and bonuses that make raw
+prices jump. Every file is CSV with a header and `#` comment lines, extended by users; a bad row
+is refused naming its file and line.
 """
 
 import csv
 import datetime as dt
 from pathlib import Path
+
+import pandas as pd
+
+from sensequant_assets.market.calendar import KnownDays
+from sensequant_assets.market.corporate_actions import ACTION_COLUMNS, price_factor
+from sensequant_assets.paths import DATA_DIR
+
+SESSIONS_FILE = "sessions.csv"
+CORPORATE_ACTIONS_FILE = "corporate_actions.csv"
+# The project's own reference folder: what a library call uses when no deployment names another.
+CHECKED_IN = DATA_DIR / "reference"
 
 
 class ReferenceFileError(ValueError):
@@ -15,12 +30,25 @@ class ReferenceFileError(ValueError):
 
 
 def _rows(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
+    """(line number in the file, row) of each data row; comment and blank lines are skipped."""
     with path.open(newline="", encoding="utf-8") as handle:
-        lines = (line for line in handle if not line.lstrip().startswith("#"))
-        reader = csv.DictReader(lines)
-        if tuple(reader.fieldnames or ()) != columns:
-            raise ReferenceFileError(f"{path}: header must be {','.join(columns)}")
-        return [(number, row) for number, row in enumerate(reader, start=2)]
+        kept = [
+            (number, line)
+            for number, line in enumerate(handle, start=1)
+            if line.strip() and not line.lstrip().startswith("#")
+        ]
+    reader = csv.DictReader(line for _, line in kept)
+    if tuple(reader.fieldnames or ()) != columns:
+        raise ReferenceFileError(f"{path}: header must be {','.join(columns)}")
+    # reader.line_num counts the kept lines consumed so far: map it back to the file's numbering.
+    return [(kept[reader.line_num - 1][0], row) for row in reader]
+
+
+def _date(path: Path, number: int, row: dict[str, str], column: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat((row[column] or "").strip())
+    except ValueError as exc:
+        raise ReferenceFileError(f"{path}:{number}: {column} is not YYYY-MM-DD") from exc
 
 
 def load_aliases(path: Path) -> dict[str, str]:
@@ -33,15 +61,54 @@ def load_aliases(path: Path) -> dict[str, str]:
 
 def load_listing_dates(path: Path) -> dict[str, dt.date]:
     """Symbol -> first NSE session, for symbols listed after the platform's first year."""
-    listings: dict[str, dt.date] = {}
-    for number, row in _rows(path, ("symbol", "listed_on")):
-        try:
-            listings[row["symbol"].strip().upper()] = dt.date.fromisoformat(
-                row["listed_on"].strip()
+    return {
+        row["symbol"].strip().upper(): _date(path, number, row, "listed_on")
+        for number, row in _rows(path, ("symbol", "listed_on"))
+    }
+
+
+def load_known_days(path: Path) -> KnownDays:
+    """sessions.csv: `date,kind,note` rows, kind `session` (the market traded on a day the
+    exchange calendar does not list) or `holiday` (it was closed on a day the calendar lists)."""
+    days: dict[str, dict[dt.date, str]] = {"session": {}, "holiday": {}}
+    for number, row in _rows(path, ("date", "kind", "note")):
+        day = _date(path, number, row, "date")
+        kind = (row["kind"] or "").strip().lower()
+        if kind not in days:
+            raise ReferenceFileError(
+                f"{path}:{number}: kind must be session or holiday, not {row['kind']!r}"
             )
+        if day in days["session"] or day in days["holiday"]:
+            raise ReferenceFileError(f"{path}:{number}: {day} is listed twice")
+        days[kind][day] = (row["note"] or "").strip() or f"{kind} listed in {path.name}"
+    return KnownDays(sessions=days["session"], holidays=days["holiday"])
+
+
+def load_corporate_actions(path: Path) -> pd.DataFrame:
+    """corporate_actions.csv: `symbol,ex_date,kind,ratio,note` rows, with each action's price
+    factor computed (market.corporate_actions says what a ratio means for each kind)."""
+    actions = []
+    seen: set[tuple[str, dt.date, str]] = set()
+    for number, row in _rows(path, ("symbol", "ex_date", "kind", "ratio", "note")):
+        symbol = (row["symbol"] or "").strip().upper()
+        if not symbol:
+            raise ReferenceFileError(f"{path}:{number}: symbol is empty")
+        ex_date = _date(path, number, row, "ex_date")
+        kind = (row["kind"] or "").strip().lower()
+        ratio = (row["ratio"] or "").strip()
+        try:
+            factor = price_factor(kind, ratio)
         except ValueError as exc:
-            raise ReferenceFileError(f"{path}:{number}: listed_on is not YYYY-MM-DD") from exc
-    return listings
+            raise ReferenceFileError(f"{path}:{number}: {exc}") from exc
+        if (symbol, ex_date, kind) in seen:
+            raise ReferenceFileError(f"{path}:{number}: a second {kind} of {symbol} on {ex_date}")
+        seen.add((symbol, ex_date, kind))
+        note = (row["note"] or "").strip()
+        actions.append((symbol, ex_date, kind, ratio, factor, note))
+    frame = pd.DataFrame(actions, columns=list(ACTION_COLUMNS))
+    frame["ex_date"] = pd.to_datetime(frame["ex_date"])
+    frame["factor"] = frame["factor"].astype("float64")
+    return frame
 
 
 def nse_ticker_for(symbol: str, aliases: dict[str, str]) -> str:

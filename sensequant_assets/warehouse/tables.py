@@ -280,6 +280,38 @@ TEACHER_PREDICTIONS = Table(
     primary_key=("model", "symbol", "window_index", "date"),
 )
 
+# The reference file data/reference/corporate_actions.csv as loaded: raw daily_bars are never
+# changed; adjusted bars are computed from both at read time.
+CORPORATE_ACTIONS = Table(
+    "corporate_actions",
+    (
+        Column("symbol", "VARCHAR", nullable=False, description="Universe symbol"),
+        Column(
+            "ex_date",
+            "DATE",
+            nullable=False,
+            description="First session traded without the entitlement",
+        ),
+        Column(
+            "kind",
+            "VARCHAR",
+            nullable=False,
+            description="split, bonus or adjustment",
+            check="kind IN ('split', 'bonus', 'adjustment')",
+        ),
+        Column("ratio", "VARCHAR", nullable=False, description="As written in the reference file"),
+        Column(
+            "factor",
+            "DOUBLE",
+            nullable=False,
+            check="factor > 0",
+            description="Prices before ex_date are divided by it, volumes multiplied",
+        ),
+        Column("note", "VARCHAR"),
+    ),
+    primary_key=("symbol", "ex_date", "kind"),
+)
+
 TABLES: tuple[Table, ...] = (
     WAREHOUSE_BINDING,
     SYMBOL_MAPPING,
@@ -289,4 +321,5 @@ TABLES: tuple[Table, ...] = (
     TEACHER_RUNS,
     TEACHER_UNIVERSE_RUNS,
     TEACHER_PREDICTIONS,
+    CORPORATE_ACTIONS,
 )

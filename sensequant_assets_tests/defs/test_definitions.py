@@ -25,8 +25,15 @@ ASSETS = {
     "teacher_labels",
     "teacher_model",
     "teacher_universe_model",
+    "corporate_actions",
 }
-CHECKS = {"coverage_check", "integrity_check", "plausibility_check", "mapping_check"}
+CHECKS = {
+    "coverage_check",
+    "integrity_check",
+    "plausibility_check",
+    "mapping_check",
+    "calendar_evidence_check",
+}
 
 
 @pytest.mark.parametrize(
@@ -54,6 +61,7 @@ def test_every_asset_check_job_sensor_and_schedule_is_listed() -> None:
         "report_job",
         "teacher_job",
         "universe_job",
+        "reference_job",
     }
     assert {sensor.name for sensor in loaded.sensors} == {"constituent_lists_sensor"}
     assert {schedule.name for schedule in loaded.schedules} == {"current_year_refresh"}
@@ -71,6 +79,7 @@ def test_every_warehouse_asset_names_its_table() -> None:
         "teacher_labels",
         "teacher_model",
         "teacher_universe_model",
+        "corporate_actions",
     ):
         metadata = graph.get(dg.AssetKey(name)).metadata
         assert metadata["dagster/table_name"], name
@@ -111,6 +120,7 @@ def test_dg_lists_every_definition_with_its_group_and_kinds() -> None:
         "report_job",
         "teacher_job",
         "universe_job",
+        "reference_job",
     }
     assert [sensor["name"] for sensor in found["sensors"]] == ["constituent_lists_sensor"]
     assert [schedule["name"] for schedule in found["schedules"]] == ["current_year_refresh"]

@@ -6,11 +6,15 @@ from collections.abc import Iterable
 import duckdb
 import pandas as pd
 
-from sensequant_assets.market.calendar import SPECIAL_SESSIONS, sessions_in_year
+from sensequant_assets.market.calendar import sessions_in_year
+from sensequant_assets.universe.reference import CHECKED_IN, SESSIONS_FILE, load_known_days
 from sensequant_assets.warehouse.storage import replace_bars, replace_rows
 
 # After the close of 2024-12-31 in Mumbai: 2022-2024 are complete years, 2025 has no session yet.
 AFTER_2024 = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+
+# The checked-in calendar corrections: the special sessions real data holds.
+REFERENCE = load_known_days(CHECKED_IN / SESSIONS_FILE)
 
 
 def bars_for(symbol: str, days: Iterable[dt.date], close: float = 100.0) -> pd.DataFrame:
@@ -31,7 +35,7 @@ def bars_for(symbol: str, days: Iterable[dt.date], close: float = 100.0) -> pd.D
 
 def year_days(year: int, specials: bool = True) -> list[dt.date]:
     """Every regular session of `year`, plus its special sessions (as real data holds them)."""
-    extra = [d for d in SPECIAL_SESSIONS if d.year == year] if specials else []
+    extra = [d for d in REFERENCE.sessions if d.year == year] if specials else []
     return [*sessions_in_year(year), *extra]
 
 

@@ -4,11 +4,12 @@ from pathlib import Path
 import pytest
 
 from sensequant_assets.market.calendar import sessions_in_year
+from sensequant_assets.quality.evaluate import read_calendar_evidence, years_through
 from sensequant_assets.quality.report import build_reports
 from sensequant_assets.universe.constituents import parse_constituent_text
 from sensequant_assets.warehouse.resources import WarehouseResource
 
-from .factories import AFTER_2024, bars_for, mapping_rows, store, year_days
+from .factories import AFTER_2024, REFERENCE, bars_for, mapping_rows, store, year_days
 
 YEARS = (2022, 2023, 2024)
 
@@ -32,7 +33,8 @@ def test_every_symbol_year_is_classified(
     nifty = parse_constituent_text("# batch\nTCS\nINFY\nOBEROI\nbad|name\n", Path("nifty.txt"))
     other = parse_constituent_text("LICI\n", Path("other.txt"))
     with warehouse.get_connection() as conn:
-        reports = build_reports(conn, [nifty, other], listings, AFTER_2024)
+        evidence = read_calendar_evidence(conn, years_through(AFTER_2024), REFERENCE, AFTER_2024)
+        reports = build_reports(conn, [nifty, other], listings, evidence, AFTER_2024)
     first, second = reports
     assert first.batch == "nifty" and first.years == (2022, 2023, 2024, 2025)
     labels = {s: [row[y].label for y in YEARS] for s, row in first.cells.items()}

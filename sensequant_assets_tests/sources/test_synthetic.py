@@ -3,9 +3,20 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from sensequant_assets.market.calendar import SPECIAL_SESSIONS, sessions_in_year
+from sensequant_assets.market.calendar import sessions_in_year
+from sensequant_assets.market.corporate_actions import adjusted_bars
+from sensequant_assets.quality.plausibility import check_plausibility
 from sensequant_assets.sources.synthetic import SyntheticSource
+from sensequant_assets.universe.reference import (
+    CHECKED_IN,
+    CORPORATE_ACTIONS_FILE,
+    SESSIONS_FILE,
+    load_corporate_actions,
+    load_known_days,
+)
 from sensequant_assets_tests.conftest import FIXED_NOW, synthetic_at_fixed_now
+
+SPECIAL_SESSIONS = load_known_days(CHECKED_IN / SESSIONS_FILE).sessions
 
 
 def bars(source: SyntheticSource, symbol: str, year: int) -> pd.DataFrame:
@@ -68,3 +79,27 @@ def test_full_three_years_hold_743_bars_with_special_sessions(
     frame = bars(synthetic_source, "OBEROI", year)
     specials = sum(d.year == year for d in SPECIAL_SESSIONS)
     assert len(frame) == len(sessions_in_year(year)) + specials
+
+
+def test_corporate_actions_show_as_traded_and_the_reference_explains_them(
+    synthetic_source: SyntheticSource,
+) -> None:
+    """The planted split (a real one, with its reference row) next to the unexplained jump."""
+    actions = load_corporate_actions(CHECKED_IN / CORPORATE_ACTIONS_FILE)
+    tata = bars(synthetic_source, "TATASTEEL", 2022).set_index("date")
+    assert tata.loc["2022-07-28", "close"] / tata.loc["2022-07-27", "close"] < 0.15
+    explained = check_plausibility(tata.reset_index(), "TATASTEEL|2022", actions=actions)
+    assert explained.passed
+    assert explained.explained_moves["2022-07-28"].endswith("explained by split 10:1 on 2022-07-28")
+    adjusted = adjusted_bars(tata.reset_index(), actions)["close"]
+    assert adjusted.pct_change().abs().max() < 0.15  # the walk again, in today's shares
+    yes = check_plausibility(bars(synthetic_source, "YESBANK", 2023), "YESBANK|2023", None, actions)
+    assert not yes.passed and list(yes.close_moves) == ["2023-07-19"]
+    assert "2023-07-19 +56%: it would take price factor 0.6415" in yes.describe()
+
+
+def test_a_year_past_the_calendar_horizon_is_served_on_weekdays() -> None:
+    source = SyntheticSource(as_of="2027-03-01T12:00:00+00:00")
+    frame = bars(source, "INFY", 2027)
+    weekdays = pd.bdate_range("2027-01-01", "2027-03-01")
+    assert list(frame["date"].dt.date) == [day.date() for day in weekdays]

@@ -6,7 +6,11 @@ AssetCheckEvaluation per partition, pointing at that partition's latest material
 hides evaluations without it), then one Output(None) per check.
 
 The three daily_bars checks run as one step: one warehouse read and one event-log lookup serve
-all three (see docs/benchmarks.md for the cost per partition).
+all three (see docs/benchmarks.md for the cost per partition). Coverage applies the calendar's
+corrections from data/reference/sessions.csv and from the bars of every stored symbol of the run's
+years (quality.sessions); plausibility judges moves after data/reference/corporate_actions.csv.
+What the bars say about the calendar is reported once per batch, by calendar_evidence_check on
+coverage_report.
 """
 
 from collections.abc import Iterator
@@ -21,22 +25,36 @@ from sensequant_assets.quality.coverage import CoverageResult
 from sensequant_assets.quality.evaluate import (
     evaluate_symbol_years,
     mapping_problems,
+    read_calendar_evidence,
     read_partition_bars,
 )
 from sensequant_assets.quality.plausibility import PlausibilityThresholds, check_plausibility
+from sensequant_assets.quality.sessions import MIN_WITNESSES, SESSION_SHARE
 from sensequant_assets.universe.partitions import split_symbol_year
-from sensequant_assets.universe.reference import load_listing_dates
+from sensequant_assets.universe.reference import (
+    CORPORATE_ACTIONS_FILE,
+    SESSIONS_FILE,
+    load_corporate_actions,
+    load_known_days,
+    load_listing_dates,
+)
 from sensequant_assets.warehouse.resources import WAREHOUSE_POOL, WarehouseResource
 
 DAILY_BARS = dg.AssetKey("daily_bars")
 SYMBOL_MAPPING = dg.AssetKey("symbol_mapping")
+COVERAGE_REPORT = dg.AssetKey("coverage_report")
 
 COVERAGE = dg.AssetCheckSpec(
     "coverage_check",
     asset=DAILY_BARS,
     description=(
         "Every NSE session of the year, from the listing date to the last completed session, "
-        "has a bar; special sessions are reported and bars on other days fail."
+        "has a bar; special sessions are reported and bars on other days fail. Sessions are "
+        "exchange_calendars' XBOM (weekdays beyond its horizon), corrected by "
+        "data/reference/sessions.csv and by the bars of all stored symbols: a day outside the "
+        f"calendar on which more than {SESSION_SHARE:.0%} of the symbols covering it have bars "
+        "is a session, a calendar day on which none has a bar is a holiday (judged when at least "
+        f"{MIN_WITNESSES} symbols cover the day)."
     ),
     partitions_def=symbol_year_partitions,
 )
@@ -54,9 +72,19 @@ PLAUSIBILITY = dg.AssetCheckSpec(
     asset=DAILY_BARS,
     description=(
         "Warns on day-over-day close moves beyond the limit (50 %) and volumes beyond a "
-        "multiple (3x) of their trailing median."
+        "multiple (3x) of their trailing median, after the splits, bonuses and adjustments of "
+        "data/reference/corporate_actions.csv: a jump an action accounts for is explained."
     ),
     partitions_def=symbol_year_partitions,
+)
+CALENDAR_EVIDENCE = dg.AssetCheckSpec(
+    "calendar_evidence_check",
+    asset=COVERAGE_REPORT,
+    description=(
+        "Warns, once per batch, on each day the bars show the calendar gets wrong (a session "
+        "most symbols traded that it lacks, a listed session no symbol traded), with the line "
+        "to add to data/reference/sessions.csv."
+    ),
 )
 
 
@@ -82,10 +110,14 @@ def daily_bars_checks(
 ) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
     keys = list(context.partition_keys)
     wanted = [split_symbol_year(key) for key in keys]
+    reference = load_known_days(paths.reference / SESSIONS_FILE)
+    actions = load_corporate_actions(paths.reference / CORPORATE_ACTIONS_FILE)
     with warehouse.get_connection() as conn:
         bars = read_partition_bars(conn, wanted)
         unmapped = mapping_problems(conn, sorted({symbol for symbol, _ in wanted}))
-    quality = evaluate_symbol_years(bars, wanted, load_listing_dates(paths.listings_file))
+        evidence = read_calendar_evidence(conn, {year for _, year in wanted}, reference)
+    listings = load_listing_dates(paths.listings_file)
+    quality = evaluate_symbol_years(bars, wanted, listings, evidence.known)
     targets = latest_materializations(context.instance, DAILY_BARS, keys)
     selected = {check_key.name for check_key in context.selected_asset_check_keys}
     thresholds = PlausibilityThresholds(
@@ -119,7 +151,7 @@ def daily_bars_checks(
                 metadata=result.integrity.metadata(),
             )
         if PLAUSIBILITY.name in selected:
-            plausible = check_plausibility(bars.of(symbol, year), key, thresholds)
+            plausible = check_plausibility(bars.of(symbol, year), key, thresholds, actions)
             yield evaluation(
                 check_name=PLAUSIBILITY.name,
                 passed=plausible.passed,

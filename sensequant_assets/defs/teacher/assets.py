@@ -33,11 +33,11 @@ from sensequant_assets.teacher.training import (
     train_universe,
     train_windows,
 )
-from sensequant_assets.universe.reference import load_listing_dates
+from sensequant_assets.universe.reference import SESSIONS_FILE, load_known_days, load_listing_dates
+from sensequant_assets.warehouse.corporate_actions import read_adjusted_bars
 from sensequant_assets.warehouse.resources import WAREHOUSE_POOL, WarehouseResource
 from sensequant_assets.warehouse.storage import (
     pack_features,
-    read_bars,
     read_labels,
     read_predictions,
     replace_rows,
@@ -74,7 +74,10 @@ def _gated_metadata(failures: list[str]) -> dict[str, object]:
 
 @dg.asset(
     partitions_def=symbols_partitions,
-    deps=[dg.AssetDep("daily_bars", partition_mapping=BARS_BY_SYMBOL)],
+    deps=[
+        dg.AssetDep("daily_bars", partition_mapping=BARS_BY_SYMBOL),
+        dg.AssetDep("corporate_actions"),
+    ],
     pool=WAREHOUSE_POOL,
     backfill_policy=BATCHED_BACKFILL,
     metadata=TEACHER_LABELS.metadata(),
@@ -87,7 +90,8 @@ def teacher_labels(
     teacher: TeacherSettings,
     paths: ProjectPaths,
 ) -> dg.MaterializeResult:
-    """Features at each session's close, the next-session-entry forward return, its two-sided
+    """Features at each session's close (prices adjusted for corporate actions, raw bars kept),
+    the next-session-entry forward return, its two-sided
     label and uniqueness weight, per walk-forward window and split, with the settings that built
     them; written to `teacher_labels` (all symbols of a run, or none). A gated symbol's rows are
     removed, so no model can train on them."""
@@ -96,11 +100,12 @@ def teacher_labels(
     labelled: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = {}
     errors = []
     listings = load_listing_dates(paths.listings_file)
+    known = load_known_days(paths.reference / SESSIONS_FILE)
     with warehouse.get_connection() as conn:
         for symbol in context.partition_keys:
-            if failures := blocking_failures(conn, symbol, listings):
+            if failures := blocking_failures(conn, symbol, listings, reference=known):
                 gated[symbol] = failures
-            elif (bars := read_bars(conn, [symbol])).empty:
+            elif (bars := read_adjusted_bars(conn, [symbol])).empty:
                 errors.append(
                     f"teacher_labels[{symbol}]: no daily_bars rows in {warehouse.database}; "
                     f"materialize daily_bars for {symbol} first."
@@ -195,9 +200,10 @@ def teacher_model(
     gated: dict[str, list[str]] = {}
     too_short: list[str] = []
     listings = load_listing_dates(paths.listings_file)
+    known = load_known_days(paths.reference / SESSIONS_FILE)
     with warehouse.get_connection() as conn:
         for symbol in symbols:
-            if failures := blocking_failures(conn, symbol, listings):
+            if failures := blocking_failures(conn, symbol, listings, reference=known):
                 gated[symbol] = failures
         usable = [s for s in symbols if s not in gated]
         to_train, refused = stored_labels(conn, usable, teacher.label_settings())
@@ -282,7 +288,7 @@ def _replace_symbol_results(
 
 def _too_short(conn: duckdb.DuckDBPyConnection, symbol: str, teacher: TeacherSettings) -> bool:
     """Whether the symbol's bars yield no window at all, which is a skip, not a failure."""
-    bars = read_bars(conn, [symbol])
+    bars = read_adjusted_bars(conn, [symbol])
     spec, windows = teacher.label_spec(), teacher.window_spec()
     return not bars.empty and label_table(symbol, bars, spec, windows, teacher.feature_set).empty
 
@@ -341,6 +347,7 @@ def teacher_universe_model(
     if problem := device_problem(params):
         _problems("teacher_universe_model", [problem])
     listings = load_listing_dates(paths.listings_file)
+    known = load_known_days(paths.reference / SESSIONS_FILE)
     with warehouse.get_connection() as conn:
         symbols = [
             str(symbol)
@@ -348,7 +355,7 @@ def teacher_universe_model(
                 f"SELECT DISTINCT symbol FROM {TEACHER_LABELS.name} ORDER BY symbol"
             ).fetchall()
         ]
-        passing = [s for s in symbols if not blocking_failures(conn, s, listings)]
+        passing = [s for s in symbols if not blocking_failures(conn, s, listings, reference=known)]
         labels, refused = stored_labels(conn, passing, teacher.label_settings())
         per_symbol = read_predictions(conn, "per_symbol", list(labels))
     if not labels:

@@ -36,7 +36,11 @@ SYMBOL_ASSETS = (
     dg.AssetKey("teacher_model"),
 )
 SYMBOL_YEAR_ASSETS = (dg.AssetKey("daily_bars"),)
-UNPARTITIONED_ASSETS = (dg.AssetKey("coverage_report"), dg.AssetKey("teacher_universe_model"))
+UNPARTITIONED_ASSETS = (
+    dg.AssetKey("corporate_actions"),
+    dg.AssetKey("coverage_report"),
+    dg.AssetKey("teacher_universe_model"),
+)
 BATCH_ASSETS = (*SYMBOL_ASSETS, *SYMBOL_YEAR_ASSETS, *UNPARTITIONED_ASSETS)
 
 

@@ -40,7 +40,9 @@ class Gate:
         self.blocked: dict[str, list[str]] = {}
         self.asked: list[str] = []
 
-    def __call__(self, conn: object, symbol: str, listings: object) -> list[str]:
+    def __call__(
+        self, conn: object, symbol: str, listings: object, reference: object
+    ) -> list[str]:
         self.asked.append(symbol)
         return self.blocked.get(symbol, [])
 

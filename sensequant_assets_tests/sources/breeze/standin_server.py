@@ -28,7 +28,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 from urllib.parse import parse_qs, urlparse
 
-from sensequant_assets.market.calendar import FIRST_YEAR, SPECIAL_SESSIONS, sessions_in_year
+from sensequant_assets.market.calendar import FIRST_YEAR, sessions_in_year
+from sensequant_assets.universe.reference import CHECKED_IN, SESSIONS_FILE, load_known_days
+
+SPECIAL_SESSIONS = load_known_days(CHECKED_IN / SESSIONS_FILE).sessions
 
 # Marker credentials: the secrets test looks for them everywhere.
 API_KEY = "APIKEY-MARKER-4f1c9e"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sensequant_assets.market.calendar import IST, SPECIAL_SESSIONS, sessions_in_year
+from sensequant_assets.market.calendar import IST, sessions_in_year
 from sensequant_assets.paths import DATA_DIR
 from sensequant_assets.sources.bars import COLUMN_NAMES, BarsValidationError
 from sensequant_assets.sources.base import FetchResult, SymbolMapping
@@ -22,7 +22,7 @@ from sensequant_assets.sources.breeze.source import BreezeSource
 from sensequant_assets.universe.reference import load_aliases, nse_ticker_for
 
 from .conftest import SourceFactory, standin_source
-from .standin_server import StandinBreeze
+from .standin_server import SPECIAL_SESSIONS, StandinBreeze
 
 PAST_YEAR = 2024
 

@@ -1,0 +1,36 @@
+"""Which days the warehouse's symbols have bars on: the raw material of calendar evidence.
+
+Two small aggregates instead of every bar: how many symbols have a bar on each date, and each
+symbol-year's first and last bar (a symbol "witnesses" only the days inside its own span, so a
+listing mid-year or a source not yet updated for today is never read as a market holiday).
+"""
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import duckdb
+
+
+@dataclass(frozen=True)
+class BarDays:
+    symbols_on: dict[dt.date, int]
+    """Date -> number of symbols with a bar on it."""
+    spans: list[tuple[dt.date, dt.date]]
+    """Each symbol-year's first and last bar date."""
+
+
+def read_bar_days(conn: duckdb.DuckDBPyConnection, years: Sequence[int]) -> BarDays:
+    """The aggregates over every stored symbol for `years`."""
+    where = "WHERE list_contains(?, CAST(year(date) AS INTEGER))"
+    counts = conn.execute(
+        f"SELECT date, count(DISTINCT symbol) FROM daily_bars {where} GROUP BY date", [list(years)]
+    ).fetchall()
+    spans = conn.execute(
+        f"SELECT min(date), max(date) FROM daily_bars {where} GROUP BY symbol, year(date)",
+        [list(years)],
+    ).fetchall()
+    return BarDays(
+        symbols_on={day: int(count) for day, count in counts},
+        spans=[(first, last) for first, last in spans],
+    )
