@@ -24,7 +24,8 @@ class ProjectPaths(dg.ConfigurableResource):
     )
     reference_dir: str = Field(
         default=str(DATA_DIR / "reference"),
-        description="Checked-in reference files: aliases.csv, listings.csv.",
+        description="Checked-in reference files: aliases.csv, listings.csv, sessions.csv, "
+        "corporate_actions.csv.",
     )
     reports_dir: str = Field(
         default=str(DATA_DIR / "reports"), description="Coverage reports, one JSON per list."
