@@ -327,8 +327,12 @@ def _model_metadata(
     }
 
 
+# It depends on the labels, not on teacher_model: a backfill counts a gated symbol's
+# unmaterialized teacher_model partition as failed and would hold back everything downstream.
+# teacher_labels and teacher_model share their runs, and the warehouse pool admits one writer,
+# so the per-symbol predictions it compares against are those of the latest teacher_model run.
 @dg.asset(
-    deps=[dg.AssetDep(teacher_model)],
+    deps=[dg.AssetDep(teacher_labels)],
     pool=WAREHOUSE_POOL,
     metadata=TEACHER_UNIVERSE_RUNS.metadata(),
     group_name="teacher",

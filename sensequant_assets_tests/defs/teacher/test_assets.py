@@ -279,7 +279,7 @@ def test_the_universe_model_trains_on_every_passing_symbol_beside_the_per_symbol
     gate.blocked["CCC"] = [GATE_MESSAGE]
     settings = TeacherSettings(**FAST, min_names=2)
     result = dg.materialize(
-        [teacher_model.to_source_asset(), teacher_universe_model],
+        [teacher_labels.to_source_asset(), teacher_universe_model],
         selection=[teacher_universe_model],
         instance=instance,
         resources={"warehouse": seeded, "teacher": settings, "paths": paths},
