@@ -16,6 +16,7 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
+from sensequant_assets.dagster_internals import partition_tags
 from sensequant_assets.defs.partitions import (
     BATCHED_BACKFILL,
     symbol_year_partitions,
@@ -175,7 +176,7 @@ def daily_bars(
             bind_origin(conn, bar_source.origin, warehouse.database)
         for (symbol, year), result in outcome.written.items():
             replace_bars(conn, symbol, year, result.bars)
-    written = {}
+    written: dict[str, dict[str, object]] = {}
     for (symbol, year), result in outcome.written.items():
         key = symbol_year_key(symbol, year)
         written[key] = bars_metadata(result, mappings.get(symbol), bar_source.name)
@@ -207,7 +208,9 @@ def _report_partial_batch(
     """
     for key, metadata in written.items():
         context.log_event(
-            dg.AssetMaterialization(context.asset_key, partition=key, metadata=metadata)
+            dg.AssetMaterialization(
+                context.asset_key, partition=key, metadata=metadata, tags=_tags(key)
+            )
         )
     errors = {symbol_year_key(*partition): error for partition, error in failed.items()}
     for (symbol, year), error in failed.items():
@@ -218,8 +221,8 @@ def _report_partial_batch(
             dg.AssetObservation(
                 context.asset_key,
                 partition=key,
-                metadata={"status": "refresh failed", "error": error, "rows_kept": kept},
-            )
+                metadata={"status": "failed; stored rows kept", "error": error, "rows_kept": kept},
+            )  # no partition tags: uncached statuses read any tagged event as materialized
         )
     raise dg.Failure(
         description=partial_batch_message(errors, total),
@@ -227,8 +230,13 @@ def _report_partial_batch(
             "failed_partitions": dg.MetadataValue.json(errors),
             WRITTEN_PARTITIONS: dg.MetadataValue.json(sorted(written)),
         },
-        allow_retries=False,
     )
+
+
+def _tags(key: str) -> dict[str, str]:
+    """The partition's per-dimension tags, as Dagster's own materializations carry them."""
+    symbol, year = split_symbol_year(key)
+    return partition_tags(dg.MultiPartitionKey({"symbol": symbol, "year": str(year)}))
 
 
 def partial_batch_message(errors: dict[str, str], total: int) -> str:

@@ -64,16 +64,23 @@ def test_a_bad_partition_inside_a_run_fails_alone_and_keeps_its_rows(
         for key in RUN_KEYS
     }
     this_run = [
-        r.partition_key
+        r.asset_materialization
         for r in instance.fetch_materializations(DAILY_BARS, limit=100).records
         if r.run_id == result.run_id
     ]
-    assert sorted(this_run) == sorted(written), "exactly the written partitions are materialized"
+    assert sorted(m.partition for m in this_run) == sorted(written), "only the written ones"
+    for materialization in this_run:  # tagged per dimension, like Dagster's own
+        symbol, year = str(materialization.partition).split("|")
+        assert materialization.tags == {
+            "dagster/partition/symbol": symbol,
+            "dagster/partition/year": year,
+        }
     [observation] = instance.fetch_observations(
         dg.AssetRecordsFilter(asset_key=DAILY_BARS, asset_partitions=[BAD]), limit=5
     ).records
     metadata = observation.asset_observation.metadata
     assert metadata["error"].value == error and metadata["rows_kept"].value == 248
+    assert not observation.asset_observation.tags, "a tagged event reads as materialized"
     assert not [e for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
 
 
