@@ -7,6 +7,7 @@ and the run-failure sensor runs the checks on exactly the partitions the failed 
 
 import dagster as dg
 import pandas as pd
+import pytest
 
 from sensequant_assets.definitions import defs
 from sensequant_assets.defs.ingestion.assets import WRITTEN_PARTITIONS
@@ -106,6 +107,13 @@ def test_covering_ranges_hold_exactly_the_written_partitions():
     ]
     assert covering_ranges(batch, symbols, years) == [("R|2022", "I|2024")]
     assert covering_ranges([], symbols, years) == []
+    both_lack_2023 = [f"{s}|{y}" for s in ("A", "R") for y in ("2022", "2024")]
+    assert covering_ranges(both_lack_2023, symbols, years) == [
+        ("A|2022", "R|2022"),
+        ("A|2024", "R|2024"),
+    ]
+    with pytest.raises(ValueError, match=r"symbols \['GONE'\] are not partitions"):
+        covering_ranges(["GONE|2022"], symbols, years)
 
 
 def test_the_sensor_checks_exactly_what_the_failed_run_wrote(instance, warehouse, synthetic_source):
