@@ -2,7 +2,9 @@
 
 `sensequant backfill LIST` goes through the webserver's GraphQL API, exactly as the Dagster UI's
 "Materialize" dialog does: the backfill is the instance's, visible on the UI's backfills page and
-run by its daemon, never an in-process shortcut that the UI does not see.
+run by its daemon, never an in-process shortcut that the UI does not see. `sensequant retry ID`
+is the backfill page's "Re-execute > From failure": a new backfill of exactly the partitions the
+first one did not materialize (failed ones and what depends on them), nothing it already wrote.
 """
 
 import argparse
@@ -45,6 +47,16 @@ mutation($params: LaunchBackfillParams!) {
     ... on UnauthorizedError { message }
     ... on PartitionKeysNotFoundError { message }
     ... on InvalidSubsetError { message }
+  }
+}"""
+
+RETRY_BACKFILL = """
+mutation($params: ReexecutionParams!) {
+  reexecutePartitionBackfill(reexecutionParams: $params) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on PythonError { message }
+    ... on UnauthorizedError { message }
   }
 }"""
 
@@ -113,6 +125,15 @@ def launch_backfill(url: str, symbols: Sequence[str], batch: str) -> str:
     return result["backfillId"]
 
 
+def launch_retry(url: str, backfill_id: str) -> str:
+    """A new backfill of what `backfill_id` did not materialize (from failure); its id."""
+    params = {"parentRunId": backfill_id, "strategy": "FROM_FAILURE"}
+    result = graphql(url, RETRY_BACKFILL, {"params": params})["reexecutePartitionBackfill"]
+    if result["__typename"] != "LaunchBackfillSuccess":
+        raise GraphQLError(f"re-executing backfill {backfill_id}: {result.get('message', result)}")
+    return result["backfillId"]
+
+
 def backfill_status(url: str, backfill_id: str) -> str:
     result = graphql(url, BACKFILL_STATUS, {"id": backfill_id})["partitionBackfillOrError"]
     if result["__typename"] != "PartitionBackfill":
@@ -149,11 +170,31 @@ def backfill(list_path: Path, url: str, wait: bool, timeout_s: float) -> int:
         f"batch {batch.batch}: {len(batch.symbols)} symbols ({len(added)} new partitions); "
         f"backfill {backfill_id}: {url.rstrip('/')}/runs/b/{backfill_id}"
     )
-    if not wait:
-        return 0
+    return follow(url, backfill_id, timeout_s) if wait else 0
+
+
+def retry(backfill_id: str, url: str, wait: bool, timeout_s: float) -> int:
+    new_id = launch_retry(url, backfill_id)
+    print(
+        f"backfill {backfill_id}: its failed partitions re-run as backfill {new_id}: "
+        f"{url.rstrip('/')}/runs/b/{new_id}"
+    )
+    return follow(url, new_id, timeout_s) if wait else 0
+
+
+def follow(url: str, backfill_id: str, timeout_s: float) -> int:
+    """Wait for the backfill; on failure, say how to re-run exactly what failed."""
     status = wait_for_backfill(url, backfill_id, timeout_s)
     print(f"backfill {backfill_id}: {status}")
-    return 0 if status in {"COMPLETED", "COMPLETED_SUCCESS"} else 1
+    if status in {"COMPLETED", "COMPLETED_SUCCESS"}:
+        return 0
+    print(
+        f"the partitions that failed kept their previous rows; see why at "
+        f"{url.rstrip('/')}/runs/b/{backfill_id}, then re-run exactly them with "
+        f"`sensequant retry {backfill_id}`",
+        file=sys.stderr,
+    )
+    return 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -165,13 +206,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         "backfill", help="register a list's symbols and backfill them on the running instance"
     )
     launch.add_argument("list", type=Path, help="constituent list, e.g. data/constituents/x.txt")
-    launch.add_argument("--url", default=DEFAULT_URL, help=f"webserver (default {DEFAULT_URL})")
-    launch.add_argument("--wait", action="store_true", help="wait until the backfill finishes")
-    launch.add_argument("--timeout", type=float, default=3600, help="seconds --wait waits")
+    rerun = commands.add_parser(
+        "retry", help="re-run exactly the partitions a finished backfill did not materialize"
+    )
+    rerun.add_argument("backfill_id", help="the backfill's id, as `backfill` printed it")
+    for command in (launch, rerun):
+        command.add_argument(
+            "--url", default=DEFAULT_URL, help=f"webserver (default {DEFAULT_URL})"
+        )
+        command.add_argument("--wait", action="store_true", help="wait until the backfill finishes")
+        command.add_argument("--timeout", type=float, default=3600, help="seconds --wait waits")
     args = parser.parse_args(argv)
     if args.command == "demo":
         return demo.main(args.list)
     try:
+        if args.command == "retry":
+            return retry(args.backfill_id, args.url, args.wait, args.timeout)
         return backfill(args.list, args.url, args.wait, args.timeout)
     except (GraphQLError, TimeoutError) as exc:
         print(f"error: {exc}", file=sys.stderr)

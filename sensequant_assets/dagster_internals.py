@@ -1,13 +1,16 @@
 """The only module that imports Dagster's private API, pinned to dagster 1.13.
 
-Two things the platform needs have no public form in 1.13:
+Three things the platform needs have no public form in 1.13:
 - a check evaluation yielded for one partition of a batched run is shown in the UI's check grid
   only when it names that partition's materialization
   (`AssetCheckEvaluationTargetMaterializationData`); without it the result is stored but hidden;
 - the constituent-list sensor launches ONE asset backfill over several partitions definitions
   (symbol, symbol x year, unpartitioned) with `RunRequest.for_asset_graph_subset`, which takes an
-  `AssetGraphSubset`.
-An upgrade that moves either fails here, in `sensequant_assets_tests/test_dagster_internals.py`.
+  `AssetGraphSubset`;
+- a materialization that `daily_bars` logs itself for one partition of a partly failed run must
+  carry the per-dimension partition tags Dagster puts on its own (`dagster/partition/<dim>`),
+  which per-dimension status and filters read (`get_tags_from_multi_partition_key`).
+An upgrade that moves any of them fails in `sensequant_assets_tests/test_dagster_internals.py`.
 """
 
 from collections.abc import Mapping, Sequence, Set
@@ -18,11 +21,13 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
 )
 from dagster._core.definitions.assets.graph.asset_graph_subset import AssetGraphSubset
 from dagster._core.definitions.partitions.subset.partitions_subset import PartitionsSubset
+from dagster._core.definitions.partitions.utils import get_tags_from_multi_partition_key
 
 __all__ = [
     "AssetCheckEvaluationTargetMaterializationData",
     "backfill_request",
     "latest_materializations",
+    "partition_tags",
 ]
 
 
@@ -58,3 +63,8 @@ def backfill_request(
         non_partitioned_asset_keys=set(unpartitioned),
     )
     return dg.RunRequest.for_asset_graph_subset(subset, tags=dict(tags))
+
+
+def partition_tags(key: dg.MultiPartitionKey) -> dict[str, str]:
+    """The tags Dagster writes on its own materializations of multi-partition `key`."""
+    return dict(get_tags_from_multi_partition_key(key))

@@ -7,11 +7,24 @@ from sensequant_assets.dagster_internals import (
     AssetCheckEvaluationTargetMaterializationData,
     backfill_request,
     latest_materializations,
+    partition_tags,
 )
 
 
 @dg.asset(partitions_def=dg.StaticPartitionsDefinition(["A", "B"]))
 def pinned() -> None:
+    return None
+
+
+@dg.asset(
+    partitions_def=dg.MultiPartitionsDefinition(
+        {
+            "symbol": dg.StaticPartitionsDefinition(["X"]),
+            "year": dg.StaticPartitionsDefinition(["2024"]),
+        }
+    )
+)
+def pinned_grid() -> None:
     return None
 
 
@@ -38,3 +51,18 @@ def test_backfill_request_needs_the_backfill_daemon_and_keeps_its_subset() -> No
     subset = request.asset_graph_subset
     assert subset is not None
     assert set(subset.get_partitions_subset(pinned.key).get_partition_keys()) == {"B"}
+
+
+def test_partition_tags_are_those_dagster_writes_on_its_own_materializations() -> None:
+    key = dg.MultiPartitionKey({"symbol": "X", "year": "2024"})
+    with dg.instance_for_test() as instance:
+        dg.materialize([pinned_grid], instance=instance, partition_key=key)
+        [record] = instance.fetch_materializations(pinned_grid.key, limit=1).records
+    own = record.asset_materialization.tags
+    assert partition_tags(key) == {
+        k: v for k, v in own.items() if k.startswith("dagster/partition/")
+    }
+    assert partition_tags(key) == {
+        "dagster/partition/symbol": "X",
+        "dagster/partition/year": "2024",
+    }

@@ -52,3 +52,33 @@ def contiguous_ranges(ordered: Sequence[str], wanted: Iterable[str]) -> list[tup
     if start is not None and previous is not None:
         ranges.append((start, previous))
     return ranges
+
+
+def covering_ranges(
+    keys: Iterable[str], symbols: Sequence[str], years: Sequence[str]
+) -> list[tuple[str, str]]:
+    """Ranges (first, last) of symbol|year keys that together hold exactly `keys`.
+
+    A run over a range of the symbol x year partitions covers a rectangle: every symbol between
+    its two keys, in `symbols`' order (the dynamic partitions' insertion order), times every
+    year between them. Each symbol's years split into contiguous runs, and neighbouring symbols
+    with the same run share one rectangle, so a batch less a few failed partitions takes a few
+    ranges, never one per partition.
+    """
+    wanted = {split_symbol_year(key) for key in keys}
+    unknown = {symbol for symbol, _ in wanted} - set(symbols)
+    if unknown:
+        raise ValueError(f"symbols {sorted(unknown)} are not partitions")
+    ranges: list[tuple[str, str]] = []
+    opened: dict[tuple[str, str], str] = {}  # a run of years -> the first symbol holding it
+    previous = ""
+    for symbol in [*symbols, ""]:  # the empty sentinel closes every open rectangle
+        held = [year for year in years if (symbol, int(year)) in wanted]
+        runs = {run: opened.get(run, symbol) for run in contiguous_ranges(years, held)}
+        ranges += [
+            (f"{first}|{start}", f"{previous}|{end}")
+            for (start, end), first in opened.items()
+            if (start, end) not in runs
+        ]
+        opened, previous = runs, symbol
+    return ranges

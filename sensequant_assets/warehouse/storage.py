@@ -5,7 +5,7 @@ half-way leaves the previous rows and a retry never duplicates them.
 """
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Literal
 
@@ -102,6 +102,43 @@ def replace_bars(
         ]
     )
     replace_rows(conn, "bar_partitions", "symbol = ? AND year = ?", [symbol, year], written)
+
+
+def stored_bar_dates(
+    conn: duckdb.DuckDBPyConnection, partitions: Sequence[tuple[str, int]]
+) -> dict[tuple[str, int], set[dt.date]]:
+    """The session dates stored for each (symbol, year), an empty set where none, in one query."""
+    dates: dict[tuple[str, int], set[dt.date]] = {partition: set() for partition in partitions}
+    rows = conn.execute(
+        "SELECT symbol, CAST(year(date) AS INTEGER), date FROM daily_bars "
+        "WHERE list_contains(?, symbol) AND list_contains(?, CAST(year(date) AS INTEGER))",
+        [sorted({s for s, _ in partitions}), sorted({y for _, y in partitions})],
+    ).fetchall()
+    for symbol, year, day in rows:
+        if (symbol, year) in dates:
+            dates[symbol, year].add(day)
+    return dates
+
+
+def shrink_problem(
+    stored: Collection[dt.date], fetched: Collection[dt.date], shown: int = 10
+) -> str | None:
+    """Why replacing `stored` session dates with `fetched` ones would lose data, or None.
+
+    A refresh may add sessions and correct values, but a stored date missing from the new answer
+    (an empty answer, a short one, or one shifted onto other dates) would be deleted. That is
+    how a flaky source erases a year while the run reports success, so it is refused unless the
+    user asks for the replacement explicitly.
+    """
+    vanishing = sorted(set(stored) - set(fetched))
+    if not vanishing:
+        return None
+    listed = ", ".join(day.isoformat() for day in vanishing[:shown])
+    more = f" and {len(vanishing) - shown} more" if len(vanishing) > shown else ""
+    return (
+        f"the source answered {len(set(fetched))} session(s) where {len(set(stored))} are "
+        f"stored; {len(vanishing)} stored date(s) would disappear: {listed}{more}"
+    )
 
 
 def stored_years(conn: duckdb.DuckDBPyConnection, symbol: str) -> list[int]:

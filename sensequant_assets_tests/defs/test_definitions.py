@@ -58,12 +58,16 @@ def test_every_asset_check_job_sensor_and_schedule_is_listed() -> None:
     assert {job.name for job in loaded.jobs} >= {
         "mapping_job",
         "bars_job",
+        "bars_checks_job",
         "report_job",
         "teacher_job",
         "universe_job",
         "reference_job",
     }
-    assert {sensor.name for sensor in loaded.sensors} == {"constituent_lists_sensor"}
+    assert {sensor.name for sensor in loaded.sensors} == {
+        "constituent_lists_sensor",
+        "written_bars_checks_sensor",
+    }
     assert {schedule.name for schedule in loaded.schedules} == {"current_year_refresh"}
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
@@ -117,12 +121,16 @@ def test_dg_lists_every_definition_with_its_group_and_kinds() -> None:
     assert {job["name"] for job in found["jobs"]} == {
         "mapping_job",
         "bars_job",
+        "bars_checks_job",
         "report_job",
         "teacher_job",
         "universe_job",
         "reference_job",
     }
-    assert [sensor["name"] for sensor in found["sensors"]] == ["constituent_lists_sensor"]
+    assert {sensor["name"] for sensor in found["sensors"]} == {
+        "constituent_lists_sensor",
+        "written_bars_checks_sensor",
+    }
     assert [schedule["name"] for schedule in found["schedules"]] == ["current_year_refresh"]
     assert {resource["name"] for resource in found["resources"]} == {
         "warehouse",

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sensequant_assets.cli import FINISHED, graphql
+from sensequant_assets.cli import FINISHED, LOCATION, graphql
 from sensequant_assets.paths import REPO_ROOT
 
 STARTUP_TIMEOUT_S = 180
@@ -79,14 +79,18 @@ def environment(root: Path) -> dict[str, str]:
 
 
 @contextmanager
-def dagster_dev(root: Path) -> Iterator[DagsterDev]:
-    """Start `dagster dev` on a free port; yield once /server_info answers; end it all after."""
+def dagster_dev(root: Path, module: str | None = None) -> Iterator[DagsterDev]:
+    """Start `dagster dev` on a free port; yield once /server_info answers; end it all after.
+
+    It serves the project's code location, or the one `module` defines under the same location
+    name (a test location that swaps a resource, say).
+    """
     env = environment(root)
     port = free_port()
     log = root / "dagster_dev.log"
     dagster = Path(sys.executable).parent / "dagster"
     command = [str(dagster), "dev", "-h", "127.0.0.1", "-p", str(port)]
-    command += ["-w", str(REPO_ROOT / "workspace.yaml")]
+    command += ["-w", str(workspace(root, module) if module else REPO_ROOT / "workspace.yaml")]
     with log.open("w") as out:
         process = subprocess.Popen(
             command,
@@ -102,6 +106,19 @@ def dagster_dev(root: Path) -> Iterator[DagsterDev]:
         yield server
     finally:
         stop(process, env["DAGSTER_HOME"])
+
+
+def workspace(root: Path, module: str) -> Path:
+    """A workspace.yaml loading `module` as the project's location (same name, same folder)."""
+    path = root / "workspace.yaml"
+    path.write_text(
+        "load_from:\n"
+        "  - python_module:\n"
+        f"      module_name: {module}\n"
+        f"      working_directory: {REPO_ROOT}\n"
+        f"      location_name: {LOCATION}\n"
+    )
+    return path
 
 
 def wait_until_up(server: DagsterDev, process: subprocess.Popen[bytes]) -> None:

@@ -1,21 +1,33 @@
 """A user's batch flow through the real webserver and daemon, then through a real browser.
 
 A list dropped into the watched folder becomes partitions and a backfill (the sensor); another
-list is backfilled from the command line (GraphQL). Both must finish with every partition
-materialized; TATASTEEL (three sessions missing in 2023 in the synthetic scenario) must show a
-failed coverage check with its evidence, in GraphQL and on the page a person reads, and no model.
+list is backfilled from the command line (GraphQL). TATASTEEL (three sessions missing in 2023 in
+the synthetic scenario) must show a failed coverage check with its evidence, in GraphQL and on
+the page a person reads, and no model.
+
+The command-line list holds WIPRO, stored earlier, whose 2023 the source now answers with a
+repeated date (the test code location, `location.py`). In the same run as WIPRO's other years,
+it must fail alone: every other partition materialized with its rows and checked, WIPRO|2023
+failed with its error, its earlier rows kept, and `sensequant retry` targeting exactly it.
 """
 
 import json
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import duckdb
 import pytest
 
 from sensequant_assets import cli
+from sensequant_assets.defs.ingestion.assets import daily_bars, symbol_mapping
+from sensequant_assets.defs.ingestion.sensors import CHECKS_FOR_RUN_TAG
 from sensequant_assets.defs.partitions import years_partitions
-from sensequant_assets.universe.partitions import BATCH_TAG
+from sensequant_assets.paths import ProjectPaths
+from sensequant_assets.sources.synthetic import SyntheticSource
+from sensequant_assets.universe.partitions import BATCH_TAG, range_tags, split_symbol_year
+from sensequant_assets.warehouse.resources import WarehouseResource
+from sensequant_assets_tests.e2e import location
 from sensequant_assets_tests.e2e.browser import chromium_page
 from sensequant_assets_tests.e2e.server import (
     DagsterDev,
@@ -29,19 +41,31 @@ from sensequant_assets_tests.e2e.server import (
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 DEFECTIVE = "TATASTEEL"
+BROKEN = location.BROKEN  # WIPRO|2023: answered with a repeated date
+BROKEN_SYMBOL, BROKEN_YEAR = split_symbol_year(BROKEN)
 SENSOR_LIST = f"{DEFECTIVE}\nTCS\nBAD|LINE\n"
-CLI_LIST = "RELIANCE\nINFY\n"
-SYMBOLS = {DEFECTIVE, "TCS", "RELIANCE", "INFY"}
+CLI_SYMBOLS = ["RELIANCE", BROKEN_SYMBOL, "INFY"]
+CLI_LIST = "".join(f"{symbol}\n" for symbol in CLI_SYMBOLS)
+SYMBOLS = {DEFECTIVE, "TCS", *CLI_SYMBOLS}
 MISSING_2023 = ["2023-03-15", "2023-06-07", "2023-10-11"]
 
 ASSET = """
-query($path: [String!]!, $partitions: [String!]) {
+query($path: [String!]!, $partitions: [String!], $broken: String!) {
   assetNodeOrError(assetKey: {path: $path}) {
     ... on AssetNode {
       partitionKeys
       partitionStats { numMaterialized numPartitions numFailed }
+      latestRunForPartition(partition: $broken) { runId status }
+      assetObservations(partitions: [$broken]) {
+        metadataEntries {
+          label
+          ... on TextMetadataEntry { text }
+          ... on IntMetadataEntry { intValue }
+        }
+      }
       latestMaterializationByPartition(partitions: $partitions) {
         partition
+        runId
         metadataEntries { label ... on TextMetadataEntry { text } }
       }
     }
@@ -68,14 +92,141 @@ query($partition: String!) {
 }"""
 
 
+STATUSES = """
+query {
+  assetNodeOrError(assetKey: {path: ["daily_bars"]}) {
+    ... on AssetNode {
+      assetPartitionStatuses {
+        ... on MultiPartitionStatuses {
+          ranges {
+            primaryDimStartKey
+            primaryDimEndKey
+            secondaryDim {
+              ... on DefaultPartitionStatuses { materializedPartitions failedPartitions }
+            }
+          }
+        }
+      }
+    }
+  }
+}"""
+
+BACKFILL = """
+query($id: String!) {
+  partitionBackfillOrError(backfillId: $id) {
+    ... on PartitionBackfill {
+      assetBackfillData {
+        assetBackfillStatuses {
+          ... on AssetPartitionsStatusCounts {
+            assetKey { path }
+            numPartitionsTargeted
+            numPartitionsMaterialized
+            numPartitionsFailed
+          }
+        }
+      }
+      partitionsTargetedForAssetKey(assetKey: {path: ["daily_bars"]}) { partitionKeys }
+    }
+  }
+}"""
+
+RUNS = """
+query($tag: String!, $value: String!) {
+  runsOrError(filter: {tags: [{key: $tag, value: $value}]}) {
+    ... on Runs { results { runId status } }
+  }
+}"""
+
+
 def asset(server: DagsterDev, name: str, partitions: list[str] | None = None) -> dict[str, Any]:
-    return server.query(ASSET, path=[name], partitions=partitions)["assetNodeOrError"]
+    found = server.query(ASSET, path=[name], partitions=partitions, broken=BROKEN)
+    return found["assetNodeOrError"]
 
 
 def coverage(server: DagsterDev, partition: str) -> dict[str, Any]:
     executions = server.query(CHECK, partition=partition)["assetCheckExecutions"]
     assert executions, f"no coverage_check result for daily_bars[{partition}]"
     return executions[0]
+
+
+def bar_statuses(server: DagsterDev) -> dict[str, set[str]]:
+    """daily_bars partitions by status, as the UI's partition grid draws them."""
+    years = years_partitions.get_partition_keys()
+    node = server.query(STATUSES)["assetNodeOrError"]["assetPartitionStatuses"]
+    found: dict[str, set[str]] = {"materialized": set(), "failed": set()}
+    for span in node["ranges"]:
+        first, last = years.index(span["primaryDimStartKey"]), years.index(span["primaryDimEndKey"])
+        for year in years[first : last + 1]:
+            symbols = span["secondaryDim"]
+            found["materialized"] |= {f"{s}|{year}" for s in symbols["materializedPartitions"]}
+            found["failed"] |= {f"{s}|{year}" for s in symbols["failedPartitions"]}
+    return found
+
+
+def backfill_counts(server: DagsterDev, backfill_id: str) -> dict[str, tuple[int, int, int]]:
+    """(targeted, materialized, failed) per partitioned asset, as the backfill page shows them."""
+    data = server.query(BACKFILL, id=backfill_id)["partitionBackfillOrError"]
+    return {
+        status["assetKey"]["path"][-1]: (
+            status["numPartitionsTargeted"],
+            status["numPartitionsMaterialized"],
+            status["numPartitionsFailed"],
+        )
+        for status in data["assetBackfillData"]["assetBackfillStatuses"]
+        if "assetKey" in status
+    }
+
+
+def runs_tagged(server: DagsterDev, tag: str, value: str) -> list[dict[str, Any]]:
+    return server.query(RUNS, tag=tag, value=value)["runsOrError"]["results"]
+
+
+def partition_rows(warehouse: Path, partition: str) -> tuple[int, str]:
+    symbol, year = split_symbol_year(partition)
+    with duckdb.connect(str(warehouse), read_only=True) as conn:
+        count, checksum = conn.execute(
+            "SELECT count(*), sum(hash(date, open, high, low, close, volume)) FROM daily_bars "
+            "WHERE symbol = ? AND year(date) = ?",
+            [symbol, year],
+        ).fetchone()
+    return count, str(checksum)
+
+
+def store_a_previous_version(server: DagsterDev, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What an earlier run left: WIPRO mapped and all its years stored from a good answer.
+
+    Run in-process on the server's own instance and warehouse before any backfill.
+    """
+    resources = {
+        "warehouse": WarehouseResource(database=str(server.warehouse)),
+        "bar_source": SyntheticSource(),
+        "paths": ProjectPaths(),
+    }
+    years = years_partitions.get_partition_keys()
+    with monkeypatch.context() as env:
+        env.setenv("DAGSTER_HOME", str(server.root / "dagster_home"))
+        with dg.DagsterInstance.get() as instance:
+            instance.add_dynamic_partitions("symbols", [BROKEN_SYMBOL])
+            for assets, selected, partitions in (
+                ([symbol_mapping], symbol_mapping, {"partition_key": BROKEN_SYMBOL}),
+                (
+                    [daily_bars, symbol_mapping.to_source_asset()],
+                    daily_bars,
+                    {
+                        "tags": range_tags(
+                            f"{BROKEN_SYMBOL}|{years[0]}", f"{BROKEN_SYMBOL}|{years[-1]}"
+                        )
+                    },
+                ),
+            ):
+                done = dg.materialize(
+                    assets,
+                    instance=instance,
+                    resources=resources,
+                    selection=[selected],
+                    **partitions,
+                )
+                assert done.success
 
 
 def entries(metadata: list[dict[str, Any]]) -> dict[str, Any]:
@@ -94,9 +245,14 @@ def check_row(page_text: str, partition: str) -> tuple[str, str]:
     return result, lines[at + 1]
 
 
-def test_dropped_list_and_cli_batch_end_to_end(tmp_path: Path) -> None:
+def test_dropped_list_and_cli_batch_end_to_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     years = years_partitions.get_partition_keys()
-    with dagster_dev(tmp_path) as server:
+    with dagster_dev(tmp_path, module=location.__name__) as server:
+        store_a_previous_version(server, monkeypatch)
+        kept = partition_rows(server.warehouse, BROKEN)
+        assert kept[0] > 200
         # The user's two ways in: drop a list, or run the documented command.
         (server.constituents / "e2e_sensor.txt").write_text(SENSOR_LIST)
         cli_list = tmp_path / "e2e_cli.txt"
@@ -129,13 +285,67 @@ def test_dropped_list_and_cli_batch_end_to_end(tmp_path: Path) -> None:
             timeout_s=540,
             server=server,
         )
-        assert set(statuses.values()) == {"COMPLETED_SUCCESS"}, statuses
+        assert {batch: statuses[i] for batch, i in by_batch.items()} == {
+            "e2e_sensor": "COMPLETED_SUCCESS",
+            "e2e_cli": "COMPLETED_FAILED",  # WIPRO|2023 failed, and what depends on it waits
+        }, statuses
 
-        bars = asset(server, "daily_bars")["partitionStats"]
-        assert bars["numMaterialized"] == bars["numPartitions"] == len(SYMBOLS) * len(years)
+        # One bad partition inside the command-line batch: it alone failed, with its error.
+        cli_keys = {f"{symbol}|{year}" for symbol in CLI_SYMBOLS for year in years}
+        total = len(cli_keys)
+        assert backfill_counts(server, by_batch["e2e_cli"])["daily_bars"] == (total, total - 1, 1)
+        shown = bar_statuses(server)
+        assert shown["failed"] == {BROKEN}
+        assert shown["materialized"] >= cli_keys - {BROKEN}
+        node = asset(server, "daily_bars")
+        bars = node["partitionStats"]
+        assert bars["numPartitions"] == len(SYMBOLS) * len(years)
+        assert (bars["numMaterialized"], bars["numFailed"]) == (bars["numPartitions"] - 1, 1)
+        assert node["latestRunForPartition"]["status"] == "FAILURE"
+        failed_run = node["latestRunForPartition"]["runId"]
+        # Its run wrote WIPRO's other years (with fewer symbols than years, a backfill of
+        # symbol x year runs one symbol a run; of 100 symbols x 3 years, one year a run).
+        same_run = [f"{BROKEN_SYMBOL}|{year}" for year in years if year != str(BROKEN_YEAR)]
+        rewritten = asset(server, "daily_bars", same_run)["latestMaterializationByPartition"]
+        assert {m["partition"]: m["runId"] for m in rewritten} == dict.fromkeys(
+            same_run, failed_run
+        )
+        [why] = [entries(o["metadataEntries"]) for o in node["assetObservations"]]
+        assert f"stand-in ({BROKEN}): duplicate symbol and date on" in why["error"]
+        assert why["rows_kept"] == kept[0]
+        assert partition_rows(server.warehouse, BROKEN) == kept, "the earlier rows were lost"
+        for key in cli_keys - {BROKEN}:
+            assert partition_rows(server.warehouse, key)[0] > 0, key
         for name in ("symbol_mapping", "teacher_labels", "teacher_model"):
             stats = asset(server, name)["partitionStats"]
-            assert stats["numMaterialized"] == len(SYMBOLS), (name, stats)
+            expected = len(SYMBOLS) - (name != "symbol_mapping")  # no labels from failed bars
+            assert stats["numMaterialized"] == expected, (name, stats)
+
+        # The partitions that run wrote were checked in follow-up runs; the failed one was not.
+        checks = wait_for(
+            "the checks of the partitions the failed run wrote",
+            lambda: (
+                (found := runs_tagged(server, CHECKS_FOR_RUN_TAG, failed_run))
+                and all(run["status"] in {"SUCCESS", "FAILURE", "CANCELED"} for run in found)
+                and found
+            ),
+            timeout_s=180,
+            server=server,
+        )
+        assert {run["status"] for run in checks} == {"SUCCESS"}, checks
+        for key in cli_keys - {BROKEN}:
+            assert coverage(server, key)["status"] == "SUCCEEDED", key
+        unchecked = coverage(server, BROKEN)  # planned in the failed run, never evaluated
+        assert (unchecked["status"], unchecked["evaluation"]) == ("EXECUTION_FAILED", None)
+
+        # Re-running exactly what failed is one command (the backfill page's From failure).
+        capsys.readouterr()
+        assert cli.main(["retry", by_batch["e2e_cli"], "--url", server.url]) == 0
+        retry_id = capsys.readouterr().out.rsplit("/runs/b/", 1)[1].strip()
+        retried = server.query(BACKFILL, id=retry_id)["partitionBackfillOrError"]
+        assert retried["partitionsTargetedForAssetKey"]["partitionKeys"] == [BROKEN]
+        targeted = {name: counts[0] for name, counts in backfill_counts(server, retry_id).items()}
+        assert targeted == {"daily_bars": 1, "teacher_labels": 1, "teacher_model": 1}
 
         # The defective partition failed its coverage check, with the evidence attached.
         failed = coverage(server, f"{DEFECTIVE}|2023")

@@ -25,7 +25,7 @@ import pandas as pd
 from sensequant_assets.defs.ingestion import assets as assets_module
 from sensequant_assets.defs.ingestion.assets import daily_bars, symbol_mapping
 from sensequant_assets.paths import ProjectPaths
-from sensequant_assets.sources.base import FetchResult, SymbolMapping
+from sensequant_assets.sources.base import BarSource, FetchResult, SymbolMapping
 from sensequant_assets.sources.synthetic import SyntheticSource
 from sensequant_assets.universe.partitions import range_tags
 from sensequant_assets.warehouse import storage
@@ -41,6 +41,9 @@ class GenerationSource(SyntheticSource):
     def fetch_year(self, mapping: SymbolMapping, year: int) -> FetchResult:
         result = super().fetch_year(mapping, year)
         return FetchResult(result.bars.assign(volume=self.generation), result.stats)
+
+    # The assets ask for each symbol's years at once; the base class answers year by year.
+    fetch_years = BarSource.fetch_years
 
 
 def generation_source(generation: int) -> GenerationSource:

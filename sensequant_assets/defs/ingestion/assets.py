@@ -2,28 +2,34 @@
 
 Both assets take many partitions per run (backfills chunk with multi_run), so a 100-symbol batch
 pays process start-up a few times, not hundreds. Everything a partition needs is fetched before
-the warehouse is opened: a source failure in any partition fails the run before anything is
-written, naming every failed partition, and the previous rows stay as they were.
+the warehouse is opened for writing, and a run's partitions are written in one transaction. A
+partition whose answer fails (a source error, or an answer that would lose stored sessions) fails
+alone: the run writes the others, keeps its stored rows, and says which failed and why.
 """
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NoReturn
 
 import dagster as dg
 import pandas as pd
+from pydantic import Field
 
+from sensequant_assets.dagster_internals import partition_tags
 from sensequant_assets.defs.partitions import (
     BATCHED_BACKFILL,
     symbol_year_partitions,
     symbols_partitions,
 )
 from sensequant_assets.paths import ProjectPaths
+from sensequant_assets.sources.bars import session_dates
 from sensequant_assets.sources.base import (
     BarSource,
     FetchResult,
     SymbolMapping,
 )
-from sensequant_assets.universe.partitions import split_symbol_year
+from sensequant_assets.universe.partitions import split_symbol_year, symbol_year_key
 from sensequant_assets.universe.reference import load_aliases, nse_ticker_for
 from sensequant_assets.warehouse.resources import WAREHOUSE_POOL, WarehouseResource
 from sensequant_assets.warehouse.storage import (
@@ -31,13 +37,15 @@ from sensequant_assets.warehouse.storage import (
     read_mappings,
     replace_bars,
     replace_rows,
+    shrink_problem,
+    stored_bar_dates,
     transaction,
 )
 from sensequant_assets.warehouse.tables import DAILY_BARS, SYMBOL_MAPPING
 
-
-class SourceFetchError(RuntimeError):
-    """One or more partitions could not be fetched; nothing from this run was written."""
+# Step-failure metadata of a partially written run: the partitions it did write, which the
+# checks sensor reads to check exactly those.
+WRITTEN_PARTITIONS = "written_partitions"
 
 
 @dg.asset(
@@ -107,6 +115,19 @@ def _mapping_row(mapping: SymbolMapping, source: str, now: dt.datetime) -> pd.Da
     )
 
 
+class DailyBarsConfig(dg.Config):
+    """Run config of daily_bars: the one way to let a refresh delete stored sessions."""
+
+    allow_shrink: bool = Field(
+        default=False,
+        description=(
+            "Replace a partition's stored bars even where the source now answers fewer sessions, "
+            "none, or other dates; the stored dates missing from the answer are deleted. Off "
+            "(the default), such a partition fails and keeps its stored rows."
+        ),
+    )
+
+
 @dg.asset(
     partitions_def=symbol_year_partitions,
     deps=[
@@ -125,28 +146,113 @@ def _mapping_row(mapping: SymbolMapping, source: str, now: dt.datetime) -> pd.Da
 )
 def daily_bars(
     context: dg.AssetExecutionContext,
+    config: DailyBarsConfig,
     warehouse: WarehouseResource,
     bar_source: BarSource,
 ) -> dg.MaterializeResult:
     """One row per symbol and NSE session date: open, high, low, close, volume and source.
 
-    Re-materializing a partition replaces exactly its rows; all partitions of a run are written
-    in one transaction, so a failed run leaves every partition as it was.
+    Re-materializing a partition replaces its rows; a refresh may add sessions and correct
+    values, but an answer that would lose stored sessions (empty, short, or shifted onto other
+    dates) fails that partition and keeps its rows, unless the run sets `allow_shrink: true`
+    (run config `ops: {daily_bars: {config: {allow_shrink: true}}}`).
+
+    A run carries up to 100 partitions. One that cannot be fetched or would shrink fails alone:
+    the others are written (one transaction) and shown materialized, the failed ones keep their
+    rows, are shown failed with their error, and the step fails naming each of them, so a
+    backfill's "Re-execute from failure" (or `sensequant retry`) re-runs exactly those. Their
+    checks run in a follow-up run (`written_bars_checks_sensor`), since this run's check step
+    is skipped once this step fails.
     """
-    keys = [split_symbol_year(key) for key in context.partition_keys]
+    keys = list(context.partition_keys)
+    wanted = [split_symbol_year(key) for key in keys]
     with warehouse.get_connection() as conn:
-        mappings = _stored_mappings(read_mappings(conn, sorted({s for s, _ in keys})))
-    results = fetch_partitions(bar_source, mappings, keys)
+        mappings = _stored_mappings(read_mappings(conn, sorted({s for s, _ in wanted})))
+    answers = fetch_partitions(bar_source, mappings, wanted)
     with warehouse.get_connection() as conn, transaction(conn):
-        bind_origin(conn, bar_source.origin, warehouse.database)
-        for (symbol, year), result in zip(keys, results, strict=True):
+        stored = stored_bar_dates(conn, wanted)
+        outcome = settle_partitions(answers, stored, allow_shrink=config.allow_shrink)
+        if outcome.written:
+            bind_origin(conn, bar_source.origin, warehouse.database)
+        for (symbol, year), result in outcome.written.items():
             replace_bars(conn, symbol, year, result.bars)
-    for key, (symbol, _), result in zip(context.partition_keys, keys, results, strict=True):
-        metadata = bars_metadata(result, mappings.get(symbol), bar_source.name)
-        context.add_asset_metadata(metadata, partition_key=key)
+    written: dict[str, dict[str, object]] = {}
+    for (symbol, year), result in outcome.written.items():
+        key = symbol_year_key(symbol, year)
+        written[key] = bars_metadata(result, mappings.get(symbol), bar_source.name)
+        if removed := outcome.removed.get((symbol, year)):
+            written[key]["dates_removed"] = len(removed)
+            context.log.warning(f"{key}: allow_shrink removed {len(removed)} stored date(s)")
         if result.bars.empty:
-            context.log.warning(f"{key}: no bars stored ({metadata['status']})")
-    return dg.MaterializeResult()
+            context.log.warning(f"{key}: no bars stored ({written[key]['status']})")
+    if not outcome.failed:
+        for key, metadata in written.items():
+            context.add_asset_metadata(metadata, partition_key=key)
+        return dg.MaterializeResult()
+    _report_partial_batch(context, written, outcome.failed, stored, len(keys))
+
+
+def _report_partial_batch(
+    context: dg.AssetExecutionContext,
+    written: dict[str, dict[str, object]],
+    failed: dict[tuple[str, int], str],
+    stored: dict[tuple[str, int], set[dt.date]],
+    total: int,
+) -> NoReturn:
+    """Materialize the written partitions one by one, then fail the step.
+
+    Dagster marks a partition of a failed run "failed" unless the run materialized it, so the
+    written partitions show materialized and only the failed ones failed (a successful step would
+    show every partition of the run materialized). Each failed partition also gets an observation
+    carrying its error and the rows it kept, readable on the partition's own page.
+    """
+    for key, metadata in written.items():
+        context.log_event(
+            dg.AssetMaterialization(
+                context.asset_key, partition=key, metadata=metadata, tags=_tags(key)
+            )
+        )
+    errors = {symbol_year_key(*partition): error for partition, error in failed.items()}
+    for (symbol, year), error in failed.items():
+        key = symbol_year_key(symbol, year)
+        kept = len(stored[symbol, year])
+        context.log.error(f"{key}: {error}; its {kept} stored row(s) were kept")
+        context.log_event(
+            dg.AssetObservation(
+                context.asset_key,
+                partition=key,
+                metadata={"status": "failed; stored rows kept", "error": error, "rows_kept": kept},
+            )  # no partition tags: uncached statuses read any tagged event as materialized
+        )
+    raise dg.Failure(
+        description=partial_batch_message(errors, total),
+        metadata={
+            "failed_partitions": dg.MetadataValue.json(errors),
+            WRITTEN_PARTITIONS: dg.MetadataValue.json(sorted(written)),
+        },
+    )
+
+
+def _tags(key: str) -> dict[str, str]:
+    """The partition's per-dimension tags, as Dagster's own materializations carry them."""
+    symbol, year = split_symbol_year(key)
+    return partition_tags(dg.MultiPartitionKey({"symbol": symbol, "year": str(year)}))
+
+
+def partial_batch_message(errors: dict[str, str], total: int) -> str:
+    """What the step failure says: each failed partition and why, and how to re-run them."""
+    written = (
+        f"the other {total - len(errors)} were written and are materialized"
+        if total > len(errors)
+        else "none was written"
+    )
+    return (
+        f"{len(errors)} of {total} daily_bars partitions failed and kept their stored rows; "
+        f"{written}.\n  "
+        + "\n  ".join(f"{key}: {error}" for key, error in sorted(errors.items()))
+        + "\nRe-run exactly the failed ones: on the backfill's page, Re-execute > From failure "
+        "(or `sensequant retry <backfill id>`); outside a backfill, materialize those partitions."
+    )
 
 
 def _stored_mappings(frame: pd.DataFrame) -> dict[str, SymbolMapping]:
@@ -166,9 +272,9 @@ def _stored_mappings(frame: pd.DataFrame) -> dict[str, SymbolMapping]:
 
 def fetch_partitions(
     source: BarSource, mappings: dict[str, SymbolMapping], keys: Sequence[tuple[str, int]]
-) -> list[FetchResult]:
-    """Fetch every (symbol, year), each symbol's years in one request where the source can;
-    raise once, naming each partition that failed and why."""
+) -> dict[tuple[str, int], FetchResult | Exception]:
+    """Each (symbol, year)'s answer or the error it met, each symbol's years in one request
+    where the source can; one partition's error never costs the others theirs."""
     years_by_symbol: dict[str, list[int]] = {}
     for symbol, year in keys:
         years_by_symbol.setdefault(symbol, []).append(year)
@@ -187,17 +293,48 @@ def fetch_partitions(
         else:
             for year, answer in source.fetch_years(mapping, years).items():
                 answers[symbol, year] = answer
-    failures = [
-        f"{symbol}|{year}: {type(answer).__name__}: {answer}"
-        for (symbol, year), answer in answers.items()
-        if isinstance(answer, Exception)
-    ]
-    if failures:
-        raise SourceFetchError(
-            f"{len(failures)} of {len(keys)} partitions could not be fetched from the "
-            f"{source.name} source; nothing from this run was written:\n  " + "\n  ".join(failures)
-        )
-    return [answer for key in keys if isinstance(answer := answers[key], FetchResult)]
+    return {key: answers[key] for key in keys}
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """Which partitions of a run may be written, and why each of the others may not."""
+
+    written: dict[tuple[str, int], FetchResult]
+    failed: dict[tuple[str, int], str]
+    removed: dict[tuple[str, int], list[dt.date]]
+
+
+def settle_partitions(
+    answers: dict[tuple[str, int], FetchResult | Exception],
+    stored: dict[tuple[str, int], set[dt.date]],
+    allow_shrink: bool = False,
+) -> BatchOutcome:
+    """Sort a run's answers into those to write and those that fail their partition.
+
+    A partition fails on a source error, or when its answer would drop stored session dates
+    (`shrink_problem`) and the user did not allow it; a failed partition keeps its rows.
+    """
+    written: dict[tuple[str, int], FetchResult] = {}
+    failed: dict[tuple[str, int], str] = {}
+    removed: dict[tuple[str, int], list[dt.date]] = {}
+    for partition, answer in answers.items():
+        if isinstance(answer, Exception):
+            failed[partition] = f"{type(answer).__name__}: {answer}"
+            continue
+        before = stored.get(partition, set())
+        after = set(session_dates(answer.bars)) if not answer.bars.empty else set()
+        problem = shrink_problem(before, after)
+        if problem and not allow_shrink:
+            failed[partition] = (
+                f"refused to shrink: {problem}. Kept the stored rows; to replace them anyway, "
+                "re-run this partition with run config allow_shrink: true"
+            )
+            continue
+        written[partition] = answer
+        if problem:
+            removed[partition] = sorted(before - after)
+    return BatchOutcome(written=written, failed=failed, removed=removed)
 
 
 def bars_metadata(

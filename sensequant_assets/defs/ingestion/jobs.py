@@ -10,3 +10,11 @@ bars_job = dg.define_asset_job(
     selection=dg.AssetSelection.assets(daily_bars),
     description="Fetch daily bars per symbol-year and run their checks.",
 )
+bars_checks_job = dg.define_asset_job(
+    "bars_checks_job",
+    selection=dg.AssetSelection.checks_for_assets(daily_bars),
+    description=(
+        "The daily_bars checks alone, over partitions already written: launched for the "
+        "partitions a run wrote before its bars step failed on others (that run skipped them)."
+    ),
+)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from sensequant_assets.defs.ingestion import assets as assets_module
-from sensequant_assets.defs.ingestion.assets import SourceFetchError, daily_bars, symbol_mapping
+from sensequant_assets.defs.ingestion.assets import daily_bars, symbol_mapping
 from sensequant_assets.paths import ProjectPaths
 from sensequant_assets.sources.base import FetchResult, SymbolMapping
 from sensequant_assets.sources.synthetic import SyntheticSource
@@ -17,6 +17,7 @@ from sensequant_assets.warehouse import storage
 from sensequant_assets.warehouse.resources import WarehouseResource
 from sensequant_assets.warehouse.storage import Origin
 from sensequant_assets_tests.conftest import FIXED_NOW
+from sensequant_assets_tests.faults.answers import FaultyAnswers
 
 SYMBOLS = ["INFY", "OBEROI", "MCDOWELL-N", "ADANIGREEN"]
 
@@ -27,6 +28,8 @@ def ingest(
     source: object,
     start: str = "INFY|2022",
     end: str = "ADANIGREEN|2023",
+    run_config: dict[str, object] | None = None,
+    tags: dict[str, str] | None = None,
 ) -> dg.ExecuteInProcessResult:
     resources = {"warehouse": warehouse, "bar_source": source, "paths": ProjectPaths()}
     known = set(instance.get_dynamic_partitions("symbols"))
@@ -42,7 +45,8 @@ def ingest(
         instance=instance,
         resources=resources,
         selection=[daily_bars],
-        tags=range_tags(start, end),
+        tags={**(tags or {}), **range_tags(start, end)},
+        run_config=run_config,
         raise_on_error=False,
     )
 
@@ -162,20 +166,23 @@ def test_mixing_synthetic_into_a_market_warehouse_is_refused(instance, warehouse
     assert snapshot(warehouse) == before
 
 
-class BrokenForOneYear(MarketStub):
-    def fetch_year(self, mapping: SymbolMapping, year: int) -> FetchResult:
-        if mapping.symbol == "INFY" and year == 2023:
-            raise ValueError("answer truncated")
-        return super().fetch_year(mapping, year)
-
-
-def test_a_failing_partition_names_itself_and_writes_nothing(instance, warehouse, synthetic_source):
-    result = ingest(instance, warehouse, BrokenForOneYear(as_of=FIXED_NOW.isoformat()))
+def test_a_source_error_fails_its_partition_alone(instance, warehouse, synthetic_source):
+    """One partition's error fails that partition; the run writes the other seven."""
+    source = FaultyAnswers(as_of=FIXED_NOW.isoformat(), faults={"INFY|2023": "error"})
+    result = ingest(instance, warehouse, source)
     assert not result.success
-    [failure] = [e for e in result.all_events if e.is_step_failure]
-    message = failure.event_specific_data.error.cause.message
-    assert (
-        SourceFetchError.__name__ in message
-        and "INFY|2023: ValueError: answer truncated" in message
-    )
-    assert snapshot(warehouse)[0] == 0
+    failure = step_failure(result)
+    assert "1 of 8 daily_bars partitions failed and kept their stored rows" in failure.description
+    assert "INFY|2023: ConnectionError: stand-in: connection reset" in failure.description
+    with warehouse.get_connection() as conn:
+        written = conn.execute("SELECT symbol, year FROM bar_partitions").fetchall()
+    assert len(written) == 7 and ("INFY", 2023) not in written
+
+
+def step_failure(result: dg.ExecuteInProcessResult) -> dg.Failure:
+    """The user-facing failure (description and metadata) of the run's failed daily_bars step."""
+    [event] = [e for e in result.all_events if e.is_step_failure]
+    assert event.step_key == "daily_bars"
+    data = event.step_failure_data.user_failure_data
+    assert data is not None, event.step_failure_data.error
+    return dg.Failure(description=data.description, metadata=data.metadata)

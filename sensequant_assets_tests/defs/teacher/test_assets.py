@@ -40,9 +40,7 @@ class Gate:
         self.blocked: dict[str, list[str]] = {}
         self.asked: list[str] = []
 
-    def __call__(
-        self, conn: object, symbol: str, listings: object, reference: object
-    ) -> list[str]:
+    def __call__(self, conn: object, symbol: str, listings: object, reference: object) -> list[str]:
         self.asked.append(symbol)
         return self.blocked.get(symbol, [])
 

@@ -1,0 +1,59 @@
+"""Checks for the partitions a partially failed bars run did write.
+
+When some partitions of a run fail, `daily_bars` writes the others and then fails its step, so
+Dagster shows each partition as it really is; but a failed step skips the run's check step, and
+the written partitions would stay unchecked. This sensor reads which partitions the failed step
+wrote (its failure metadata) and runs `daily_bars_checks` over exactly those, in as few range
+runs as cover them, tagged with the run they follow and its batch.
+"""
+
+from collections.abc import Sequence
+
+import dagster as dg
+
+from sensequant_assets.defs.ingestion.assets import WRITTEN_PARTITIONS, daily_bars
+from sensequant_assets.defs.ingestion.jobs import bars_checks_job
+from sensequant_assets.defs.partitions import symbols_partitions, years_partitions
+from sensequant_assets.universe.partitions import BATCH_TAG, covering_ranges, range_tags
+
+CHECKS_FOR_RUN_TAG = "sensequant/checks_for_run"
+
+
+def written_partitions(step_failures: Sequence[dg.DagsterEvent]) -> list[str]:
+    """The daily_bars partitions a failed run wrote, from its bars step's failure metadata."""
+    for event in step_failures:
+        failure = event.step_failure_data.user_failure_data
+        if event.step_key == daily_bars.op.name and failure is not None:
+            entry = failure.metadata.get(WRITTEN_PARTITIONS)
+            if entry is not None:
+                return [str(key) for key in entry.value]
+    return []
+
+
+@dg.run_failure_sensor(
+    name="written_bars_checks_sensor",
+    request_job=bars_checks_job,
+    minimum_interval_seconds=10,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "After a run whose daily_bars step wrote some partitions and failed on others, runs "
+        "the daily_bars checks on exactly the written ones (the failed step skipped them)."
+    ),
+)
+def written_bars_checks_sensor(context: dg.RunFailureSensorContext) -> list[dg.RunRequest] | None:
+    written = written_partitions(context.get_step_failure_events())
+    if not written:
+        return None  # nothing of ours to check: let the sensor move on to the next failed run
+    run = context.dagster_run
+    symbols = context.instance.get_dynamic_partitions(symbols_partitions.name)
+    years = years_partitions.get_partition_keys()
+    tags = {CHECKS_FOR_RUN_TAG: run.run_id}
+    if BATCH_TAG in run.tags:
+        tags[BATCH_TAG] = run.tags[BATCH_TAG]
+    context.log.info(f"run {run.run_id} wrote {len(written)} partition(s): checking them")
+    return [
+        dg.RunRequest(
+            run_key=f"{run.run_id}:{start}:{end}", tags={**tags, **range_tags(start, end)}
+        )
+        for start, end in covering_ranges(written, symbols, years)
+    ]
