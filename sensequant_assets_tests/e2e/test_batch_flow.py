@@ -3,7 +3,8 @@
 A list dropped into the watched folder becomes partitions and a backfill (the sensor); another
 list is backfilled from the command line (GraphQL). TATASTEEL (three sessions missing in 2023 in
 the synthetic scenario) must show a failed coverage check with its evidence, in GraphQL and on
-the page a person reads, and no model.
+the page a person reads, and no model: its teacher_model partition stays unmaterialized on the
+partitions page, with the reason on its event.
 
 The command-line list holds WIPRO, stored earlier, whose 2023 the source now answers with a
 repeated date (the test code location, `location.py`). In the same run as WIPRO's other years,
@@ -134,6 +135,23 @@ RUNS = """
 query($tag: String!, $value: String!) {
   runsOrError(filter: {tags: [{key: $tag, value: $value}]}) {
     ... on Runs { results { runId status } }
+  }
+}"""
+
+
+MODEL_OBSERVATIONS = """
+query($partitions: [String!]) {
+  assetNodeOrError(assetKey: {path: ["teacher_model"]}) {
+    ... on AssetNode {
+      assetObservations(partitions: $partitions) {
+        partition
+        metadataEntries {
+          label
+          ... on TextMetadataEntry { text }
+          ... on MarkdownMetadataEntry { mdStr }
+        }
+      }
+    }
   }
 }"""
 
@@ -286,9 +304,13 @@ def test_dropped_list_and_cli_batch_end_to_end(
             server=server,
         )
         assert {batch: statuses[i] for batch, i in by_batch.items()} == {
-            "e2e_sensor": "COMPLETED_SUCCESS",
+            # TATASTEEL's teacher_model is gated, so not materialized: the backfill says so.
+            "e2e_sensor": "COMPLETED_FAILED",
             "e2e_cli": "COMPLETED_FAILED",  # WIPRO|2023 failed, and what depends on it waits
         }, statuses
+        sensor_batch = backfill_counts(server, by_batch["e2e_sensor"])
+        assert sensor_batch["teacher_model"] == (2, 1, 1)
+        assert sensor_batch["daily_bars"] == (2 * len(years), 2 * len(years), 0)
 
         # One bad partition inside the command-line batch: it alone failed, with its error.
         cli_keys = {f"{symbol}|{year}" for symbol in CLI_SYMBOLS for year in years}
@@ -316,10 +338,11 @@ def test_dropped_list_and_cli_batch_end_to_end(
         assert partition_rows(server.warehouse, BROKEN) == kept, "the earlier rows were lost"
         for key in cli_keys - {BROKEN}:
             assert partition_rows(server.warehouse, key)[0] > 0, key
-        for name in ("symbol_mapping", "teacher_labels", "teacher_model"):
+        # No labels from failed bars; no model for the gated symbol either.
+        expected = {"symbol_mapping": 5, "teacher_labels": 4, "teacher_model": 3}
+        for name, count in expected.items():
             stats = asset(server, name)["partitionStats"]
-            expected = len(SYMBOLS) - (name != "symbol_mapping")  # no labels from failed bars
-            assert stats["numMaterialized"] == expected, (name, stats)
+            assert stats["numMaterialized"] == count == len(SYMBOLS) - (5 - count), (name, stats)
 
         # The partitions that run wrote were checked in follow-up runs; the failed one was not.
         checks = wait_for(
@@ -356,14 +379,24 @@ def test_dropped_list_and_cli_batch_end_to_end(
         assert evidence["first_missing_dates"] == MISSING_2023
         assert coverage(server, "TCS|2023")["status"] == "SUCCEEDED"
 
-        # ...so no model was trained for it, and its partition says why.
+        # ...so no model was trained for it: not materialized, and its observation says why.
         models = asset(server, "teacher_model", [DEFECTIVE, "TCS"])
-        outcome = {
+        trained_shown = {
             m["partition"]: entries(m["metadataEntries"])
             for m in models["latestMaterializationByPartition"]
+            if m is not None
         }
-        assert outcome[DEFECTIVE]["status"] == "gated"
-        assert outcome["TCS"]["status"] == "trained"
+        assert set(trained_shown) == {"TCS"}
+        assert trained_shown["TCS"]["status"] == "trained"
+        observed = server.query(MODEL_OBSERVATIONS, partitions=[DEFECTIVE])["assetNodeOrError"]
+        [why_not] = [entries(o["metadataEntries"]) for o in observed["assetObservations"]]
+        assert why_not["status"] == "gated"
+        assert f"coverage_check failed for {DEFECTIVE}|2023" in why_not["reason"]
+        with duckdb.connect(str(server.warehouse), read_only=True) as conn:
+            [(universe_windows,)] = conn.execute(
+                "SELECT count(*) FROM teacher_universe_runs WHERE status = 'trained'"
+            ).fetchall()
+        assert universe_windows > 0, "the sensor batch's universe model was not trained"
         assert not (server.models / DEFECTIVE).exists()
         assert (server.models / "TCS").is_dir()
         with duckdb.connect(str(server.warehouse), read_only=True) as conn:
@@ -382,6 +415,15 @@ def test_dropped_list_and_cli_batch_end_to_end(
         assert result == "Failed"
         assert f"3 missing session(s) ({', '.join(MISSING_2023)})" in description
         assert check_row(shown, "TCS|2023")[0] == "Passed"
+
+        # The model's partitions page counts the gated symbol out of the trained ones, and its
+        # event, one click away, says why.
+        model_page = f"{server.url}/assets/teacher_model?view=partitions"
+        with chromium_page(model_page, tmp_path / "chromium") as page:
+            page.wait_for_text("Materialized (3)", "Missing (2)", DEFECTIVE)
+            shown = page.click_until("Events", DEFECTIVE)
+            shown = page.click_until(DEFECTIVE, "gated", f"coverage_check failed for {DEFECTIVE}")
+        assert f"Partition {DEFECTIVE} observed" in shown
         dagster_home = str(server.root / "dagster_home")
     left = processes_with_home(dagster_home)
     assert not left, f"dagster dev left processes behind, pids {left}"

@@ -255,15 +255,8 @@ def teacher_model(
             partition=symbol,
             metadata={"status": "not trained", "reason": NO_WINDOW},
         )
-    purge = teacher.label_spec().purge
     for symbol, result in trained.items():
-        report = pooled_report(
-            result.predictions,
-            purge,
-            n_resamples=params.n_resamples,
-            seed=params.seed,
-            min_names=params.min_names,
-        )
+        report = pooled(result.predictions, teacher)
         yield dg.AssetMaterialization(
             asset_key=context.asset_key,
             partition=symbol,
@@ -291,6 +284,17 @@ def _too_short(conn: duckdb.DuckDBPyConnection, symbol: str, teacher: TeacherSet
     bars = read_adjusted_bars(conn, [symbol])
     spec, windows = teacher.label_spec(), teacher.window_spec()
     return not bars.empty and label_table(symbol, bars, spec, windows, teacher.feature_set).empty
+
+
+def pooled(predictions: pd.DataFrame, teacher: TeacherSettings) -> pd.DataFrame:
+    """The pooled report of out-of-sample predictions, bootstrapped in blocks of the label span."""
+    return pooled_report(
+        predictions,
+        teacher.label_spec().purge,
+        n_resamples=teacher.n_resamples,
+        seed=teacher.seed,
+        min_names=teacher.min_names,
+    )
 
 
 def headline(report: pd.DataFrame, scorer: str, metric: str) -> float | None:
@@ -385,20 +389,9 @@ def teacher_universe_model(
 
     for message in refused.values():
         context.log.warning(f"left out of the universe model: {message}")
-    purge = teacher.label_spec().purge
-
-    def report_of(predictions: pd.DataFrame) -> pd.DataFrame:
-        return pooled_report(
-            predictions,
-            purge,
-            n_resamples=params.n_resamples,
-            seed=params.seed,
-            min_names=params.min_names,
-        )
-
-    report = report_of(result.predictions)
+    report = pooled(result.predictions, teacher)
     same_symbol, same_universe = common_rows(per_symbol, result.predictions)
-    comparison = comparison_markdown(report_of(same_symbol), report_of(same_universe))
+    comparison = comparison_markdown(pooled(same_symbol, teacher), pooled(same_universe, teacher))
     return dg.MaterializeResult(
         metadata={
             "symbols": len(labels),

@@ -1,6 +1,5 @@
 """The teacher assets in-process, over a temporary warehouse with synthetic bars."""
 
-import json
 from pathlib import Path
 
 import dagster as dg
@@ -52,13 +51,18 @@ def gate(monkeypatch: pytest.MonkeyPatch) -> Gate:
     return stand_in
 
 
-@pytest.fixture
-def seeded(warehouse: WarehouseResource, instance: dg.DagsterInstance) -> WarehouseResource:
+def seed_bars(warehouse: WarehouseResource) -> None:
+    """Three years of random-walk bars for each of SYMBOLS."""
     with warehouse.get_connection() as conn, transaction(conn):
         for seed, symbol in enumerate(SYMBOLS):
             bars = random_walk_bars(symbol, seed)
             for year in YEARS:
                 replace_bars(conn, symbol, year, bars[bars["date"].dt.year == year])
+
+
+@pytest.fixture
+def seeded(warehouse: WarehouseResource, instance: dg.DagsterInstance) -> WarehouseResource:
+    seed_bars(warehouse)
     instance.add_dynamic_partitions("symbols", SYMBOLS)
     return warehouse
 
@@ -301,33 +305,3 @@ def test_the_universe_model_trains_on_every_passing_symbol_beside_the_per_symbol
 def table_without_symbol(warehouse: WarehouseResource, name: str) -> pd.DataFrame:
     with warehouse.get_connection() as conn:
         return conn.execute(f"SELECT * FROM {name} ORDER BY window_index").df()
-
-
-def test_rows_and_model_files_pair_up_whatever_the_moment_of_a_crash(
-    seeded: WarehouseResource,
-    instance: dg.DagsterInstance,
-    gate: Gate,
-    paths: ProjectPaths,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """A crash after the new models are written but before the rows commit, and one after the
-    commit but before older runs' files are removed: either way every stored row names a file
-    that exists and carries the settings the row records."""
-    assert materialize_all(seeded, instance, paths).success
-
-    def crash(*args: object) -> None:
-        raise KeyboardInterrupt("killed (simulated)")
-
-    for point in ("_replace_symbol_results", "keep_only"):
-        with monkeypatch.context() as patched:
-            patched.setattr(assets, point, crash)
-            with pytest.raises(KeyboardInterrupt):
-                materialize_all(seeded, instance, paths)
-        runs = table(seeded, "teacher_runs")
-        trained = runs[runs["status"] == "trained"]
-        assert len(trained) > 0
-        for run in trained.itertuples():
-            model = training.load_model(Path(run.model_path))
-            recorded = training.read_model_metadata(model)
-            assert recorded["settings"] == json.loads(run.settings)
-            assert recorded["data_fingerprint"] == run.data_fingerprint
