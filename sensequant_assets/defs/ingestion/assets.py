@@ -8,8 +8,6 @@ alone: the run writes the others, keeps its stored rows, and says which failed a
 """
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import NoReturn
 
 import dagster as dg
@@ -23,11 +21,12 @@ from sensequant_assets.defs.partitions import (
     symbols_partitions,
 )
 from sensequant_assets.paths import ProjectPaths
-from sensequant_assets.sources.bars import session_dates
-from sensequant_assets.sources.base import (
-    BarSource,
-    FetchResult,
-    SymbolMapping,
+from sensequant_assets.sources.base import BarSource, FetchResult, SymbolMapping
+from sensequant_assets.sources.batch import (
+    fetch_partitions,
+    partial_batch_message,
+    settle_partitions,
+    stored_mappings,
 )
 from sensequant_assets.universe.partitions import split_symbol_year, symbol_year_key
 from sensequant_assets.universe.reference import load_aliases, nse_ticker_for
@@ -37,7 +36,6 @@ from sensequant_assets.warehouse.storage import (
     read_mappings,
     replace_bars,
     replace_rows,
-    shrink_problem,
     stored_bar_dates,
     transaction,
 )
@@ -167,7 +165,7 @@ def daily_bars(
     keys = list(context.partition_keys)
     wanted = [split_symbol_year(key) for key in keys]
     with warehouse.get_connection() as conn:
-        mappings = _stored_mappings(read_mappings(conn, sorted({s for s, _ in wanted})))
+        mappings = stored_mappings(read_mappings(conn, sorted({s for s, _ in wanted})))
     answers = fetch_partitions(bar_source, mappings, wanted)
     with warehouse.get_connection() as conn, transaction(conn):
         stored = stored_bar_dates(conn, wanted)
@@ -237,104 +235,6 @@ def _tags(key: str) -> dict[str, str]:
     """The partition's per-dimension tags, as Dagster's own materializations carry them."""
     symbol, year = split_symbol_year(key)
     return partition_tags(dg.MultiPartitionKey({"symbol": symbol, "year": str(year)}))
-
-
-def partial_batch_message(errors: dict[str, str], total: int) -> str:
-    """What the step failure says: each failed partition and why, and how to re-run them."""
-    written = (
-        f"the other {total - len(errors)} were written and are materialized"
-        if total > len(errors)
-        else "none was written"
-    )
-    return (
-        f"{len(errors)} of {total} daily_bars partitions failed and kept their stored rows; "
-        f"{written}.\n  "
-        + "\n  ".join(f"{key}: {error}" for key, error in sorted(errors.items()))
-        + "\nRe-run exactly the failed ones: on the backfill's page, Re-execute > From failure "
-        "(or `sensequant retry <backfill id>`); outside a backfill, materialize those partitions."
-    )
-
-
-def _stored_mappings(frame: pd.DataFrame) -> dict[str, SymbolMapping]:
-    return {
-        row.symbol: SymbolMapping(
-            row.symbol,
-            row.nse_ticker,
-            row.isec_code,
-            row.isec_token,
-            row.company_name,
-            row.status,
-            row.error,
-        )
-        for row in frame.itertuples()
-    }
-
-
-def fetch_partitions(
-    source: BarSource, mappings: dict[str, SymbolMapping], keys: Sequence[tuple[str, int]]
-) -> dict[tuple[str, int], FetchResult | Exception]:
-    """Each (symbol, year)'s answer or the error it met, each symbol's years in one request
-    where the source can; one partition's error never costs the others theirs."""
-    years_by_symbol: dict[str, list[int]] = {}
-    for symbol, year in keys:
-        years_by_symbol.setdefault(symbol, []).append(year)
-    answers: dict[tuple[str, int], FetchResult | Exception] = {}
-    for symbol, years in years_by_symbol.items():
-        mapping = mappings.get(symbol)
-        if mapping is None:
-            missing = LookupError(
-                f"symbol_mapping[{symbol}] has not been materialized; materialize it first "
-                "(a backfill does this in order)"
-            )
-            answers.update({(symbol, year): missing for year in years})
-        elif not mapping.resolved:
-            unmapped = FetchResult(pd.DataFrame(), {"note": f"unmapped: {mapping.error}"})
-            answers.update({(symbol, year): unmapped for year in years})
-        else:
-            for year, answer in source.fetch_years(mapping, years).items():
-                answers[symbol, year] = answer
-    return {key: answers[key] for key in keys}
-
-
-@dataclass(frozen=True)
-class BatchOutcome:
-    """Which partitions of a run may be written, and why each of the others may not."""
-
-    written: dict[tuple[str, int], FetchResult]
-    failed: dict[tuple[str, int], str]
-    removed: dict[tuple[str, int], list[dt.date]]
-
-
-def settle_partitions(
-    answers: dict[tuple[str, int], FetchResult | Exception],
-    stored: dict[tuple[str, int], set[dt.date]],
-    allow_shrink: bool = False,
-) -> BatchOutcome:
-    """Sort a run's answers into those to write and those that fail their partition.
-
-    A partition fails on a source error, or when its answer would drop stored session dates
-    (`shrink_problem`) and the user did not allow it; a failed partition keeps its rows.
-    """
-    written: dict[tuple[str, int], FetchResult] = {}
-    failed: dict[tuple[str, int], str] = {}
-    removed: dict[tuple[str, int], list[dt.date]] = {}
-    for partition, answer in answers.items():
-        if isinstance(answer, Exception):
-            failed[partition] = f"{type(answer).__name__}: {answer}"
-            continue
-        before = stored.get(partition, set())
-        after = set(session_dates(answer.bars)) if not answer.bars.empty else set()
-        problem = shrink_problem(before, after)
-        if problem and not allow_shrink:
-            failed[partition] = (
-                f"refused to shrink: {problem}. Kept the stored rows; to replace them anyway, "
-                "re-run this partition with run config allow_shrink: true"
-            )
-            continue
-        written[partition] = answer
-        if problem:
-            removed[partition] = sorted(before - after)
-    return BatchOutcome(written=written, failed=failed, removed=removed)
 
 
 def bars_metadata(

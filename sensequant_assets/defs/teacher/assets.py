@@ -7,7 +7,7 @@ partition's metadata. Each checks the quality gate first, because a blocking ass
 observation that says why and stays unmaterialized, so the UI never shows it green.
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 
 import dagster as dg
 import duckdb
@@ -17,8 +17,8 @@ from sensequant_assets.defs.partitions import BARS_BY_SYMBOL, BATCHED_BACKFILL, 
 from sensequant_assets.paths import ProjectPaths
 from sensequant_assets.quality.gate import blocking_failures
 from sensequant_assets.teacher.features import get_feature_set
-from sensequant_assets.teacher.labels import label_table, settings_mismatch, stored_settings
-from sensequant_assets.teacher.metrics import common_rows, pooled_report
+from sensequant_assets.teacher.labels import label_table, stored_settings
+from sensequant_assets.teacher.metrics import common_rows
 from sensequant_assets.teacher.model_files import UNIVERSE_OWNER, discard, keep_only, run_folder
 from sensequant_assets.teacher.report import (
     comparison_markdown,
@@ -27,6 +27,7 @@ from sensequant_assets.teacher.report import (
     universe_markdown,
 )
 from sensequant_assets.teacher.settings import TeacherSettings
+from sensequant_assets.teacher.stored import headline, interval_text, pooled, stored_labels
 from sensequant_assets.teacher.training import (
     TrainingResult,
     device_problem,
@@ -38,11 +39,9 @@ from sensequant_assets.warehouse.corporate_actions import read_adjusted_bars
 from sensequant_assets.warehouse.resources import WAREHOUSE_POOL, WarehouseResource
 from sensequant_assets.warehouse.storage import (
     pack_features,
-    read_labels,
     read_predictions,
     replace_rows,
     transaction,
-    unpack_features,
 )
 from sensequant_assets.warehouse.tables import (
     TEACHER_LABELS,
@@ -145,28 +144,6 @@ def _labels_metadata(bars: pd.DataFrame, rows: pd.DataFrame) -> dict[str, object
         "settings": dg.MetadataValue.json(stored_settings(rows)) if len(rows) else "",
         "windows_table": dg.MetadataValue.md(labels_markdown(rows)),
     }
-
-
-def stored_labels(
-    conn: duckdb.DuckDBPyConnection, symbols: list[str], wanted: Mapping[str, object]
-) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
-    """Each symbol's label rows with their features unpacked, and the symbols whose rows cannot
-    be used: rows built with other settings are refused, naming both and the command that
-    rebuilds them. A symbol without rows is in neither."""
-    frames, refused = {}, {}
-    for symbol, rows in read_labels(conn, symbols).groupby("symbol", sort=False):
-        settings = stored_settings(rows)
-        if mismatch := settings_mismatch(settings, wanted):
-            refused[str(symbol)] = (
-                f"teacher_labels[{symbol}] were built with other settings ({mismatch}). "
-                f"Re-materialize teacher_labels[{symbol}] with these settings first "
-                f"(`dagster asset materialize -m sensequant_assets.definitions --select "
-                f"teacher_labels --partition {symbol}`, or Materialize in the UI)."
-            )
-            continue
-        features = get_feature_set(str(settings["feature_set"])).columns
-        frames[str(symbol)] = unpack_features(rows.reset_index(drop=True), features)
-    return frames, refused
 
 
 @dg.asset(
@@ -286,31 +263,6 @@ def _too_short(conn: duckdb.DuckDBPyConnection, symbol: str, teacher: TeacherSet
     return not bars.empty and label_table(symbol, bars, spec, windows, teacher.feature_set).empty
 
 
-def pooled(predictions: pd.DataFrame, teacher: TeacherSettings) -> pd.DataFrame:
-    """The pooled report of out-of-sample predictions, bootstrapped in blocks of the label span."""
-    return pooled_report(
-        predictions,
-        teacher.label_spec().purge,
-        n_resamples=teacher.n_resamples,
-        seed=teacher.seed,
-        min_names=teacher.min_names,
-    )
-
-
-def headline(report: pd.DataFrame, scorer: str, metric: str) -> float | None:
-    """One pooled figure of the report (None where it does not apply or is undefined)."""
-    row = report[(report["scorer"] == scorer) & (report["metric"] == metric)]
-    return None if row.empty or pd.isna(row["value"].iloc[0]) else float(row["value"].iloc[0])
-
-
-def _interval_text(report: pd.DataFrame, scorer: str, metric: str) -> str:
-    row = report[(report["scorer"] == scorer) & (report["metric"] == metric)]
-    if row.empty or pd.isna(row["value"].iloc[0]):
-        return "undefined"
-    value, low, high = row[["value", "ci_low", "ci_high"]].iloc[0]
-    return f"{value:.3f} [{low:.3f}, {high:.3f}]" if pd.notna(low) else f"{value:.3f}"
-
-
 def _model_metadata(
     symbol: str, result: TrainingResult, report: pd.DataFrame, paths: ProjectPaths
 ) -> dict[str, object]:
@@ -321,7 +273,7 @@ def _model_metadata(
         "windows_trained": int(counts.get("trained", 0)),
         "windows_skipped": int(counts.get("skipped", 0)),
         "pooled_auc": headline(report, "model", "roc_auc"),
-        "pooled_auc_95ci": _interval_text(report, "model", "roc_auc"),
+        "pooled_auc_95ci": interval_text(report, "model", "roc_auc"),
         "pooled_brier_skill": headline(report, "model", "brier_skill"),
         "momentum_auc": headline(report, "momentum", "roc_auc"),
         "placebo_auc": headline(report, "placebo", "roc_auc"),
@@ -397,8 +349,8 @@ def teacher_universe_model(
             "symbols": len(labels),
             "symbols_left_out": len(refused) + len(symbols) - len(passing),
             "dagster/row_count": len(result.runs),
-            "pooled_auc_95ci": _interval_text(report, "model", "roc_auc"),
-            "rank_ic_mean_95ci": _interval_text(report, "model", "rank_ic_mean"),
+            "pooled_auc_95ci": interval_text(report, "model", "roc_auc"),
+            "rank_ic_mean_95ci": interval_text(report, "model", "rank_ic_mean"),
             "rank_ic_t_stat": headline(report, "model", "rank_ic_t"),
             "rank_ic_hit_rate": headline(report, "model", "rank_ic_hit_rate"),
             "models": dg.MetadataValue.path(str(folder)),

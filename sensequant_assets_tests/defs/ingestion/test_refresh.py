@@ -12,9 +12,9 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from sensequant_assets.defs.ingestion.assets import settle_partitions
 from sensequant_assets.defs.partitions import symbol_year_partitions
 from sensequant_assets.sources.base import FetchResult
+from sensequant_assets.sources.batch import settle_partitions
 from sensequant_assets.warehouse import storage
 from sensequant_assets.warehouse.resources import WarehouseResource
 from sensequant_assets_tests.conftest import FIXED_NOW, synthetic_at_fixed_now

@@ -1,0 +1,114 @@
+"""One run's daily_bars partitions: what each source answered, and which may be written.
+
+A run carries up to 100 partitions. Each symbol's years are asked for in one request where the
+source can; one partition's error, or an answer that would drop stored sessions, fails that
+partition alone, so a bad symbol never costs the other partitions their data.
+"""
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from sensequant_assets.sources.bars import session_dates
+from sensequant_assets.sources.base import BarSource, FetchResult, SymbolMapping
+from sensequant_assets.warehouse.storage import shrink_problem
+
+
+def stored_mappings(frame: pd.DataFrame) -> dict[str, SymbolMapping]:
+    return {
+        row.symbol: SymbolMapping(
+            row.symbol,
+            row.nse_ticker,
+            row.isec_code,
+            row.isec_token,
+            row.company_name,
+            row.status,
+            row.error,
+        )
+        for row in frame.itertuples()
+    }
+
+
+def fetch_partitions(
+    source: BarSource, mappings: dict[str, SymbolMapping], keys: Sequence[tuple[str, int]]
+) -> dict[tuple[str, int], FetchResult | Exception]:
+    """Each (symbol, year)'s answer or the error it met, each symbol's years in one request
+    where the source can; one partition's error never costs the others theirs."""
+    years_by_symbol: dict[str, list[int]] = {}
+    for symbol, year in keys:
+        years_by_symbol.setdefault(symbol, []).append(year)
+    answers: dict[tuple[str, int], FetchResult | Exception] = {}
+    for symbol, years in years_by_symbol.items():
+        mapping = mappings.get(symbol)
+        if mapping is None:
+            missing = LookupError(
+                f"symbol_mapping[{symbol}] has not been materialized; materialize it first "
+                "(a backfill does this in order)"
+            )
+            answers.update({(symbol, year): missing for year in years})
+        elif not mapping.resolved:
+            unmapped = FetchResult(pd.DataFrame(), {"note": f"unmapped: {mapping.error}"})
+            answers.update({(symbol, year): unmapped for year in years})
+        else:
+            for year, answer in source.fetch_years(mapping, years).items():
+                answers[symbol, year] = answer
+    return {key: answers[key] for key in keys}
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """Which partitions of a run may be written, and why each of the others may not."""
+
+    written: dict[tuple[str, int], FetchResult]
+    failed: dict[tuple[str, int], str]
+    removed: dict[tuple[str, int], list[dt.date]]
+
+
+def settle_partitions(
+    answers: dict[tuple[str, int], FetchResult | Exception],
+    stored: dict[tuple[str, int], set[dt.date]],
+    allow_shrink: bool = False,
+) -> BatchOutcome:
+    """Sort a run's answers into those to write and those that fail their partition.
+
+    A partition fails on a source error, or when its answer would drop stored session dates
+    (`shrink_problem`) and the user did not allow it; a failed partition keeps its rows.
+    """
+    written: dict[tuple[str, int], FetchResult] = {}
+    failed: dict[tuple[str, int], str] = {}
+    removed: dict[tuple[str, int], list[dt.date]] = {}
+    for partition, answer in answers.items():
+        if isinstance(answer, Exception):
+            failed[partition] = f"{type(answer).__name__}: {answer}"
+            continue
+        before = stored.get(partition, set())
+        after = set(session_dates(answer.bars)) if not answer.bars.empty else set()
+        problem = shrink_problem(before, after)
+        if problem and not allow_shrink:
+            failed[partition] = (
+                f"refused to shrink: {problem}. Kept the stored rows; to replace them anyway, "
+                "re-run this partition with run config allow_shrink: true"
+            )
+            continue
+        written[partition] = answer
+        if problem:
+            removed[partition] = sorted(before - after)
+    return BatchOutcome(written=written, failed=failed, removed=removed)
+
+
+def partial_batch_message(errors: dict[str, str], total: int) -> str:
+    """What the step failure says: each failed partition and why, and how to re-run them."""
+    written = (
+        f"the other {total - len(errors)} were written and are materialized"
+        if total > len(errors)
+        else "none was written"
+    )
+    return (
+        f"{len(errors)} of {total} daily_bars partitions failed and kept their stored rows; "
+        f"{written}.\n  "
+        + "\n  ".join(f"{key}: {error}" for key, error in sorted(errors.items()))
+        + "\nRe-run exactly the failed ones: on the backfill's page, Re-execute > From failure "
+        "(or `sensequant retry <backfill id>`); outside a backfill, materialize those partitions."
+    )
