@@ -14,9 +14,29 @@ SYMBOLS = tuple(f"FAULT{i:02d}" for i in range(20))
 YEAR = 2024
 
 
-def child_env(dagster_home: Path | None, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
-    env.update(extra, DAGSTER_DISABLE_TELEMETRY="1", PYTHONUNBUFFERED="1")
+def child_env(root: Path, dagster_home: Path | None = None, **extra: str) -> dict[str, str]:
+    """The environment of a process a test starts: a deployment of its own under `root`.
+
+    Every folder the code location reads or writes points there (an empty constituent-list
+    folder among them), so a webserver's sensor never picks up the repo's lists and no run a
+    test starts writes into the repo's data/.
+    """
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k != "DAGSTER_HOME" and not k.startswith("SENSEQUANT_")
+    }
+    (root / "constituents").mkdir(parents=True, exist_ok=True)
+    env.update(
+        SENSEQUANT_WAREHOUSE=str(root / "warehouse.duckdb"),
+        SENSEQUANT_MODELS_DIR=str(root / "models"),
+        SENSEQUANT_REPORTS_DIR=str(root / "reports"),
+        SENSEQUANT_CACHE_DIR=str(root / "cache"),
+        SENSEQUANT_CONSTITUENTS_DIR=str(root / "constituents"),
+        DAGSTER_DISABLE_TELEMETRY="1",
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
     if dagster_home is not None:
         env["DAGSTER_HOME"] = str(dagster_home)
     return env
@@ -67,7 +87,7 @@ def start_run(
         return subprocess.Popen(
             command,
             cwd=REPO_ROOT,
-            env=child_env(dagster_home),
+            env=child_env(log.parent, dagster_home),
             text=True,
             stdout=subprocess.PIPE,
             stderr=stderr,

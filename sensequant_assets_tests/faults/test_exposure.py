@@ -79,7 +79,9 @@ def test_the_ui_listens_on_loopback_only(tmp_path: Path, how: str) -> None:
         command[command.index("-p") + 1] = str(port)
     else:
         command = [str(BIN / "dagster-webserver"), "-p", str(port), "-w", "workspace.yaml"]
-    env = child_env(project_instance(tmp_path / "home"), PATH=f"{BIN}:{os.environ['PATH']}")
+    env = child_env(
+        tmp_path, project_instance(tmp_path / "home"), PATH=f"{BIN}:{os.environ['PATH']}"
+    )
     server = subprocess.Popen(
         command,
         cwd=REPO_ROOT,

@@ -108,7 +108,7 @@ def test_a_warehouse_file_the_user_cannot_write_fails_clearly(tmp_path: Path) ->
     attempt = subprocess.run(
         [*prefix, sys.executable, "-c", script],
         cwd=REPO_ROOT,
-        env=child_env(None),
+        env=child_env(tmp_path / "deployment"),
         text=True,
         capture_output=True,
         timeout=120,
