@@ -14,6 +14,7 @@ import duckdb
 import pandas as pd
 
 from sensequant_assets.defs.partitions import BARS_BY_SYMBOL, BATCHED_BACKFILL, symbols_partitions
+from sensequant_assets.defs.resources import teacher_settings
 from sensequant_assets.paths import ProjectPaths
 from sensequant_assets.quality.gate import blocking_failures
 from sensequant_assets.teacher.features import get_feature_set
@@ -53,6 +54,16 @@ from sensequant_assets.warehouse.tables import (
 
 NO_WINDOW = "no window: history shorter than warm-up + window"
 
+# Kept current by teacher_automation_sensor (defs/teacher/sensors.py): a symbol's labels are
+# rebuilt after any of its bars partitions is materialized, and its model after its labels, never
+# while a dependency is missing or in progress, or a blocking check on it fails.
+TEACHER_AUTOMATION = (
+    dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed()
+)
+# Code versions from the deployment's settings: a new horizon or feature set shows every label
+# and model partition unsynced (the labels' recorded settings still refuse stale rows).
+DEPLOYED = teacher_settings()
+
 
 def _problems(asset: str, errors: list[str]) -> None:
     if errors:
@@ -83,6 +94,8 @@ def _gated_metadata(failures: list[str]) -> dict[str, object]:
     metadata=TEACHER_LABELS.metadata(),
     group_name="teacher",
     kinds={"duckdb", "pandas"},
+    code_version=DEPLOYED.labels_version(),
+    automation_condition=TEACHER_AUTOMATION,
 )
 def teacher_labels(
     context: dg.AssetExecutionContext,
@@ -178,6 +191,8 @@ def stored_labels(
     group_name="teacher",
     kinds={"duckdb", "catboost"},
     output_required=False,
+    code_version=DEPLOYED.model_version(),
+    automation_condition=TEACHER_AUTOMATION,
 )
 def teacher_model(
     context: dg.AssetExecutionContext,
@@ -341,6 +356,7 @@ def _model_metadata(
     metadata=TEACHER_UNIVERSE_RUNS.metadata(),
     group_name="teacher",
     kinds={"duckdb", "catboost"},
+    code_version=DEPLOYED.model_version(),
 )
 def teacher_universe_model(
     context: dg.AssetExecutionContext,
