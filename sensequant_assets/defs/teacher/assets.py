@@ -18,7 +18,12 @@ from sensequant_assets.defs.resources import teacher_settings
 from sensequant_assets.paths import ProjectPaths
 from sensequant_assets.quality.gate import blocking_failures
 from sensequant_assets.teacher.features import get_feature_set
-from sensequant_assets.teacher.labels import label_table, settings_mismatch, stored_settings
+from sensequant_assets.teacher.labels import (
+    label_table,
+    labels_fingerprint,
+    settings_mismatch,
+    stored_settings,
+)
 from sensequant_assets.teacher.metrics import common_rows, pooled_report
 from sensequant_assets.teacher.model_files import UNIVERSE_OWNER, discard, keep_only, run_folder
 from sensequant_assets.teacher.report import (
@@ -53,6 +58,7 @@ from sensequant_assets.warehouse.tables import (
 )
 
 NO_WINDOW = "no window: history shorter than warm-up + window"
+FINGERPRINT = "labels_fingerprint"
 
 # Kept current by teacher_automation_sensor (defs/teacher/sensors.py): a symbol's labels are
 # rebuilt after any of its bars partitions is materialized, and its model after its labels, never
@@ -235,8 +241,13 @@ def teacher_model(
                 )
     _problems("teacher_model", errors)
 
+    version = teacher.model_version()
+    fingerprints = {s: labels_fingerprint(rows, version) for s, rows in to_train.items()}
+    unchanged = _trained_from(context, fingerprints)
     trained: dict[str, TrainingResult] = {}
     for symbol, labels in to_train.items():
+        if symbol in unchanged:
+            continue
         folder = run_folder(paths.models, symbol, context.run_id)
         trained[symbol] = train_windows(symbol, labels, params, folder, folder)
     failed = [
@@ -270,13 +281,44 @@ def teacher_model(
             partition=symbol,
             metadata={"status": "not trained", "reason": NO_WINDOW},
         )
-    for symbol, result in trained.items():
-        report = pooled(result.predictions, teacher)
-        yield dg.AssetMaterialization(
+    for symbol, run_id in unchanged.items():
+        yield dg.AssetObservation(
             asset_key=context.asset_key,
             partition=symbol,
-            metadata=_model_metadata(symbol, result, report, paths),
+            metadata={
+                "status": "unchanged",
+                "reason": f"labels and settings unchanged since run {run_id}: its model is kept",
+            },
         )
+    for symbol, result in trained.items():
+        report = pooled(result.predictions, teacher)
+        metadata = {
+            **_model_metadata(symbol, result, report, paths),
+            FINGERPRINT: fingerprints[symbol],
+        }
+        yield dg.AssetMaterialization(
+            asset_key=context.asset_key, partition=symbol, metadata=metadata
+        )
+
+
+def _trained_from(
+    context: dg.AssetExecutionContext, fingerprints: dict[str, str]
+) -> dict[str, str]:
+    """The symbols whose latest model was trained from exactly these labels and settings, each
+    with the run that trained it: retraining them would reproduce what is stored, so a refresh
+    that changed no bar retrains nothing."""
+    kept = {}
+    for symbol, fingerprint in fingerprints.items():
+        records = context.instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=context.asset_key, asset_partitions=[symbol]),
+            limit=1,
+            ascending=False,
+        ).records
+        materialization = records[0].asset_materialization if records else None
+        stored = materialization.metadata.get(FINGERPRINT) if materialization else None
+        if stored is not None and stored.value == fingerprint:
+            kept[symbol] = records[0].run_id
+    return kept
 
 
 def _replace_symbol_results(

@@ -68,13 +68,16 @@ def seeded(warehouse: WarehouseResource, instance: dg.DagsterInstance) -> Wareho
 
 
 def materialize_all(
-    warehouse: WarehouseResource, instance: dg.DagsterInstance, paths: ProjectPaths
+    warehouse: WarehouseResource,
+    instance: dg.DagsterInstance,
+    paths: ProjectPaths,
+    settings: TeacherSettings = SETTINGS,
 ) -> dg.ExecuteInProcessResult:
     return dg.materialize(
         [DAILY_BARS, teacher_labels, teacher_model],
         selection=[teacher_labels, teacher_model],
         instance=instance,
-        resources={"warehouse": warehouse, "teacher": SETTINGS, "paths": paths},
+        resources={"warehouse": warehouse, "teacher": settings, "paths": paths},
         tags=range_tags(SYMBOLS[0], SYMBOLS[-1]),
     )
 
@@ -173,8 +176,10 @@ def test_rematerializing_replaces_rows_and_a_gated_symbol_loses_everything(
     pd.testing.assert_frame_equal(
         runs[kept], first_runs[first_runs["symbol"] != "BBB"][kept].reset_index(drop=True)
     )
-    # Each symbol keeps only the folder of the run its rows name.
-    assert [p.name for p in (paths.models / "AAA").iterdir()] == [result.run_id]
+    # AAA's labels did not change, so its model was kept, not retrained: it keeps only the
+    # folder of the run its rows name, the first one.
+    assert [p.name for p in (paths.models / "AAA").iterdir()] == [first.run_id]
+    assert observations(result, "teacher_model")["AAA"]["status"].value == "unchanged"
 
     labels_gated = partition_metadata(result, "teacher_labels")["BBB"]
     assert labels_gated["status"].value == "gated"
@@ -239,7 +244,8 @@ def test_a_training_failure_fails_the_run_and_keeps_the_previous_results(
         raise CatBoostError("out of memory (simulated)")
 
     monkeypatch.setattr(training, "fit_window", broken_fit)
-    description = failed_model_run(seeded, instance, SETTINGS, paths)
+    reseeded = TeacherSettings(**FAST, seed=SETTINGS.seed + 1)  # a change that retrains
+    description = failed_model_run(seeded, instance, reseeded, paths)
     assert "CatBoost error: out of memory (simulated)" in description
     assert "teacher_model[AAA] window" in description
     pd.testing.assert_frame_equal(table(seeded, "teacher_runs"), before)
