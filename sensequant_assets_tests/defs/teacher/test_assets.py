@@ -311,3 +311,49 @@ def test_the_universe_model_trains_on_every_passing_symbol_beside_the_per_symbol
 def table_without_symbol(warehouse: WarehouseResource, name: str) -> pd.DataFrame:
     with warehouse.get_connection() as conn:
         return conn.execute(f"SELECT * FROM {name} ORDER BY window_index").df()
+
+
+def test_code_versions_follow_the_settings_so_a_new_horizon_marks_everything_unsynced() -> None:
+    """The assets' code versions are the deployment's settings' hashes; a changed horizon or
+    feature set changes both, a changed seed only the model's, the device neither."""
+    deployed = TeacherSettings()
+    versions = {key.to_user_string(): v for key, v in teacher_model.code_versions_by_key.items()}
+    versions.update(
+        {key.to_user_string(): v for key, v in teacher_labels.code_versions_by_key.items()}
+    )
+    assert versions == {
+        "teacher_labels": deployed.labels_version(),
+        "teacher_model": deployed.model_version(),
+    }
+    assert teacher_universe_model.code_versions_by_key == {
+        dg.AssetKey("teacher_universe_model"): deployed.model_version()
+    }
+    for changed in (TeacherSettings(horizon=10), TeacherSettings(feature_set="original15")):
+        assert changed.labels_version() != deployed.labels_version()
+        assert changed.model_version() != deployed.model_version()
+    reseeded = TeacherSettings(seed=7)
+    assert reseeded.labels_version() == deployed.labels_version()
+    assert reseeded.model_version() != deployed.model_version()
+    assert TeacherSettings(task_type="GPU", thread_count=8).model_version() == (
+        deployed.model_version()
+    )
+
+
+def test_a_model_whose_labels_did_not_change_is_kept_not_retrained(
+    seeded: WarehouseResource, instance: dg.DagsterInstance, gate: Gate, paths: ProjectPaths
+) -> None:
+    first = materialize_all(seeded, instance, paths)
+    again = materialize_all(seeded, instance, paths)
+    assert again.asset_materializations_for_node("teacher_model") == []
+    kept = observations(again, "teacher_model")
+    assert {symbol: meta["status"].value for symbol, meta in kept.items()} == dict.fromkeys(
+        SYMBOLS, "unchanged"
+    )
+    assert first.run_id in kept["AAA"]["reason"].value
+    with seeded.get_connection() as conn, transaction(conn):  # one corrected bar of BBB
+        conn.execute(
+            "UPDATE daily_bars SET close = close * 1.01, high = high * 1.01 WHERE symbol = 'BBB' "
+            "AND date = (SELECT max(date) FROM daily_bars WHERE symbol = 'BBB')"
+        )
+    corrected = materialize_all(seeded, instance, paths)
+    assert set(partition_metadata(corrected, "teacher_model")) == {"BBB"}
