@@ -3,8 +3,9 @@
 A session is due once the evening cut-off (20:00 IST) after its 15:30 close has passed: the
 refresh runs at 18:00 IST, so the cut-off leaves it two hours. Weekends, holidays and special
 sessions come from the same calendar and reference file the coverage check uses
-(`market.calendar` with `data/reference/sessions.csv`), so a holiday is never "overdue" and a
-Saturday special session is.
+(`market.calendar` with `data/reference/sessions.csv`), and are judged as it judges them: a
+holiday is never due, and neither is a special session (a Muhurat hour that some sources omit
+and that ends after 19:00): a bar there counts as held, its absence is never overdue.
 
 The warehouse is as fresh as its stalest symbol: a refresh that failed for one chunk leaves those
 symbols a session behind, and the verdict names them.
@@ -17,7 +18,7 @@ from sensequant_assets.market.calendar import (
     IST,
     NSE_CLOSE,
     KnownDays,
-    last_completed_session,
+    last_closed_day,
     trading_days,
 )
 
@@ -40,17 +41,19 @@ class FreshnessVerdict(NamedTuple):
 
 
 def due_session(now: dt.datetime, known: KnownDays, cutoff: dt.time = FRESHNESS_CUTOFF) -> dt.date:
-    """The latest session whose cut-off has passed at `now` (its close plus the refresh's slack)."""
+    """The latest regular session whose cut-off has passed at `now` (close plus the slack)."""
     day = now.astimezone(IST).date()
     slack = dt.datetime.combine(day, cutoff) - dt.datetime.combine(day, NSE_CLOSE)
-    return last_completed_session(now - slack, known)
+    closed = last_closed_day(now - slack)
+    for year in (closed.year, closed.year - 1):
+        if done := [d for d in trading_days(year, known) if d <= closed]:
+            return max(done)
+    raise ValueError(f"No NSE session on or before {closed}")
 
 
 def sessions_after(day: dt.date, through: dt.date, known: KnownDays) -> list[dt.date]:
-    """Sessions (special ones included) after `day` up to and including `through`, in order."""
-    days: set[dt.date] = set()
-    for year in range(day.year, through.year + 1):
-        days |= {*trading_days(year, known), *(d for d in known.sessions if d.year == year)}
+    """Regular sessions after `day` up to and including `through`, in order."""
+    days = (d for year in range(day.year, through.year + 1) for d in trading_days(year, known))
     return sorted(d for d in days if day < d <= through)
 
 

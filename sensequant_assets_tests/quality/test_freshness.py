@@ -1,5 +1,5 @@
 """Freshness on the NSE calendar, with a pinned clock: a session is due at 20:00 IST after its
-close, weekends and holidays are never due, special sessions from the reference file are."""
+close; weekends, holidays and special sessions (as coverage_check judges them) never are."""
 
 import datetime as dt
 
@@ -41,8 +41,11 @@ def day(month: int, date: int, year: int = 2025) -> dt.date:
         # Monday evening, and Monday is the session lacking after it.
         (day(8, 14), ist(2025, 8, 16, 10, 0), (True, day(8, 14), None)),
         (day(8, 14), ist(2025, 8, 18, 20, 0), (False, day(8, 14), day(8, 18))),
-        # The Muhurat session of 2025-10-21 (sessions.csv) is due like any other.
-        (day(10, 20), ist(2025, 10, 21, 22, 0), (False, day(10, 20), day(10, 21))),
+        # The Muhurat session of 2025-10-21 (sessions.csv) is held where stored but never due,
+        # as coverage_check treats it; the next regular session (10-23) is.
+        (day(10, 20), ist(2025, 10, 21, 22, 0), (True, day(10, 20), None)),
+        (day(10, 21), ist(2025, 10, 22, 22, 0), (True, day(10, 21), None)),
+        (day(10, 21), ist(2025, 10, 23, 20, 0), (False, day(10, 21), day(10, 23))),
         # Nothing stored at all: overdue, lacking the due session.
         (None, ist(2025, 7, 3, 20, 0), (False, None, day(7, 3))),
     ],
