@@ -7,6 +7,7 @@ sensors only ever see the resources.
 """
 
 import os
+from collections.abc import Mapping
 
 import dagster as dg
 
@@ -60,7 +61,7 @@ def breeze_setting(field: str) -> object:
     )
 
 
-def automation_on(environ: dict[str, str] | None = None) -> bool:
+def automation_on(environ: Mapping[str, str] | None = None) -> bool:
     """Whether this deployment runs itself: `SENSEQUANT_AUTOMATION=on` starts the evening refresh,
     the freshness check and the teacher's automation sensor RUNNING (each stays switchable in the
     UI). Unset, as under `make demo` and the tests, they start STOPPED and launch nothing."""
@@ -68,7 +69,7 @@ def automation_on(environ: dict[str, str] | None = None) -> bool:
     return value.strip().lower() in {"on", "1", "true", "yes"}
 
 
-def automation_status(environ: dict[str, str] | None = None) -> dg.DefaultSensorStatus:
+def automation_status(environ: Mapping[str, str] | None = None) -> dg.DefaultSensorStatus:
     """The default status of whatever runs by itself (schedules convert it by name)."""
     return (
         dg.DefaultSensorStatus.RUNNING if automation_on(environ) else dg.DefaultSensorStatus.STOPPED

@@ -4,7 +4,8 @@ The per-symbol assets take up to 100 symbols a run and record each symbol's outc
 partition's metadata. Each checks the quality gate first, because a blocking asset check on
 `daily_bars` only stops steps in its own run and these assets always run in other runs.
 `teacher_model` materializes only the symbols it trained: a gated or too-short symbol gets an
-observation that says why and stays unmaterialized, so the UI never shows it green.
+observation that says why and stays unmaterialized, so the UI never shows it green; a symbol
+whose labels did not change keeps its model, with an observation that says so.
 """
 
 from collections.abc import Iterator, Mapping
@@ -213,6 +214,11 @@ def teacher_model(
 
     Model files are complete before the rows naming them are committed, and older runs' files
     are removed only after the commit (teacher/model_files.py); a failed run stores nothing.
+
+    A symbol whose label rows and model settings are those its latest model was trained from
+    (`labels_fingerprint`) is not retrained: retraining would reproduce it, and the automation
+    sensor asks for a model after every refresh of its bars, changed or not. It gets an
+    observation naming the run whose model is kept.
     """
     params = teacher.training_params()
     if problem := device_problem(params):
