@@ -7,9 +7,11 @@ sensors only ever see the resources.
 """
 
 import os
+from collections.abc import Mapping
 
 import dagster as dg
 
+from sensequant_assets.alerts import AlertsResource
 from sensequant_assets.paths import DATA_DIR, ProjectPaths
 from sensequant_assets.sources.base import BarSource
 from sensequant_assets.sources.breeze.source import BreezeSource
@@ -59,6 +61,34 @@ def breeze_setting(field: str) -> object:
     )
 
 
+def automation_on(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether this deployment runs itself: `SENSEQUANT_AUTOMATION=on` starts the evening refresh,
+    the freshness check and the teacher's automation sensor RUNNING (each stays switchable in the
+    UI). Unset, as under `make demo` and the tests, they start STOPPED and launch nothing."""
+    value = (environ if environ is not None else os.environ).get("SENSEQUANT_AUTOMATION", "")
+    return value.strip().lower() in {"on", "1", "true", "yes"}
+
+
+def automation_status(environ: Mapping[str, str] | None = None) -> dg.DefaultSensorStatus:
+    """The default status of whatever runs by itself (schedules convert it by name)."""
+    return (
+        dg.DefaultSensorStatus.RUNNING if automation_on(environ) else dg.DefaultSensorStatus.STOPPED
+    )
+
+
+def teacher_settings() -> TeacherSettings:
+    """The deployment's teacher settings; the teacher assets' code versions are derived from the
+    same object, so a changed setting marks their materializations unsynced."""
+    return TeacherSettings()
+
+
+def alerts() -> AlertsResource:
+    return AlertsResource(
+        log_file=setting("SENSEQUANT_ALERTS_LOG", str(DATA_DIR / "alerts.log")),
+        webhook_url=setting("SENSEQUANT_ALERTS_WEBHOOK", ""),
+    )
+
+
 def project_paths() -> ProjectPaths:
     return ProjectPaths(
         constituents_dir=setting("SENSEQUANT_CONSTITUENTS_DIR", str(DATA_DIR / "constituents")),
@@ -101,6 +131,7 @@ def resources() -> dg.Definitions:
             ),
             "bar_source": bar_source(),
             "paths": project_paths(),
-            "teacher": TeacherSettings(),
+            "teacher": teacher_settings(),
+            "alerts": alerts(),
         }
     )

@@ -32,6 +32,7 @@ Financial Machine Learning, ch. 4), so a training set is weighted by how much in
 information its labels carry.
 """
 
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -166,6 +167,15 @@ def settings_mismatch(stored: Mapping[str, object], wanted: Mapping[str, object]
         f"{key}: built with {stored.get(key, '(absent)')!r}, now {wanted.get(key, '(absent)')!r}"
         for key in differing
     )
+
+
+def labels_fingerprint(rows: pd.DataFrame, model_version: str) -> str:
+    """What a model is trained from: its label rows (values and columns) and the settings that
+    train it. Equal fingerprints mean retraining would reproduce the stored model."""
+    digest = hashlib.sha256(model_version.encode())
+    digest.update(json.dumps(list(map(str, rows.columns))).encode())
+    digest.update(pd.util.hash_pandas_object(rows, index=False).to_numpy().tobytes())
+    return digest.hexdigest()[:16]
 
 
 def entry_prices(bars: pd.DataFrame) -> tuple[pd.Series, Literal["open", "close"]]:

@@ -2,9 +2,14 @@
 
 Everything here that decides a label row (horizon, threshold rule, windows, feature set) is
 recorded with the rows it builds (`label_settings`), so `teacher_model` can refuse labels that
-other settings built instead of training on them silently.
+other settings built instead of training on them silently. The same settings give the teacher
+assets their Dagster code versions (`labels_version`, `model_version`), so a changed horizon
+shows every label and model partition unsynced in the UI.
 """
 
+import dataclasses
+import hashlib
+import json
 from typing import Literal
 
 import dagster as dg
@@ -78,6 +83,18 @@ class TeacherSettings(dg.ConfigurableResource):
         """What every label row built now records (and what stored rows must match)."""
         return label_settings(self.label_spec(), self.window_spec(), self.feature_set)
 
+    def labels_version(self) -> str:
+        """A short hash of what decides a label row: the label rows' own provenance."""
+        return _digest(self.label_settings())
+
+    def model_version(self) -> str:
+        """A short hash of the labels' provenance and every training setting that changes a
+        model (the device and thread count change speed only, so they are left out)."""
+        params = dataclasses.asdict(self.training_params())
+        for speed_only in ("thread_count", "task_type"):
+            params.pop(speed_only)
+        return _digest({"labels": self.label_settings(), "training": params})
+
     def training_params(self) -> TrainingParams:
         return TrainingParams(
             iterations=self.iterations,
@@ -92,3 +109,9 @@ class TeacherSettings(dg.ConfigurableResource):
             n_resamples=self.n_resamples,
             min_names=self.min_names,
         )
+
+
+def _digest(settings: dict[str, object]) -> str:
+    return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[
+        :12
+    ]

@@ -149,6 +149,12 @@ def stored_years(conn: duckdb.DuckDBPyConnection, symbol: str) -> list[int]:
     return [int(year) for (year,) in rows]
 
 
+def latest_bar_dates(conn: duckdb.DuckDBPyConnection) -> dict[str, dt.date]:
+    """Each stored symbol's latest bar date (symbols without any bar are left out)."""
+    rows = conn.execute("SELECT symbol, max(date) FROM daily_bars GROUP BY symbol").fetchall()
+    return {str(symbol): day for symbol, day in rows}
+
+
 def read_bars(
     conn: duckdb.DuckDBPyConnection, symbols: Sequence[str], years: Sequence[int] | None = None
 ) -> pd.DataFrame:

@@ -10,7 +10,7 @@ import dagster as dg
 import pytest
 
 from sensequant_assets.definitions import defs
-from sensequant_assets.defs.resources import bar_source
+from sensequant_assets.defs.resources import automation_on, automation_status, bar_source
 from sensequant_assets.paths import REPO_ROOT
 
 PLACEHOLDERS = {
@@ -33,7 +33,25 @@ CHECKS = {
     "plausibility_check",
     "mapping_check",
     "calendar_evidence_check",
+    "freshness_check",
 }
+JOBS = {
+    "mapping_job",
+    "bars_job",
+    "bars_checks_job",
+    "report_job",
+    "teacher_job",
+    "universe_job",
+    "reference_job",
+    "freshness_job",
+}
+SENSORS = {
+    "constituent_lists_sensor",
+    "written_bars_checks_sensor",
+    "failure_alerts_sensor",
+    "teacher_automation_sensor",
+}
+SCHEDULES = {"current_year_refresh", "freshness_schedule"}
 
 
 @pytest.mark.parametrize(
@@ -55,20 +73,9 @@ def test_every_asset_check_job_sensor_and_schedule_is_listed() -> None:
     graph = loaded.resolve_asset_graph()
     assert {key.to_user_string() for key in graph.get_all_asset_keys()} == ASSETS
     assert {key.name for key in graph.asset_check_keys} == CHECKS
-    assert {job.name for job in loaded.jobs} >= {
-        "mapping_job",
-        "bars_job",
-        "bars_checks_job",
-        "report_job",
-        "teacher_job",
-        "universe_job",
-        "reference_job",
-    }
-    assert {sensor.name for sensor in loaded.sensors} == {
-        "constituent_lists_sensor",
-        "written_bars_checks_sensor",
-    }
-    assert {schedule.name for schedule in loaded.schedules} == {"current_year_refresh"}
+    assert {job.name for job in loaded.jobs} >= JOBS
+    assert {sensor.name for sensor in loaded.sensors} == SENSORS
+    assert {schedule.name for schedule in loaded.schedules} == SCHEDULES
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
         assert node.group_name != "default", f"{key} has no group"
@@ -118,23 +125,48 @@ def test_dg_lists_every_definition_with_its_group_and_kinds() -> None:
     assert {asset["asset_key"] for asset in found["assets"]} == ASSETS
     assert all(asset["group_name"] and asset["kinds"] for asset in found["assets"])
     assert {check["key"].split(":")[1] for check in found["asset_checks"]} == CHECKS
-    assert {job["name"] for job in found["jobs"]} == {
-        "mapping_job",
-        "bars_job",
-        "bars_checks_job",
-        "report_job",
-        "teacher_job",
-        "universe_job",
-        "reference_job",
-    }
-    assert {sensor["name"] for sensor in found["sensors"]} == {
-        "constituent_lists_sensor",
-        "written_bars_checks_sensor",
-    }
-    assert [schedule["name"] for schedule in found["schedules"]] == ["current_year_refresh"]
+    assert {job["name"] for job in found["jobs"]} == JOBS
+    assert {sensor["name"] for sensor in found["sensors"]} == SENSORS
+    assert {schedule["name"] for schedule in found["schedules"]} == SCHEDULES
     assert {resource["name"] for resource in found["resources"]} == {
         "warehouse",
         "bar_source",
         "paths",
         "teacher",
+        "alerts",
     }
+
+
+def _statuses(loaded: dg.Definitions) -> dict[str, str]:
+    return {
+        **{sensor.name: sensor.default_status.value for sensor in loaded.sensors},
+        **{schedule.name: schedule.default_status.value for schedule in loaded.schedules},
+    }
+
+
+AUTOMATED = {"teacher_automation_sensor", *SCHEDULES}
+
+
+def test_what_runs_by_itself_starts_running_only_where_the_deployment_says_so() -> None:
+    """`SENSEQUANT_AUTOMATION=on` on a deployment; unset under `make demo` and the tests."""
+    assert not automation_on({}) and not automation_on({"SENSEQUANT_AUTOMATION": "off"})
+    assert automation_on({"SENSEQUANT_AUTOMATION": "on"})
+    assert automation_status({"SENSEQUANT_AUTOMATION": "ON"}) == dg.DefaultSensorStatus.RUNNING
+    statuses = _statuses(defs())
+    assert {statuses[name] for name in AUTOMATED} == {"STOPPED"}
+    assert statuses["failure_alerts_sensor"] == "RUNNING"
+    code = (
+        "from sensequant_assets.definitions import defs; "
+        "from sensequant_assets_tests.defs.test_definitions import AUTOMATED, _statuses; "
+        "statuses = _statuses(defs()); print(*sorted({statuses[n] for n in AUTOMATED}))"
+    )
+    env = {"SENSEQUANT_AUTOMATION": "on", "PATH": ""}
+    shown = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", code],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert shown.stdout.split() == ["RUNNING"]

@@ -73,6 +73,7 @@ def environment(root: Path) -> dict[str, str]:
         "SENSEQUANT_REPORTS_DIR": str(root / "reports"),
         "SENSEQUANT_CACHE_DIR": str(root / "cache"),
         "SENSEQUANT_CONSTITUENTS_DIR": str(root / "constituents"),
+        "SENSEQUANT_ALERTS_LOG": str(root / "alerts.log"),
         "NO_PROXY": "127.0.0.1,localhost",
         "no_proxy": "127.0.0.1,localhost",
     }

@@ -424,6 +424,21 @@ def test_dropped_list_and_cli_batch_end_to_end(
             shown = page.click_until("Events", DEFECTIVE)
             shown = page.click_until(DEFECTIVE, "gated", f"coverage_check failed for {DEFECTIVE}")
         assert f"Partition {DEFECTIVE} observed" in shown
+
+        # The desk's alert log names the failed partition and why.
+        alerts = (server.root / "alerts.log").read_text(encoding="utf-8")
+        assert f"\tfailed\tasset=daily_bars\tpartition={BROKEN}\t" in alerts
+        assert "duplicate symbol and date" in alerts
+
+        # Freshness where a user looks for it (the bars' checks), and the automation sensor on
+        # the Automation page, stopped unless SENSEQUANT_AUTOMATION=on.
+        fresh_page = f"{server.url}/assets/daily_bars?view=checks&checkDetail=freshness_check"
+        with chromium_page(fresh_page, tmp_path / "chromium") as page:
+            shown = page.wait_for_text("freshness_check", "Execution history")
+            shown = page.click_until("Execution history", "holds")
+        assert "Fresh: " in shown or "Overdue: holds" in shown
+        with chromium_page(f"{server.url}/automation", tmp_path / "chromium") as page:
+            page.wait_for_text("teacher_automation_sensor", "constituent_lists_sensor")
         dagster_home = str(server.root / "dagster_home")
     left = processes_with_home(dagster_home)
     assert not left, f"dagster dev left processes behind, pids {left}"

@@ -33,6 +33,7 @@ def child_env(root: Path, dagster_home: Path | None = None, **extra: str) -> dic
         SENSEQUANT_REPORTS_DIR=str(root / "reports"),
         SENSEQUANT_CACHE_DIR=str(root / "cache"),
         SENSEQUANT_CONSTITUENTS_DIR=str(root / "constituents"),
+        SENSEQUANT_ALERTS_LOG=str(root / "alerts.log"),
         DAGSTER_DISABLE_TELEMETRY="1",
         PYTHONUNBUFFERED="1",
     )

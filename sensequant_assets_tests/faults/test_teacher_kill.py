@@ -14,9 +14,11 @@ import pytest
 
 from sensequant_assets.defs.teacher import assets
 from sensequant_assets.paths import ProjectPaths
+from sensequant_assets.teacher.settings import TeacherSettings
 from sensequant_assets.teacher.training import load_model, read_model_metadata
 from sensequant_assets.warehouse.resources import WarehouseResource
 from sensequant_assets_tests.defs.teacher.test_assets import (
+    FAST,
     SETTINGS,
     SYMBOLS,
     Gate,
@@ -36,7 +38,8 @@ def train_then_die_at(point: str, database: str, models: str) -> None:
         instance.add_dynamic_partitions("symbols", SYMBOLS)
         assert materialize_all(warehouse, instance, paths).success
         setattr(assets, point, lambda *args: os.kill(os.getpid(), signal.SIGKILL))
-        materialize_all(warehouse, instance, paths)
+        # Other settings, so the second run retrains (the same labels and settings would not).
+        materialize_all(warehouse, instance, paths, TeacherSettings(**FAST, seed=7))
 
 
 @pytest.mark.parametrize("point", ["_replace_symbol_results", "keep_only"])

@@ -41,6 +41,10 @@ from sensequant_assets.warehouse.storage import (
 )
 from sensequant_assets.warehouse.tables import DAILY_BARS, SYMBOL_MAPPING
 
+# Bump when what a daily_bars row holds for the same answer changes (conform_bars, the table):
+# Dagster then shows every partition, and everything downstream, unsynced.
+BARS_CODE_VERSION = "bars-1"
+
 # Step-failure metadata of a partially written run: the partitions it did write, which the
 # checks sensor reads to check exactly those.
 WRITTEN_PARTITIONS = "written_partitions"
@@ -141,6 +145,7 @@ class DailyBarsConfig(dg.Config):
     group_name="ingestion",
     kinds={"duckdb"},
     metadata=DAILY_BARS.metadata(),
+    code_version=BARS_CODE_VERSION,
 )
 def daily_bars(
     context: dg.AssetExecutionContext,

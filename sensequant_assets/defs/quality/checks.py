@@ -10,14 +10,17 @@ all three (see docs/benchmarks.md for the cost per partition). Coverage applies 
 corrections from data/reference/sessions.csv and from the bars of every stored symbol of the run's
 years (quality.sessions); plausibility judges moves after data/reference/corporate_actions.csv.
 What the bars say about the calendar is reported once per batch, by calendar_evidence_check on
-coverage_report.
+coverage_report. How fresh daily_bars is, on the same calendar, is freshness_check: it runs with
+every bars run and on its own at the evening cut-off (freshness_schedule).
 """
 
+import datetime as dt
 from collections.abc import Iterator
 from functools import partial
 
 import dagster as dg
 
+from sensequant_assets.alerts import AlertsResource
 from sensequant_assets.dagster_internals import latest_materializations
 from sensequant_assets.defs.partitions import symbol_year_partitions, symbols_partitions
 from sensequant_assets.paths import ProjectPaths
@@ -28,6 +31,7 @@ from sensequant_assets.quality.evaluate import (
     read_calendar_evidence,
     read_partition_bars,
 )
+from sensequant_assets.quality.freshness import FRESHNESS_CUTOFF, universe_verdict
 from sensequant_assets.quality.plausibility import PlausibilityThresholds, check_plausibility
 from sensequant_assets.quality.sessions import MIN_WITNESSES, SESSION_SHARE
 from sensequant_assets.universe.partitions import split_symbol_year
@@ -39,6 +43,7 @@ from sensequant_assets.universe.reference import (
     load_listing_dates,
 )
 from sensequant_assets.warehouse.resources import WAREHOUSE_POOL, WarehouseResource
+from sensequant_assets.warehouse.storage import latest_bar_dates
 
 DAILY_BARS = dg.AssetKey("daily_bars")
 SYMBOL_MAPPING = dg.AssetKey("symbol_mapping")
@@ -86,6 +91,12 @@ CALENDAR_EVIDENCE = dg.AssetCheckSpec(
         "to add to data/reference/sessions.csv."
     ),
 )
+
+
+FRESHNESS_JOB = "freshness_job"
+JUDGED_AT_TAG = "sensequant/judged_at"
+"""Run tag: the moment a freshness run judges (its schedule tick), so a late run judges on time."""
+SHOWN_SYMBOLS = 10
 
 
 class PlausibilityConfig(dg.Config):
@@ -204,3 +215,53 @@ def _coverage_description(
                 "materialize it, then re-run this check."
             )
     return result.describe()
+
+
+@dg.asset_check(
+    asset=DAILY_BARS,
+    name="freshness_check",
+    description=(
+        "The last completed NSE session is stored for every symbol by "
+        f"{FRESHNESS_CUTOFF:%H:%M} IST (the refresh runs at 18:00 IST); weekends, holidays and "
+        "special sessions from the calendar and data/reference/sessions.csv, as coverage_check. "
+        "Overdue names the last session held, the one lacking, and the symbols behind."
+    ),
+    pool=WAREHOUSE_POOL,
+    blocking=False,
+)
+def freshness_check(
+    context: dg.AssetCheckExecutionContext,
+    warehouse: WarehouseResource,
+    paths: ProjectPaths,
+    alerts: AlertsResource,
+) -> dg.AssetCheckResult:
+    """Warns (never fails a run) when the warehouse lacks a due session. The scheduled run at the
+    cut-off also writes the overdue line to the alerts log, once a day; the check that runs with
+    every bars run only updates what the UI shows."""
+    judged_at = context.run.tags.get(JUDGED_AT_TAG)
+    now = dt.datetime.fromisoformat(judged_at) if judged_at else dt.datetime.now(dt.UTC)
+    known = load_known_days(paths.reference / SESSIONS_FILE)
+    with warehouse.get_connection() as conn:
+        latest = latest_bar_dates(conn)
+    verdict, behind = universe_verdict(latest, now, known)
+    description = verdict.describe()
+    if behind:
+        shown = ", ".join(behind[:SHOWN_SYMBOLS])
+        more = f" and {len(behind) - SHOWN_SYMBOLS} more" if len(behind) > SHOWN_SYMBOLS else ""
+        description += f" {len(behind)} of {len(latest)} symbol(s) behind: {shown}{more}."
+    if not verdict.fresh and context.run.job_name == FRESHNESS_JOB:
+        year = verdict.lacking.year if verdict.lacking else now.year
+        partitions = ", ".join(f"{symbol}|{year}" for symbol in behind[:SHOWN_SYMBOLS])
+        alerts.send("overdue", DAILY_BARS.to_user_string(), partitions, description)
+    return dg.AssetCheckResult(
+        passed=verdict.fresh,
+        severity=dg.AssetCheckSeverity.WARN,
+        description=description,
+        metadata={
+            "last_held": verdict.last_held.isoformat() if verdict.last_held else "",
+            "lacking": verdict.lacking.isoformat() if verdict.lacking else "",
+            "judged_at": now.isoformat(timespec="minutes"),
+            "symbols": len(latest),
+            "symbols_behind": len(behind),
+        },
+    )

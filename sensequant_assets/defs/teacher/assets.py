@@ -4,7 +4,8 @@ The per-symbol assets take up to 100 symbols a run and record each symbol's outc
 partition's metadata. Each checks the quality gate first, because a blocking asset check on
 `daily_bars` only stops steps in its own run and these assets always run in other runs.
 `teacher_model` materializes only the symbols it trained: a gated or too-short symbol gets an
-observation that says why and stays unmaterialized, so the UI never shows it green.
+observation that says why and stays unmaterialized, so the UI never shows it green; a symbol
+whose labels did not change keeps its model, with an observation that says so.
 """
 
 from collections.abc import Iterator
@@ -14,10 +15,11 @@ import duckdb
 import pandas as pd
 
 from sensequant_assets.defs.partitions import BARS_BY_SYMBOL, BATCHED_BACKFILL, symbols_partitions
+from sensequant_assets.defs.resources import teacher_settings
 from sensequant_assets.paths import ProjectPaths
 from sensequant_assets.quality.gate import blocking_failures
 from sensequant_assets.teacher.features import get_feature_set
-from sensequant_assets.teacher.labels import label_table, stored_settings
+from sensequant_assets.teacher.labels import label_table, labels_fingerprint, stored_settings
 from sensequant_assets.teacher.metrics import common_rows
 from sensequant_assets.teacher.model_files import UNIVERSE_OWNER, discard, keep_only, run_folder
 from sensequant_assets.teacher.report import (
@@ -51,6 +53,18 @@ from sensequant_assets.warehouse.tables import (
 )
 
 NO_WINDOW = "no window: history shorter than warm-up + window"
+FINGERPRINT = "labels_fingerprint"
+MODEL_RUN = "model_run"  # the run whose model files a partition's latest materialization names
+
+# Kept current by teacher_automation_sensor (defs/teacher/sensors.py): a symbol's labels are
+# rebuilt after any of its bars partitions is materialized, and its model after its labels, never
+# while a dependency is missing or in progress, or a blocking check on it fails.
+TEACHER_AUTOMATION = (
+    dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed()
+)
+# Code versions from the deployment's settings: a new horizon or feature set shows every label
+# and model partition unsynced (the labels' recorded settings still refuse stale rows).
+DEPLOYED = teacher_settings()
 
 
 def _problems(asset: str, errors: list[str]) -> None:
@@ -82,6 +96,8 @@ def _gated_metadata(failures: list[str]) -> dict[str, object]:
     metadata=TEACHER_LABELS.metadata(),
     group_name="teacher",
     kinds={"duckdb", "pandas"},
+    code_version=DEPLOYED.labels_version(),
+    automation_condition=TEACHER_AUTOMATION,
 )
 def teacher_labels(
     context: dg.AssetExecutionContext,
@@ -155,6 +171,8 @@ def _labels_metadata(bars: pd.DataFrame, rows: pd.DataFrame) -> dict[str, object
     group_name="teacher",
     kinds={"duckdb", "catboost"},
     output_required=False,
+    code_version=DEPLOYED.model_version(),
+    automation_condition=TEACHER_AUTOMATION,
 )
 def teacher_model(
     context: dg.AssetExecutionContext,
@@ -169,6 +187,12 @@ def teacher_model(
 
     Model files are complete before the rows naming them are committed, and older runs' files
     are removed only after the commit (teacher/model_files.py); a failed run stores nothing.
+
+    A symbol whose label rows and model settings are those its latest model was trained from
+    (`labels_fingerprint`), and whose model files are still in place, is not retrained:
+    retraining would reproduce it, and the automation sensor asks for a model after every
+    refresh of its bars, changed or not. Its partition is materialized again with status
+    "unchanged" and the run whose model is kept, so a backfill that asked for it completes.
     """
     params = teacher.training_params()
     if problem := device_problem(params):
@@ -197,8 +221,17 @@ def teacher_model(
                 )
     _problems("teacher_model", errors)
 
+    version = teacher.model_version()
+    fingerprints = {s: labels_fingerprint(rows, version) for s, rows in to_train.items()}
+    unchanged = {
+        symbol: run_id
+        for symbol, run_id in _trained_from(context, fingerprints).items()
+        if run_folder(paths.models, symbol, run_id).is_dir()  # a gated run removed it
+    }
     trained: dict[str, TrainingResult] = {}
     for symbol, labels in to_train.items():
+        if symbol in unchanged:
+            continue
         folder = run_folder(paths.models, symbol, context.run_id)
         trained[symbol] = train_windows(symbol, labels, params, folder, folder)
     failed = [
@@ -232,13 +265,48 @@ def teacher_model(
             partition=symbol,
             metadata={"status": "not trained", "reason": NO_WINDOW},
         )
-    for symbol, result in trained.items():
-        report = pooled(result.predictions, teacher)
+    for symbol, run_id in unchanged.items():
         yield dg.AssetMaterialization(
             asset_key=context.asset_key,
             partition=symbol,
-            metadata=_model_metadata(symbol, result, report, paths),
+            metadata={
+                "status": "unchanged",
+                "reason": f"labels and settings unchanged since run {run_id}: its model is kept",
+                "models": dg.MetadataValue.path(str(run_folder(paths.models, symbol, run_id))),
+                FINGERPRINT: fingerprints[symbol],
+                MODEL_RUN: run_id,
+            },
         )
+    for symbol, result in trained.items():
+        report = pooled(result.predictions, teacher)
+        metadata = {
+            **_model_metadata(symbol, result, report, paths),
+            FINGERPRINT: fingerprints[symbol],
+            MODEL_RUN: context.run_id,
+        }
+        yield dg.AssetMaterialization(
+            asset_key=context.asset_key, partition=symbol, metadata=metadata
+        )
+
+
+def _trained_from(
+    context: dg.AssetExecutionContext, fingerprints: dict[str, str]
+) -> dict[str, str]:
+    """The symbols whose latest model was trained from exactly these labels and settings, each
+    with the run that trained it: retraining them would reproduce what is stored, so a refresh
+    that changed no bar retrains nothing."""
+    kept = {}
+    for symbol, fingerprint in fingerprints.items():
+        records = context.instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=context.asset_key, asset_partitions=[symbol]),
+            limit=1,
+            ascending=False,
+        ).records
+        metadata = records[0].asset_materialization.metadata if records else {}
+        stored, model_run = metadata.get(FINGERPRINT), metadata.get(MODEL_RUN)
+        if stored is not None and model_run is not None and stored.value == fingerprint:
+            kept[symbol] = str(model_run.value)
+    return kept
 
 
 def _replace_symbol_results(
@@ -293,6 +361,7 @@ def _model_metadata(
     metadata=TEACHER_UNIVERSE_RUNS.metadata(),
     group_name="teacher",
     kinds={"duckdb", "catboost"},
+    code_version=DEPLOYED.model_version(),
 )
 def teacher_universe_model(
     context: dg.AssetExecutionContext,

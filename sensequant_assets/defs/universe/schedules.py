@@ -1,9 +1,12 @@
 """After each NSE session, refresh the still-open year's bars (and their checks) for every symbol.
 
-Off by default: it fetches from the configured source for the whole universe, which a user turns
-on deliberately (the UI, Automation). Runs cover a rectangle of partitions (symbols x the current
-year) in chunks of the backfill batch size, so a failed fetch holds back one chunk, not all.
-Labels and models are not retrained here; retrain them from the UI when wanted.
+Running where the deployment sets `SENSEQUANT_AUTOMATION=on`, stopped otherwise (`make demo`, the
+tests): it fetches from the configured source for the whole universe, about one call per symbol
+(docs/operations.md). It stays a schedule, not an automation condition: it must fetch at a clock
+time after the close, while nothing upstream changes to react to. Runs cover a rectangle of
+partitions (symbols x the current year) in chunks of the backfill batch size, so a failed fetch
+holds back one chunk, not all. The teacher's automation sensor then relabels and retrains the
+refreshed symbols.
 """
 
 from collections.abc import Sequence
@@ -12,6 +15,7 @@ import dagster as dg
 
 from sensequant_assets.defs.ingestion.jobs import bars_job
 from sensequant_assets.defs.partitions import symbols_partitions
+from sensequant_assets.defs.resources import automation_status
 from sensequant_assets.market.calendar import IST
 from sensequant_assets.universe.partitions import PARTITIONS_PER_RUN, range_tags, symbol_year_key
 
@@ -42,7 +46,7 @@ def current_year_requests(
     job=bars_job,
     cron_schedule="0 18 * * 1-5",  # NSE closes 15:30 IST; 18:00 leaves time for the day's data
     execution_timezone=IST.key,
-    default_status=dg.DefaultScheduleStatus.STOPPED,
+    default_status=dg.DefaultScheduleStatus(automation_status().value),
     description="Weekdays 18:00 IST: re-fetch and re-check the current year's daily bars.",
 )
 def current_year_refresh(

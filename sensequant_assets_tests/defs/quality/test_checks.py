@@ -6,8 +6,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from sensequant_assets.alerts import AlertsResource
 from sensequant_assets.defs.partitions import symbol_year_partitions, symbols_partitions
-from sensequant_assets.defs.quality.checks import daily_bars_checks, mapping_check
+from sensequant_assets.defs.quality.checks import daily_bars_checks, freshness_check, mapping_check
 from sensequant_assets.market.calendar import sessions_in_year
 from sensequant_assets.paths import ProjectPaths
 from sensequant_assets.universe.partitions import range_tags
@@ -178,3 +179,30 @@ def test_a_never_materialized_partition_says_so(
         "daily_bars[NOBARS|2023] has never been materialized; materialize it, then re-run "
         "this check."
     )
+
+
+def test_freshness_runs_with_a_range_run_warns_and_writes_no_alert(
+    warehouse: WarehouseResource, instance: dg.DagsterInstance, paths: ProjectPaths, tmp_path
+) -> None:
+    """In a bars run the freshness check records one asset-level result the catalog shows; an
+    overdue warehouse warns without failing the run, and only the cut-off run alerts the desk."""
+    log = tmp_path / "alerts.log"
+    result = dg.materialize(
+        [daily_bars_stand_in, daily_bars_checks, freshness_check],
+        instance=instance,
+        resources={
+            "warehouse": warehouse,
+            "paths": paths,
+            "alerts": AlertsResource(log_file=str(log)),
+        },
+        tags=RANGE,
+    )
+    assert result.success
+    [fresh] = [e for e in result.get_asset_check_evaluations() if e.check_name == "freshness_check"]
+    assert fresh.partition is None and not fresh.passed
+    assert fresh.severity == dg.AssetCheckSeverity.WARN
+    assert fresh.description.startswith(
+        "Overdue: holds 2024-12-31, lacks the session of 2025-01-01"
+    )
+    assert "4 of 4 symbol(s) behind: BROKEN, GAPPY, GOOD, JUMPY." in fresh.description
+    assert not log.exists()

@@ -68,13 +68,16 @@ def seeded(warehouse: WarehouseResource, instance: dg.DagsterInstance) -> Wareho
 
 
 def materialize_all(
-    warehouse: WarehouseResource, instance: dg.DagsterInstance, paths: ProjectPaths
+    warehouse: WarehouseResource,
+    instance: dg.DagsterInstance,
+    paths: ProjectPaths,
+    settings: TeacherSettings = SETTINGS,
 ) -> dg.ExecuteInProcessResult:
     return dg.materialize(
         [DAILY_BARS, teacher_labels, teacher_model],
         selection=[teacher_labels, teacher_model],
         instance=instance,
-        resources={"warehouse": warehouse, "teacher": SETTINGS, "paths": paths},
+        resources={"warehouse": warehouse, "teacher": settings, "paths": paths},
         tags=range_tags(SYMBOLS[0], SYMBOLS[-1]),
     )
 
@@ -173,8 +176,10 @@ def test_rematerializing_replaces_rows_and_a_gated_symbol_loses_everything(
     pd.testing.assert_frame_equal(
         runs[kept], first_runs[first_runs["symbol"] != "BBB"][kept].reset_index(drop=True)
     )
-    # Each symbol keeps only the folder of the run its rows name.
-    assert [p.name for p in (paths.models / "AAA").iterdir()] == [result.run_id]
+    # AAA's labels did not change, so its model was kept, not retrained: it keeps only the
+    # folder of the run its rows name, the first one.
+    assert [p.name for p in (paths.models / "AAA").iterdir()] == [first.run_id]
+    assert partition_metadata(result, "teacher_model")["AAA"]["status"].value == "unchanged"
 
     labels_gated = partition_metadata(result, "teacher_labels")["BBB"]
     assert labels_gated["status"].value == "gated"
@@ -239,7 +244,8 @@ def test_a_training_failure_fails_the_run_and_keeps_the_previous_results(
         raise CatBoostError("out of memory (simulated)")
 
     monkeypatch.setattr(training, "fit_window", broken_fit)
-    description = failed_model_run(seeded, instance, SETTINGS, paths)
+    reseeded = TeacherSettings(**FAST, seed=SETTINGS.seed + 1)  # a change that retrains
+    description = failed_model_run(seeded, instance, reseeded, paths)
     assert "CatBoost error: out of memory (simulated)" in description
     assert "teacher_model[AAA] window" in description
     pd.testing.assert_frame_equal(table(seeded, "teacher_runs"), before)
@@ -305,3 +311,68 @@ def test_the_universe_model_trains_on_every_passing_symbol_beside_the_per_symbol
 def table_without_symbol(warehouse: WarehouseResource, name: str) -> pd.DataFrame:
     with warehouse.get_connection() as conn:
         return conn.execute(f"SELECT * FROM {name} ORDER BY window_index").df()
+
+
+def test_code_versions_follow_the_settings_so_a_new_horizon_marks_everything_unsynced() -> None:
+    """The assets' code versions are the deployment's settings' hashes; a changed horizon or
+    feature set changes both, a changed seed only the model's, the device neither."""
+    deployed = TeacherSettings()
+    versions = {key.to_user_string(): v for key, v in teacher_model.code_versions_by_key.items()}
+    versions.update(
+        {key.to_user_string(): v for key, v in teacher_labels.code_versions_by_key.items()}
+    )
+    assert versions == {
+        "teacher_labels": deployed.labels_version(),
+        "teacher_model": deployed.model_version(),
+    }
+    assert teacher_universe_model.code_versions_by_key == {
+        dg.AssetKey("teacher_universe_model"): deployed.model_version()
+    }
+    for changed in (TeacherSettings(horizon=10), TeacherSettings(feature_set="original15")):
+        assert changed.labels_version() != deployed.labels_version()
+        assert changed.model_version() != deployed.model_version()
+    reseeded = TeacherSettings(seed=7)
+    assert reseeded.labels_version() == deployed.labels_version()
+    assert reseeded.model_version() != deployed.model_version()
+    assert TeacherSettings(task_type="GPU", thread_count=8).model_version() == (
+        deployed.model_version()
+    )
+
+
+def test_a_model_whose_labels_did_not_change_is_kept_not_retrained(
+    seeded: WarehouseResource, instance: dg.DagsterInstance, gate: Gate, paths: ProjectPaths
+) -> None:
+    first = materialize_all(seeded, instance, paths)
+    before = table(seeded, "teacher_runs")
+    again = materialize_all(seeded, instance, paths)
+    kept = partition_metadata(again, "teacher_model")
+    assert {symbol: meta["status"].value for symbol, meta in kept.items()} == dict.fromkeys(
+        SYMBOLS, "unchanged"
+    )
+    assert first.run_id in kept["AAA"]["reason"].value
+    pd.testing.assert_frame_equal(table(seeded, "teacher_runs"), before)  # nothing retrained
+    with seeded.get_connection() as conn, transaction(conn):  # one corrected bar of BBB
+        conn.execute(
+            "UPDATE daily_bars SET close = close * 1.01, high = high * 1.01 WHERE symbol = 'BBB' "
+            "AND date = (SELECT max(date) FROM daily_bars WHERE symbol = 'BBB')"
+        )
+    corrected = materialize_all(seeded, instance, paths)
+    statuses = {
+        s: m["status"].value for s, m in partition_metadata(corrected, "teacher_model").items()
+    }
+    assert statuses == {"AAA": "unchanged", "BBB": "trained", "CCC": "unchanged"}
+
+
+def test_a_model_removed_by_the_gate_is_trained_again_once_the_gate_opens(
+    seeded: WarehouseResource, instance: dg.DagsterInstance, gate: Gate, paths: ProjectPaths
+) -> None:
+    """Same labels as the last model, but that model's rows and files went with the gate:
+    "unchanged" would point at nothing, so it is retrained."""
+    assert materialize_all(seeded, instance, paths).success
+    gate.blocked["AAA"] = [GATE_MESSAGE]
+    assert materialize_all(seeded, instance, paths).success
+    gate.blocked.clear()
+    reopened = materialize_all(seeded, instance, paths)
+    assert partition_metadata(reopened, "teacher_model")["AAA"]["status"].value == "trained"
+    runs = table(seeded, "teacher_runs")
+    assert all(Path(p).is_file() for p in runs.loc[runs.symbol == "AAA", "model_path"].dropna())

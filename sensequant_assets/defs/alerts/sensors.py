@@ -1,0 +1,73 @@
+"""Failures someone sees: every failed run becomes lines in the alerts log (and webhook).
+
+One line per failed partition where the step says which (a partly failed bars run names each
+failed partition and its error in its failure metadata), else one line per failed step, naming
+the asset, the run's partition or partition range, and the first line of the error. RUNNING by
+default: writing a line costs nothing and launches nothing.
+"""
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import dagster as dg
+
+from sensequant_assets.alerts import AlertsResource
+
+PARTITION_TAG = "dagster/partition"
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
+
+
+class Alert(NamedTuple):
+    asset: str
+    partition: str
+    reason: str
+
+
+def run_partitions(tags: dict[str, str]) -> str:
+    """The partition or partition range a run covered, as its tags say ('' when unpartitioned)."""
+    if PARTITION_TAG in tags:
+        return tags[PARTITION_TAG]
+    if RANGE_START_TAG in tags:
+        return f"{tags[RANGE_START_TAG]}..{tags[RANGE_END_TAG]}"
+    return ""
+
+
+def failure_alerts(
+    tags: dict[str, str], step_failures: Sequence[dg.DagsterEvent], run_message: str
+) -> list[Alert]:
+    """The alerts of one failed run: per failed partition where known, else per failed step,
+    else one for the run (it failed before any step did, e.g. it could not start)."""
+    partitions = run_partitions(tags)
+    alerts: list[Alert] = []
+    for event in step_failures:
+        asset = str(event.step_key)
+        failure = event.step_failure_data
+        user = failure.user_failure_data
+        named = user.metadata.get("failed_partitions") if user is not None else None
+        if named is not None:
+            alerts += [Alert(asset, key, error) for key, error in dict(named.value).items()]
+            continue
+        text = user.description if user is not None and user.description else None
+        text = text or (failure.error.message if failure.error else "step failed")
+        alerts.append(Alert(asset, partitions, text.strip().splitlines()[0]))
+    return alerts or [Alert("(run)", partitions, run_message.strip().splitlines()[0])]
+
+
+@dg.run_failure_sensor(
+    name="failure_alerts_sensor",
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Writes one line per failed run, step or partition to the alerts log "
+        "(SENSEQUANT_ALERTS_LOG) and POSTs it to SENSEQUANT_ALERTS_WEBHOOK where set."
+    ),
+)
+def failure_alerts_sensor(context: dg.RunFailureSensorContext, alerts: AlertsResource) -> None:
+    run = context.dagster_run
+    found = failure_alerts(
+        dict(run.tags), context.get_step_failure_events(), context.failure_event.message or ""
+    )
+    for alert in found:
+        alerts.send("failed", alert.asset, alert.partition, f"run {run.run_id}: {alert.reason}")
+    context.log.info(f"run {run.run_id}: {len(found)} alert line(s)")
