@@ -23,8 +23,8 @@ from sensequant_assets_tests.faults.processes import (
 )
 from sensequant_assets_tests.faults.test_concurrency import RUNS
 
-# The pool test with no lock wait is a measurement, not part of `make test`: it passed 19 of 20
-# here (2026-12-01), so in the suite it would fail about once in ten. Run it with
+# The pool test with no lock wait is a measurement, not part of `make test`: it passed 39 of 40
+# here (2026-12-01), so in the suite it would fail now and then. Run it with
 # POSTGRES_POOL_REPEATS=20 (docs/deploy.md, "What is not done yet").
 POOL_REPEATS = int(os.environ.get("POSTGRES_POOL_REPEATS", "0"))
 
