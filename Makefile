@@ -8,8 +8,14 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export NO_PROXY := 127.0.0.1,localhost
 export no_proxy := 127.0.0.1,localhost
 PORT ?= 3000
+# The Postgres-backed instance (dagster-postgres.yaml) reads these; a deployment sets its own.
+export DAGSTER_PG_HOST ?= 127.0.0.1
+export DAGSTER_PG_PORT ?= 5499
+export DAGSTER_PG_DB ?= dagster
+export DAGSTER_PG_USER ?= postgres
+export DAGSTER_PG_PASSWORD ?=
 
-.PHONY: demo test ui bench bench-quick lint instance browser clean
+.PHONY: demo test ui bench bench-quick lint instance browser clean postgres-start postgres-stop ui-postgres
 
 $(BIN)/.installed: pyproject.toml setup.cfg
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +36,21 @@ demo: $(BIN)/.installed instance
 # pyproject.toml's [tool.dg]; either starts the same UI.
 ui: $(BIN)/.installed instance
 	$(BIN)/dagster dev -h 127.0.0.1 -p $(PORT) -w workspace.yaml
+
+# A private PostgreSQL (Debian's package, installed where missing) under .postgres/, on
+# 127.0.0.1:$(DAGSTER_PG_PORT): the instance storage for `ui-postgres` and the Postgres tests.
+postgres-start:
+	scripts/postgres.sh start
+
+postgres-stop:
+	scripts/postgres.sh stop
+
+# The same UI on the Postgres instance, in its own Dagster home: the sqlite one stays the default.
+ui-postgres: $(BIN)/.installed postgres-start
+	mkdir -p .dagster_home_postgres
+	cp dagster-postgres.yaml .dagster_home_postgres/dagster.yaml
+	DAGSTER_HOME=$(CURDIR)/.dagster_home_postgres \
+	  $(BIN)/dagster dev -h 127.0.0.1 -p $(PORT) -w workspace.yaml
 
 # The end-to-end test drives a real headless browser: Debian's chromium.
 browser:

@@ -1,0 +1,26 @@
+"""One PostgreSQL per test session for the scale-out tests; a database of its own per test."""
+
+import re
+from collections.abc import Iterator
+
+import pytest
+
+from sensequant_assets_tests.scaleout.postgres import LocalPostgres, local_postgres
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[LocalPostgres]:
+    with local_postgres() as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_env(
+    postgres_server: LocalPostgres, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, str]:
+    """A fresh database named after the test, its DAGSTER_PG_* set here and for child processes."""
+    name = re.sub(r"[^a-z0-9_]", "_", request.node.name.lower())[:60]
+    env = postgres_server.database(name)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env

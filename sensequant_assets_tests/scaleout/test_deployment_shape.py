@@ -1,0 +1,123 @@
+"""The deployment shape on one machine: a gRPC code server on a TCP port, and the webserver and
+the daemon as separate processes reading a workspace that points at that port, all three on the
+Postgres instance. This is what deploy/docker-compose.yaml runs, minus the containers.
+"""
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import pytest
+
+from sensequant_assets.cli import LOCATION
+from sensequant_assets.paths import REPO_ROOT
+from sensequant_assets_tests.e2e.server import (
+    STARTUP_TIMEOUT_S,
+    DagsterDev,
+    environment,
+    free_port,
+    stop,
+    wait_for,
+    wait_until_up,
+)
+
+WORKSPACE = """
+query {
+  workspaceOrError {
+    __typename
+    ... on Workspace {
+      locationEntries {
+        name
+        locationOrLoadError { __typename ... on RepositoryLocation { repositories { name } } }
+      }
+    }
+  }
+}"""
+
+DAEMONS = """
+query { instance { daemonHealth { allDaemonStatuses { daemonType healthy } } } }"""
+
+
+@contextmanager
+def service(
+    command: list[str], env: dict[str, str], log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """One long-running Dagster process in its own session, ended with everything it started."""
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        yield process
+    finally:
+        stop(process, env["DAGSTER_HOME"])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+    """Until the code server accepts connections; fail with its log if it exits or never does."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"code server exited ({process.returncode}):\n{log.read_text()}")
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.5)
+    raise TimeoutError(f"code server not up in {STARTUP_TIMEOUT_S} s:\n{log.read_text()}")
+
+
+@pytest.mark.slow
+def test_code_server_webserver_and_daemon_as_separate_processes_on_postgres(
+    tmp_path: Path, postgres_env: dict[str, str]
+) -> None:
+    env = {**environment(tmp_path), **postgres_env}
+    shutil.copy(REPO_ROOT / "dagster-postgres.yaml", Path(env["DAGSTER_HOME"]) / "dagster.yaml")
+    grpc_port, web_port = free_port(), free_port()
+    workspace = tmp_path / "workspace.yaml"
+    workspace.write_text(
+        "load_from:\n"
+        "  - grpc_server:\n"
+        "      host: 127.0.0.1\n"
+        f"      port: {grpc_port}\n"
+        f"      location_name: {LOCATION}\n"
+    )
+    bin_dir = Path(sys.executable).parent
+    code_server = [str(bin_dir / "dagster"), "code-server", "start", "-h", "127.0.0.1"]
+    code_server += ["-p", str(grpc_port), "-m", "sensequant_assets.definitions"]
+    code_server += ["--location-name", LOCATION]
+    webserver = [str(bin_dir / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(web_port)]
+    daemon = [str(bin_dir / "dagster-daemon"), "run"]
+    server = DagsterDev(f"http://127.0.0.1:{web_port}", tmp_path, tmp_path / "webserver.log")
+    with ExitStack() as services:
+        code_log = tmp_path / "code_server.log"
+        code = services.enter_context(service(code_server, env, code_log))
+        wait_for_port(grpc_port, code, code_log)
+        web = services.enter_context(service([*webserver, "-w", str(workspace)], env, server.log))
+        services.enter_context(
+            service([*daemon, "-w", str(workspace)], env, tmp_path / "daemon.log")
+        )
+        wait_until_up(server, web)
+
+        result = server.query(WORKSPACE)["workspaceOrError"]
+        [entry] = result["locationEntries"]
+        loaded = entry["locationOrLoadError"]
+        assert entry["name"] == LOCATION and loaded["__typename"] == "RepositoryLocation", loaded
+        assert loaded["repositories"]
+
+        # The daemon's heartbeats reach the webserver only through the shared Postgres instance.
+        def healthy() -> set[str]:
+            statuses = server.query(DAEMONS)["instance"]["daemonHealth"]["allDaemonStatuses"]
+            return {s["daemonType"] for s in statuses if s["healthy"]}
+
+        up = wait_for("daemon heartbeats", healthy, 90, server)
+        assert {"SENSOR", "QUEUED_RUN_COORDINATOR", "BACKFILL"} <= up, up
