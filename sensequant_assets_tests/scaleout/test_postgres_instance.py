@@ -83,7 +83,12 @@ def test_the_template_loads_on_postgres_and_keeps_a_run(
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("attempt", range(POOL_REPEATS))
+@pytest.mark.skipif(
+    POOL_REPEATS == 0,
+    reason="a measurement, not a gate (39 of 40 passed, docs/reliability.md): set "
+    "POSTGRES_POOL_REPEATS=20 to run it",
+)
+@pytest.mark.parametrize("attempt", range(max(POOL_REPEATS, 1)))
 def test_four_concurrent_runs_hold_the_pool_with_no_lock_wait(
     tmp_path: Path, postgres_env: dict[str, str], attempt: int
 ) -> None:
