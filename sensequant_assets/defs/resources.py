@@ -24,14 +24,18 @@ SOURCES = ("synthetic", "csv", "breeze")
 
 
 def setting(variable: str, default: str) -> str | dg.EnvVar:
-    """`variable` as an EnvVar where the environment sets it, else the project default."""
+    """`variable` as an EnvVar where the environment sets it, else `default`."""
     return dg.EnvVar(variable) if os.environ.get(variable) else default
 
 
-def int_setting(variable: str, default: int) -> int:
-    """`setting` for an int or bool field: Dagster binds environment variables to those only
-    through `dg.EnvVar.int` (a bool field then reads "true", "false", "1" or "0")."""
-    return dg.EnvVar.int(variable) if os.environ.get(variable) else default
+def bound(resource: type[dg.ConfigurableResource], field: str, variable: str) -> object:
+    """A resource field bound to `variable` where the environment sets it, else the field's own
+    default (declared once, on the resource). Int and bool fields bind through `dg.EnvVar.int`,
+    the only way Dagster binds a variable to them (a bool then reads "true", "false", 1 or 0)."""
+    default = resource.model_fields[field].default
+    if not os.environ.get(variable):
+        return default
+    return dg.EnvVar.int(variable) if isinstance(default, int) else dg.EnvVar(variable)
 
 
 # Every deployment setting of the Breeze source and its variable, so that all runs (UI, sensor,
@@ -50,15 +54,6 @@ BREEZE_SETTINGS = {
     "rate_margin_percent": "BREEZE_RATE_MARGIN_PERCENT",
     "refetch_empty_years": "BREEZE_REFETCH_EMPTY_YEARS",
 }
-
-
-def breeze_setting(field: str) -> object:
-    """One Breeze setting bound to its variable, defaulting to the source's own default."""
-    default = BreezeSource.model_fields[field].default
-    variable = BREEZE_SETTINGS[field]
-    return (
-        int_setting(variable, default) if isinstance(default, int) else setting(variable, default)
-    )
 
 
 def automation_on(environ: Mapping[str, str] | None = None) -> bool:
@@ -84,17 +79,17 @@ def teacher_settings() -> TeacherSettings:
 
 def alerts() -> AlertsResource:
     return AlertsResource(
-        log_file=setting("SENSEQUANT_ALERTS_LOG", str(DATA_DIR / "alerts.log")),
-        webhook_url=setting("SENSEQUANT_ALERTS_WEBHOOK", ""),
+        log_file=bound(AlertsResource, "log_file", "SENSEQUANT_ALERTS_LOG"),
+        webhook_url=bound(AlertsResource, "webhook_url", "SENSEQUANT_ALERTS_WEBHOOK"),
     )
 
 
 def project_paths() -> ProjectPaths:
     return ProjectPaths(
-        constituents_dir=setting("SENSEQUANT_CONSTITUENTS_DIR", str(DATA_DIR / "constituents")),
-        reference_dir=setting("SENSEQUANT_REFERENCE_DIR", str(DATA_DIR / "reference")),
-        reports_dir=setting("SENSEQUANT_REPORTS_DIR", str(DATA_DIR / "reports")),
-        models_dir=setting("SENSEQUANT_MODELS_DIR", str(DATA_DIR / "models")),
+        constituents_dir=bound(ProjectPaths, "constituents_dir", "SENSEQUANT_CONSTITUENTS_DIR"),
+        reference_dir=bound(ProjectPaths, "reference_dir", "SENSEQUANT_REFERENCE_DIR"),
+        reports_dir=bound(ProjectPaths, "reports_dir", "SENSEQUANT_REPORTS_DIR"),
+        models_dir=bound(ProjectPaths, "models_dir", "SENSEQUANT_MODELS_DIR"),
     )
 
 
@@ -103,19 +98,17 @@ def bar_source(kind: str | None = None) -> BarSource:
     kind = (kind or os.environ.get("SENSEQUANT_SOURCE") or "synthetic").strip().lower()
     if kind == "synthetic":
         return SyntheticSource(
-            reference_dir=setting("SENSEQUANT_REFERENCE_DIR", str(DATA_DIR / "reference"))
+            reference_dir=bound(SyntheticSource, "reference_dir", "SENSEQUANT_REFERENCE_DIR")
         )
     if kind == "csv":
-        return LegacyCsvSource(
-            root_dir=setting("SENSEQUANT_LEGACY_DIR", str(DATA_DIR / "historical"))
-        )
+        return LegacyCsvSource(root_dir=bound(LegacyCsvSource, "root_dir", "SENSEQUANT_LEGACY_DIR"))
     if kind == "breeze":
         return BreezeSource(
             api_key=dg.EnvVar("BREEZE_API_KEY"),
             api_secret=dg.EnvVar("BREEZE_API_SECRET"),
             session_token=dg.EnvVar("BREEZE_SESSION_TOKEN"),
-            cache_dir=setting("SENSEQUANT_CACHE_DIR", str(DATA_DIR / "cache" / "breeze")),
-            **{field: breeze_setting(field) for field in BREEZE_SETTINGS},
+            cache_dir=bound(BreezeSource, "cache_dir", "SENSEQUANT_CACHE_DIR"),
+            **{field: bound(BreezeSource, field, var) for field, var in BREEZE_SETTINGS.items()},
         )
     raise ValueError(
         f"SENSEQUANT_SOURCE={kind!r} is not one of {', '.join(SOURCES)}; set it to one of them."

@@ -92,6 +92,17 @@ def dagster_dev(root: Path, module: str | None = None) -> Iterator[DagsterDev]:
     dagster = Path(sys.executable).parent / "dagster"
     command = [str(dagster), "dev", "-h", "127.0.0.1", "-p", str(port)]
     command += ["-w", str(workspace(root, module) if module else REPO_ROOT / "workspace.yaml")]
+    with service(command, env, log) as process:
+        server = DagsterDev(f"http://127.0.0.1:{port}", root, log)
+        wait_until_up(server, process)
+        yield server
+
+
+@contextmanager
+def service(
+    command: list[str], env: dict[str, str], log: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """One long-running Dagster process in its own session, ended with everything it started."""
     with log.open("w") as out:
         process = subprocess.Popen(
             command,
@@ -101,10 +112,8 @@ def dagster_dev(root: Path, module: str | None = None) -> Iterator[DagsterDev]:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    server = DagsterDev(f"http://127.0.0.1:{port}", root, log)
     try:
-        wait_until_up(server, process)
-        yield server
+        yield process
     finally:
         stop(process, env["DAGSTER_HOME"])
 

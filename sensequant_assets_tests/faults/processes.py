@@ -115,3 +115,34 @@ def duplicate_keys(warehouse: Path) -> int:
             "SELECT count(*) FROM (SELECT symbol, date FROM daily_bars GROUP BY ALL "
             "HAVING count(*) > 1)"
         ).fetchone()[0]
+
+
+# Four runs, each writing its own three symbols' partitions of one warehouse.
+CONCURRENT_RUNS = [tuple(f"RUN{run}S{i}" for i in range(3)) for run in range(4)]
+
+
+def four_concurrent_runs_write_every_row_once(
+    tmp_path: Path, dagster_home: Path | None, lock_timeout: float
+) -> None:
+    """Start CONCURRENT_RUNS as four run processes at once; each must commit without meeting
+    DuckDB's file lock, and the warehouse must hold every partition once, of one generation."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    runs = [
+        start_run(
+            warehouse,
+            tmp_path / f"run{n}.log",
+            symbols,
+            dagster_home=dagster_home,
+            lock_timeout=lock_timeout,
+        )
+        for n, symbols in enumerate(CONCURRENT_RUNS)
+    ]
+    outcomes = [finish(run) for run in runs]
+    for n, (returncode, stdout) in enumerate(outcomes):
+        log = (tmp_path / f"run{n}.log").read_text()
+        assert returncode == 0 and "COMMITTED 1" in stdout, stdout + log[-3000:]
+        assert "WarehouseLockedError" not in log and "Could not set lock" not in log
+    stored = generations_by_partition(warehouse)
+    assert set(stored) == {symbol for symbols in CONCURRENT_RUNS for symbol in symbols}
+    assert len({count for _, count in stored.values()}) == 1
+    assert duplicate_keys(warehouse) == 0

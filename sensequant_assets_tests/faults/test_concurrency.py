@@ -15,14 +15,9 @@ from sensequant_assets.universe.partitions import range_tags
 from sensequant_assets.warehouse.resources import WarehouseResource
 from sensequant_assets_tests.defs.ingestion.test_assets import ingest, snapshot
 from sensequant_assets_tests.faults.processes import (
-    duplicate_keys,
-    finish,
-    generations_by_partition,
+    four_concurrent_runs_write_every_row_once,
     project_instance,
-    start_run,
 )
-
-RUNS = [tuple(f"RUN{run}S{i}" for i in range(3)) for run in range(4)]
 
 
 @pytest.mark.slow
@@ -37,26 +32,10 @@ def test_four_concurrent_runs_all_succeed_with_every_row_once(tmp_path: Path, th
     default_limit to 100). The wait stays above zero because Dagster's slot bookkeeping on a
     sqlite instance once let two steps overlap for an instant in CI; see docs/reliability.md.
     """
-    warehouse = tmp_path / "warehouse.duckdb"
     home = project_instance(tmp_path / "home") if through == "dagster pool" else None
     if home:  # created once, as `dagster dev` does: four first-time creators race its migrations
         dg.DagsterInstance.from_config(str(home)).dispose()
-    timeout = 5.0 if home else 60.0
-    runs = [
-        start_run(
-            warehouse, tmp_path / f"run{n}.log", symbols, dagster_home=home, lock_timeout=timeout
-        )
-        for n, symbols in enumerate(RUNS)
-    ]
-    outcomes = [finish(run) for run in runs]
-    for n, (returncode, stdout) in enumerate(outcomes):
-        log = (tmp_path / f"run{n}.log").read_text()
-        assert returncode == 0 and "COMMITTED 1" in stdout, stdout + log[-3000:]
-        assert "WarehouseLockedError" not in log and "Could not set lock" not in log
-    stored = generations_by_partition(warehouse)
-    assert set(stored) == {symbol for symbols in RUNS for symbol in symbols}
-    assert len({count for _, count in stored.values()}) == 1
-    assert duplicate_keys(warehouse) == 0
+    four_concurrent_runs_write_every_row_once(tmp_path, home, lock_timeout=5.0 if home else 60.0)
 
 
 @contextmanager

@@ -8,8 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -21,7 +20,7 @@ from sensequant_assets_tests.e2e.server import (
     DagsterDev,
     environment,
     free_port,
-    stop,
+    service,
     wait_for,
     wait_until_up,
 )
@@ -41,26 +40,6 @@ query {
 
 DAEMONS = """
 query { instance { daemonHealth { allDaemonStatuses { daemonType healthy } } } }"""
-
-
-@contextmanager
-def service(
-    command: list[str], env: dict[str, str], log: Path
-) -> Iterator[subprocess.Popen[bytes]]:
-    """One long-running Dagster process in its own session, ended with everything it started."""
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            command,
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        yield process
-    finally:
-        stop(process, env["DAGSTER_HOME"])
 
 
 def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:

@@ -15,13 +15,7 @@ import pytest
 import yaml
 
 from sensequant_assets.paths import REPO_ROOT
-from sensequant_assets_tests.faults.processes import (
-    duplicate_keys,
-    finish,
-    generations_by_partition,
-    start_run,
-)
-from sensequant_assets_tests.faults.test_concurrency import RUNS
+from sensequant_assets_tests.faults.processes import four_concurrent_runs_write_every_row_once
 
 # The pool test with no lock wait is a measurement, not part of `make test`: it passed 39 of 40
 # here (2026-12-01), so in the suite it would fail now and then. Run it with
@@ -102,20 +96,7 @@ def test_four_concurrent_runs_hold_the_pool_with_no_lock_wait(
     attempts here: a run fails with UniqueViolation on concurrency_limits_concurrency_key_key in
     initialize_concurrency_limit_to_default); runs launched through the queue never race.
     """
-    warehouse = tmp_path / "warehouse.duckdb"
     home = postgres_home(tmp_path / "home")
     with dg.DagsterInstance.from_config(str(home)) as instance:  # migrations once, as dev does
         assert instance.event_log_storage.initialize_concurrency_limit_to_default("warehouse")
-    runs = [
-        start_run(warehouse, tmp_path / f"run{n}.log", symbols, dagster_home=home, lock_timeout=0)
-        for n, symbols in enumerate(RUNS)
-    ]
-    outcomes = [finish(run) for run in runs]
-    for n, (returncode, stdout) in enumerate(outcomes):
-        log = (tmp_path / f"run{n}.log").read_text()
-        assert returncode == 0 and "COMMITTED 1" in stdout, stdout + log[-3000:]
-        assert "WarehouseLockedError" not in log and "Could not set lock" not in log
-    stored = generations_by_partition(warehouse)
-    assert set(stored) == {symbol for symbols in RUNS for symbol in symbols}
-    assert len({count for _, count in stored.values()}) == 1
-    assert duplicate_keys(warehouse) == 0
+    four_concurrent_runs_write_every_row_once(tmp_path, home, lock_timeout=0)
