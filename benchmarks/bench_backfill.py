@@ -17,9 +17,11 @@ import json
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Literal
 
 from sensequant_assets.cli import (
     LAUNCH_BACKFILL,
@@ -43,6 +45,12 @@ from sensequant_assets_tests.e2e.server import (
     processes_with_home,
     wait_for,
 )
+from sensequant_assets_tests.scaleout.deployment import deployed
+from sensequant_assets_tests.scaleout.postgres import local_postgres
+
+# Where the instance lives: the project-local sqlite (`make ui`), or PostgreSQL with the
+# services apart, as deploy/ runs them.
+Deployment = Literal["sqlite", "postgres"]
 
 LAUNCH_RUN = """
 mutation($params: ExecutionParams!) {
@@ -181,17 +189,31 @@ def measure(
     )
 
 
-def asset_backfill(n_symbols: int = 100, years: int = 3) -> Measurement:
+@contextmanager
+def instance(deployment: Deployment, root: Path) -> Iterator[DagsterDev]:
+    """`dagster dev` on sqlite, or the deployment shape (code server, webserver, daemon) on a
+    private PostgreSQL started for the measurement."""
+    if deployment == "sqlite":
+        with dagster_dev(root) as server:
+            yield server
+        return
+    with local_postgres() as postgres, deployed(root, postgres.database("bench")) as server:
+        yield server
+
+
+def asset_backfill(
+    n_symbols: int = 100, years: int = 3, deployment: Deployment = "sqlite"
+) -> Measurement:
     symbols = universe(n_symbols)
     year_keys = years_partitions.get_partition_keys()[:years]
-    with tempfile.TemporaryDirectory() as tmp, dagster_dev(Path(tmp)) as server:
+    with tempfile.TemporaryDirectory() as tmp, instance(deployment, Path(tmp)) as server:
         register_symbols(server.url, symbols)
         # The batch's list, for coverage_report; its symbols are partitions already, so the
         # sensor launches nothing for it.
         (server.constituents / "bench.txt").write_text("\n".join(symbols) + "\n")
         return measure(
             server,
-            f"asset backfill, multi_run({PARTITIONS_PER_RUN}), whole graph",
+            f"asset backfill on {deployment}, multi_run({PARTITIONS_PER_RUN}), whole graph",
             graph_params(symbols, year_keys),
             n_symbols,
             year_keys,
@@ -260,8 +282,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--years", type=int, default=3)
     parser.add_argument("--baseline-symbols", type=int, default=10)
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--deployment", choices=["sqlite", "postgres"], default="sqlite")
     args = parser.parse_args(argv)
-    results = [asset_backfill(args.symbols, args.years)]
+    results = [asset_backfill(args.symbols, args.years, args.deployment)]
     if not args.skip_baseline:
         results.append(per_partition_baseline(args.baseline_symbols, args.years))
     for result in results:

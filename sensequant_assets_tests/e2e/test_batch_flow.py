@@ -12,7 +12,6 @@ it must fail alone: every other partition materialized with its rows and checked
 failed with its error, its earlier rows kept, and `sensequant retry` targeting exactly it.
 """
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,13 @@ from sensequant_assets.universe.partitions import BATCH_TAG, range_tags, split_s
 from sensequant_assets.warehouse.resources import WarehouseResource
 from sensequant_assets_tests.e2e import location
 from sensequant_assets_tests.e2e.browser import chromium_page
+from sensequant_assets_tests.e2e.queries import (
+    BACKFILL,
+    backfill_counts,
+    check_row,
+    coverage,
+    entries,
+)
 from sensequant_assets_tests.e2e.server import (
     DagsterDev,
     all_finished,
@@ -73,25 +79,6 @@ query($path: [String!]!, $partitions: [String!], $broken: String!) {
   }
 }"""
 
-CHECK = """
-query($partition: String!) {
-  assetCheckExecutions(
-    assetKey: {path: ["daily_bars"]}, checkName: "coverage_check", partition: $partition, limit: 1
-  ) {
-    status
-    evaluation {
-      severity
-      description
-      metadataEntries {
-        label
-        ... on IntMetadataEntry { intValue }
-        ... on JsonMetadataEntry { jsonString }
-        ... on TextMetadataEntry { text }
-      }
-    }
-  }
-}"""
-
 
 STATUSES = """
 query {
@@ -108,25 +95,6 @@ query {
           }
         }
       }
-    }
-  }
-}"""
-
-BACKFILL = """
-query($id: String!) {
-  partitionBackfillOrError(backfillId: $id) {
-    ... on PartitionBackfill {
-      assetBackfillData {
-        assetBackfillStatuses {
-          ... on AssetPartitionsStatusCounts {
-            assetKey { path }
-            numPartitionsTargeted
-            numPartitionsMaterialized
-            numPartitionsFailed
-          }
-        }
-      }
-      partitionsTargetedForAssetKey(assetKey: {path: ["daily_bars"]}) { partitionKeys }
     }
   }
 }"""
@@ -161,12 +129,6 @@ def asset(server: DagsterDev, name: str, partitions: list[str] | None = None) ->
     return found["assetNodeOrError"]
 
 
-def coverage(server: DagsterDev, partition: str) -> dict[str, Any]:
-    executions = server.query(CHECK, partition=partition)["assetCheckExecutions"]
-    assert executions, f"no coverage_check result for daily_bars[{partition}]"
-    return executions[0]
-
-
 def bar_statuses(server: DagsterDev) -> dict[str, set[str]]:
     """daily_bars partitions by status, as the UI's partition grid draws them."""
     years = years_partitions.get_partition_keys()
@@ -179,20 +141,6 @@ def bar_statuses(server: DagsterDev) -> dict[str, set[str]]:
             found["materialized"] |= {f"{s}|{year}" for s in symbols["materializedPartitions"]}
             found["failed"] |= {f"{s}|{year}" for s in symbols["failedPartitions"]}
     return found
-
-
-def backfill_counts(server: DagsterDev, backfill_id: str) -> dict[str, tuple[int, int, int]]:
-    """(targeted, materialized, failed) per partitioned asset, as the backfill page shows them."""
-    data = server.query(BACKFILL, id=backfill_id)["partitionBackfillOrError"]
-    return {
-        status["assetKey"]["path"][-1]: (
-            status["numPartitionsTargeted"],
-            status["numPartitionsMaterialized"],
-            status["numPartitionsFailed"],
-        )
-        for status in data["assetBackfillData"]["assetBackfillStatuses"]
-        if "assetKey" in status
-    }
 
 
 def runs_tagged(server: DagsterDev, tag: str, value: str) -> list[dict[str, Any]]:
@@ -245,22 +193,6 @@ def store_a_previous_version(server: DagsterDev, monkeypatch: pytest.MonkeyPatch
                     **partitions,
                 )
                 assert done.success
-
-
-def entries(metadata: list[dict[str, Any]]) -> dict[str, Any]:
-    values = {}
-    for entry in metadata:
-        value = next((v for k, v in entry.items() if k != "label"), None)
-        values[entry["label"]] = json.loads(value) if "jsonString" in entry else value
-    return values
-
-
-def check_row(page_text: str, partition: str) -> tuple[str, str]:
-    """(result, description) of `partition`'s row in a check's execution history as shown."""
-    lines = [line.strip() for line in page_text.splitlines() if line.strip()]
-    at = lines.index(partition)
-    result = next(line for line in reversed(lines[:at]) if line in {"Passed", "Failed"})
-    return result, lines[at + 1]
 
 
 def test_dropped_list_and_cli_batch_end_to_end(

@@ -1,29 +1,21 @@
-"""The deployment shape on one machine: a gRPC code server on a TCP port, and the webserver and
-the daemon as separate processes reading a workspace that points at that port, all three on the
-Postgres instance. This is what deploy/docker-compose.yaml runs, minus the containers.
+"""The deployment shape on one machine (scaleout/deployment.py) runs a user's batch end to end.
+
+The three services share nothing but the Postgres instance and the TCP workspace: the sensor
+(in the daemon) must see a dropped list, the backfill daemon must launch its runs through the
+code server, and the check grid must reach the webserver, as in the `dagster dev` end-to-end test.
 """
 
-import shutil
-import socket
-import subprocess
-import sys
-import time
-from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
 from sensequant_assets.cli import LOCATION
-from sensequant_assets.paths import REPO_ROOT
-from sensequant_assets_tests.e2e.server import (
-    STARTUP_TIMEOUT_S,
-    DagsterDev,
-    environment,
-    free_port,
-    service,
-    wait_for,
-    wait_until_up,
-)
+from sensequant_assets.defs.partitions import years_partitions
+from sensequant_assets.universe.partitions import BATCH_TAG
+from sensequant_assets_tests.e2e.browser import chromium_page
+from sensequant_assets_tests.e2e.queries import backfill_counts, check_row, coverage
+from sensequant_assets_tests.e2e.server import all_finished, backfills, wait_for
+from sensequant_assets_tests.scaleout.deployment import deployed
 
 WORKSPACE = """
 query {
@@ -41,52 +33,15 @@ query {
 DAEMONS = """
 query { instance { daemonHealth { allDaemonStatuses { daemonType healthy } } } }"""
 
-
-def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path) -> None:
-    """Until the code server accepts connections; fail with its log if it exits or never does."""
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"code server exited ({process.returncode}):\n{log.read_text()}")
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.5)
-    raise TimeoutError(f"code server not up in {STARTUP_TIMEOUT_S} s:\n{log.read_text()}")
+SYMBOLS = ["TCS", "INFY"]
 
 
 @pytest.mark.slow
-def test_code_server_webserver_and_daemon_as_separate_processes_on_postgres(
+def test_dropped_list_is_backfilled_through_code_server_webserver_and_daemon_on_postgres(
     tmp_path: Path, postgres_env: dict[str, str]
 ) -> None:
-    env = {**environment(tmp_path), **postgres_env}
-    shutil.copy(REPO_ROOT / "dagster-postgres.yaml", Path(env["DAGSTER_HOME"]) / "dagster.yaml")
-    grpc_port, web_port = free_port(), free_port()
-    workspace = tmp_path / "workspace.yaml"
-    workspace.write_text(
-        "load_from:\n"
-        "  - grpc_server:\n"
-        "      host: 127.0.0.1\n"
-        f"      port: {grpc_port}\n"
-        f"      location_name: {LOCATION}\n"
-    )
-    bin_dir = Path(sys.executable).parent
-    code_server = [str(bin_dir / "dagster"), "code-server", "start", "-h", "127.0.0.1"]
-    code_server += ["-p", str(grpc_port), "-m", "sensequant_assets.definitions"]
-    code_server += ["--location-name", LOCATION]
-    webserver = [str(bin_dir / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(web_port)]
-    daemon = [str(bin_dir / "dagster-daemon"), "run"]
-    server = DagsterDev(f"http://127.0.0.1:{web_port}", tmp_path, tmp_path / "webserver.log")
-    with ExitStack() as services:
-        code_log = tmp_path / "code_server.log"
-        code = services.enter_context(service(code_server, env, code_log))
-        wait_for_port(grpc_port, code, code_log)
-        web = services.enter_context(service([*webserver, "-w", str(workspace)], env, server.log))
-        services.enter_context(
-            service([*daemon, "-w", str(workspace)], env, tmp_path / "daemon.log")
-        )
-        wait_until_up(server, web)
-
+    years = years_partitions.get_partition_keys()
+    with deployed(tmp_path, postgres_env) as server:
         result = server.query(WORKSPACE)["workspaceOrError"]
         [entry] = result["locationEntries"]
         loaded = entry["locationOrLoadError"]
@@ -100,3 +55,37 @@ def test_code_server_webserver_and_daemon_as_separate_processes_on_postgres(
 
         up = wait_for("daemon heartbeats", healthy, 90, server)
         assert {"SENSOR", "QUEUED_RUN_COORDINATOR", "BACKFILL"} <= up, up
+
+        (server.constituents / "deployed.txt").write_text("".join(f"{s}\n" for s in SYMBOLS))
+        [launched] = wait_for(
+            "the sensor's backfill",
+            lambda: [
+                b for b in backfills(server) if {"key": BATCH_TAG, "value": "deployed"} in b["tags"]
+            ],
+            timeout_s=180,
+            server=server,
+        )
+        statuses = wait_for(
+            "the backfill to finish",
+            lambda: all_finished(server, [launched["id"]]),
+            timeout_s=540,
+            server=server,
+        )
+        assert statuses == {launched["id"]: "COMPLETED_SUCCESS"}
+        counts = backfill_counts(server, launched["id"])
+        bars = len(SYMBOLS) * len(years)
+        assert counts["daily_bars"] == (bars, bars, 0), counts
+        assert counts["teacher_model"] == (len(SYMBOLS), len(SYMBOLS), 0), counts
+
+        # The check grid: every partition's coverage check evaluated and passed, as a person
+        # reads it on the check's page.
+        keys = [f"{symbol}|{year}" for symbol in SYMBOLS for year in years]
+        assert {key: coverage(server, key)["status"] for key in keys} == dict.fromkeys(
+            keys, "SUCCEEDED"
+        )
+        check_page = f"{server.url}/assets/daily_bars?view=checks&checkDetail=coverage_check"
+        with chromium_page(check_page, tmp_path / "chromium") as page:
+            page.wait_for_text("Execution history")
+            shown = page.click_until("Execution history", *keys[-2:])
+        for key in keys[-2:]:
+            assert check_row(shown, key)[0] == "Passed", key

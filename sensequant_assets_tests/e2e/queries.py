@@ -1,0 +1,80 @@
+"""What the UI shows, read through the webserver's GraphQL API: shared by the end-to-end tests."""
+
+import json
+from typing import Any
+
+from sensequant_assets_tests.e2e.server import DagsterDev
+
+CHECK = """
+query($partition: String!) {
+  assetCheckExecutions(
+    assetKey: {path: ["daily_bars"]}, checkName: "coverage_check", partition: $partition, limit: 1
+  ) {
+    status
+    evaluation {
+      severity
+      description
+      metadataEntries {
+        label
+        ... on IntMetadataEntry { intValue }
+        ... on JsonMetadataEntry { jsonString }
+        ... on TextMetadataEntry { text }
+      }
+    }
+  }
+}"""
+
+BACKFILL = """
+query($id: String!) {
+  partitionBackfillOrError(backfillId: $id) {
+    ... on PartitionBackfill {
+      assetBackfillData {
+        assetBackfillStatuses {
+          ... on AssetPartitionsStatusCounts {
+            assetKey { path }
+            numPartitionsTargeted
+            numPartitionsMaterialized
+            numPartitionsFailed
+          }
+        }
+      }
+      partitionsTargetedForAssetKey(assetKey: {path: ["daily_bars"]}) { partitionKeys }
+    }
+  }
+}"""
+
+
+def coverage(server: DagsterDev, partition: str) -> dict[str, Any]:
+    executions = server.query(CHECK, partition=partition)["assetCheckExecutions"]
+    assert executions, f"no coverage_check result for daily_bars[{partition}]"
+    return executions[0]
+
+
+def backfill_counts(server: DagsterDev, backfill_id: str) -> dict[str, tuple[int, int, int]]:
+    """(targeted, materialized, failed) per partitioned asset, as the backfill page shows them."""
+    data = server.query(BACKFILL, id=backfill_id)["partitionBackfillOrError"]
+    return {
+        status["assetKey"]["path"][-1]: (
+            status["numPartitionsTargeted"],
+            status["numPartitionsMaterialized"],
+            status["numPartitionsFailed"],
+        )
+        for status in data["assetBackfillData"]["assetBackfillStatuses"]
+        if "assetKey" in status
+    }
+
+
+def entries(metadata: list[dict[str, Any]]) -> dict[str, Any]:
+    values = {}
+    for entry in metadata:
+        value = next((v for k, v in entry.items() if k != "label"), None)
+        values[entry["label"]] = json.loads(value) if "jsonString" in entry else value
+    return values
+
+
+def check_row(page_text: str, partition: str) -> tuple[str, str]:
+    """(result, description) of `partition`'s row in a check's execution history as shown."""
+    lines = [line.strip() for line in page_text.splitlines() if line.strip()]
+    at = lines.index(partition)
+    result = next(line for line in reversed(lines[:at]) if line in {"Passed", "Failed"})
+    return result, lines[at + 1]
