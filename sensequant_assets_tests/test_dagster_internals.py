@@ -1,10 +1,14 @@
 """Pins the dagster 1.13 behaviour the fenced private imports rely on: an upgrade that changes
 it fails here, by name, not somewhere in a check grid or a sensor tick."""
 
+import inspect
+
 import dagster as dg
+from dagster_postgres.event_log import PostgresEventLogStorage
 
 from sensequant_assets.dagster_internals import (
     AssetCheckEvaluationTargetMaterializationData,
+    ExactPoolPostgresEventLogStorage,
     backfill_request,
     latest_materializations,
     partition_tags,
@@ -66,3 +70,14 @@ def test_partition_tags_are_those_dagster_writes_on_its_own_materializations() -
         "dagster/partition/symbol": "X",
         "dagster/partition/year": "2024",
     }
+
+
+def test_the_exact_pool_claim_overrides_the_method_dagster_calls_with_its_signature() -> None:
+    """The override is only in force while Dagster's claim still goes through this method."""
+    own = ExactPoolPostgresEventLogStorage._claim_concurrency_slot
+    upstream = PostgresEventLogStorage._claim_concurrency_slot
+    assert own is not upstream
+    assert inspect.signature(own) == inspect.signature(upstream)
+    assert "self._claim_concurrency_slot(" in inspect.getsource(
+        PostgresEventLogStorage.claim_concurrency_slot
+    )
