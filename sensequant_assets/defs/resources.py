@@ -51,6 +51,7 @@ BREEZE_SETTINGS = {
     "max_backoff_seconds": "BREEZE_MAX_BACKOFF_SECONDS",
     "calls_per_minute": "BREEZE_CALLS_PER_MINUTE",
     "calls_per_day": "BREEZE_CALLS_PER_DAY",
+    "daily_reserve": "BREEZE_DAILY_RESERVE",
     "rate_margin_percent": "BREEZE_RATE_MARGIN_PERCENT",
     "refetch_empty_years": "BREEZE_REFETCH_EMPTY_YEARS",
 }
@@ -108,6 +109,7 @@ def bar_source(kind: str | None = None) -> BarSource:
             api_secret=dg.EnvVar("BREEZE_API_SECRET"),
             session_token=dg.EnvVar("BREEZE_SESSION_TOKEN"),
             cache_dir=bound(BreezeSource, "cache_dir", "SENSEQUANT_CACHE_DIR"),
+            reference_dir=bound(BreezeSource, "reference_dir", "SENSEQUANT_REFERENCE_DIR"),
             **{field: bound(BreezeSource, field, var) for field, var in BREEZE_SETTINGS.items()},
         )
     raise ValueError(

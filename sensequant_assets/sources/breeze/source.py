@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import dagster as dg
+import pandas as pd
 from pydantic import Field, PrivateAttr
 
-from sensequant_assets.market.calendar import IST
+from sensequant_assets.market.calendar import IST, last_completed_session
+from sensequant_assets.market.intraday import minutes_per_candle, month_candles
 from sensequant_assets.paths import DATA_DIR
 from sensequant_assets.sources.bars import BarsValidationError, empty_bars
 from sensequant_assets.sources.base import BarSource, FetchResult, SourceAuthError, SymbolMapping
@@ -49,7 +51,10 @@ from sensequant_assets.sources.breeze.client import (
     load_breeze,
     point_at,
 )
-from sensequant_assets.sources.breeze.limiter import RateLimiter
+from sensequant_assets.sources.breeze.limiter import BudgetState, CallKind, RateLimiter
+from sensequant_assets.sources.breeze.pages import Page, join_pages, page_frame, plan_pages
+from sensequant_assets.sources.intraday_bars import conform_intraday, empty_intraday
+from sensequant_assets.universe.reference import SESSIONS_FILE, load_known_days
 from sensequant_assets.warehouse.storage import Origin
 
 # breeze_connect 1.0.69's own defaults (its config module), kept here so that reading them
@@ -101,6 +106,13 @@ class BreezeSource(BarSource):
     calls_per_day: int = Field(
         5000, description="Installation-wide calls per 24 h (env BREEZE_CALLS_PER_DAY)."
     )
+    daily_reserve: int = Field(
+        200,
+        description=(
+            "Calls of each day's cap that intraday backfills leave for the daily refreshes "
+            "(about one a symbol: 200 covers NIFTY 100 twice) (env BREEZE_DAILY_RESERVE)."
+        ),
+    )
     rate_margin_percent: int = Field(
         2,
         description=(
@@ -138,12 +150,27 @@ class BreezeSource(BarSource):
         default=str(DATA_DIR / "cache" / "breeze"),
         description="Answer cache, rate-limiter state and breeze_connect's own files.",
     )
+    reference_dir: str = Field(
+        default=str(DATA_DIR / "reference"),
+        description="Folder of sessions.csv: the sessions and hours intraday pages are cut from.",
+    )
     rate_window_seconds: float = Field(
         60.0, description="Length of the calls_per_minute window (shortened only by tests)."
     )
 
     _breeze: Any = PrivateAttr(default=None)
     _module: Any = PrivateAttr(default=None)
+    _clock: Callable[[], float] = PrivateAttr(default=time.time)
+    """The limiter's clock; tests move it a day ahead (`use_clock`)."""
+
+    def use_clock(self, clock: Callable[[], float]) -> "BreezeSource":
+        """Count the daily budget on `clock` instead of the system's (tests: a simulated day)."""
+        self._clock = clock
+        return self
+
+    def budget_state(self) -> BudgetState:
+        """The day's call budget across every process of this installation, for the UI."""
+        return self._limiter().budget_state()
 
     def lookup(self, symbol: str, nse_ticker: str) -> SymbolMapping:
         """Map an NSE ticker to ICICI's stock code; a miss is a failed mapping, never a guess."""
@@ -224,6 +251,88 @@ class BreezeSource(BarSource):
             if isinstance(result := results[year], FetchResult):
                 result.stats["cache_corrupt"] = 1
         return {year: results[year] for year in years}
+
+    def fetch_intraday(self, mapping: SymbolMapping, month: dt.date, interval: str) -> pd.DataFrame:
+        """A symbol-month in the fewest calls the 1000-candle cap allows (`breeze.pages`).
+
+        Pages are asked in order through the limiter as bulk calls, which leave the daily reserve
+        alone; each answer is checked against its page and cached as it arrives, so a fetch that
+        meets the day's budget raises `DailyBudgetExhaustedError` and the re-run the next day
+        asks only the pages not yet cached. The frame's `attrs["stats"]` holds the counters.
+        """
+        minutes = minutes_per_candle(interval)
+        if month.day != 1:
+            raise ValueError(f"month must be the first day of a month, not {month}")
+        label = f"{mapping.symbol}|{month:%Y-%m} at {interval}"
+        if not mapping.resolved or mapping.isec_code is None:
+            raise BreezeAnswerError(
+                f"{label}: no ISEC stock code (mapping {mapping.status}: {mapping.error}); fix "
+                "the symbol mapping before fetching bars."
+            )
+        isec_code = mapping.isec_code
+        now = dt.datetime.fromtimestamp(self._clock(), dt.UTC)
+        known = load_known_days(Path(self.reference_dir) / SESSIONS_FILE)
+        through = last_completed_session(now, known)
+        expected = month_candles(month.year, month.month, interval, known, through)
+        pages = plan_pages(expected, minutes)
+        cache = AnswerCache.for_server(self._work_dir(), self.historical_url)
+        context = f"Breeze {label} (stock_code={isec_code}) at {self.historical_url}"
+        stats = _new_stats() | {"pages": len(pages)}
+        frames = []
+        for page in pages:
+            cached = cache.load_page(isec_code, interval, page.first, page.last, page.end)
+            if cached.state == "hit":
+                stats["cache_hits"] = int(stats["cache_hits"]) + 1
+                frames.append(page_frame(cached.payload["Success"], page, context))
+                continue
+            candles = self._ask_page(isec_code, interval, page, context, stats)
+            frame = page_frame(candles, page, context)  # refused pages are never cached
+            cache.store_page(
+                isec_code,
+                interval,
+                page.first,
+                page.last,
+                {"Success": candles, "Status": 200, "Error": None},
+                now,
+            )
+            frames.append(frame)
+        if not frames:
+            bars = empty_intraday()
+        else:
+            joined = join_pages(frames, pages, context)
+            bars = conform_intraday(joined, mapping.symbol, month, where=context)
+        if bars.empty:
+            stats["note"] = f"{context} answered no candles for {len(pages)} pages"
+        bars.attrs["stats"] = stats
+        return bars
+
+    def _ask_page(
+        self, isec_code: str, interval: str, page: Page, context: str, stats: Stats
+    ) -> list[object]:
+        from_date, to_date = page.request()
+        where = (
+            f"{context}: get_historical_data_v2(interval={interval}, from_date={from_date}, "
+            f"to_date={to_date}) for {page.label()}"
+        )
+        breeze = self._session(stats)
+        answer = self._call(
+            where,
+            lambda: breeze.get_historical_data_v2(
+                interval=interval,
+                from_date=from_date,
+                to_date=to_date,
+                stock_code=isec_code,
+                exchange_code="NSE",
+                product_type="cash",
+            ),
+            classify_historical,
+            stats,
+            counter="api_calls",
+            kind="bulk",
+        )
+        if answer.kind not in ("success", "no_data"):
+            raise self._failure(answer, where)
+        return list(answer.payload["Success"]) if answer.kind == "success" else []
 
     def _from_cache(
         self, cached: CacheLookup, mapping: SymbolMapping, year: int
@@ -356,6 +465,18 @@ class BreezeSource(BarSource):
         point_at(self._module, self.api_url, self.historical_url, self.security_master_url)
         return self._breeze
 
+    def _limiter(self) -> RateLimiter:
+        return RateLimiter(
+            path=self._work_dir() / "limiter.sqlite",
+            calls_per_window=self.calls_per_minute,
+            window_seconds=self.rate_window_seconds,
+            calls_per_day=self.calls_per_day,
+            margin_seconds=self.rate_window_seconds * self.rate_margin_percent / 100,
+            in_flight_seconds=max(self.request_timeout_seconds, self.session_timeout_seconds),
+            reserve=self.daily_reserve,
+            clock=self._clock,
+        )
+
     def _call(
         self,
         what: str,
@@ -364,20 +485,14 @@ class BreezeSource(BarSource):
         stats: Stats,
         counter: str,
         timeout: float | None = None,
+        kind: CallKind = "daily",
     ) -> Answer:
         """One logical call: limiter, timeout, classification, bounded retries."""
-        limiter = RateLimiter(
-            path=self._work_dir() / "limiter.sqlite",
-            calls_per_window=self.calls_per_minute,
-            window_seconds=self.rate_window_seconds,
-            calls_per_day=self.calls_per_day,
-            margin_seconds=self.rate_window_seconds * self.rate_margin_percent / 100,
-            in_flight_seconds=max(self.request_timeout_seconds, self.session_timeout_seconds),
-        )
+        limiter = self._limiter()
         attempt = 0
         while True:
             # A spent daily budget raises here, before any call: the batch stops, no retry loop.
-            with limiter.slot() as waited:
+            with limiter.slot(kind) as waited:
                 stats["limiter_wait_seconds"] = round(
                     float(stats["limiter_wait_seconds"]) + waited, 3
                 )
