@@ -1,11 +1,13 @@
 """Snapshots follow the warehouse: after every run, each table's Parquet files hold exactly its
 rows, including partitions replaced and partitions deleted since the last run."""
 
+import warnings
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
+from sensequant_assets import cli
 from sensequant_assets.defs.teacher import assets as teacher_assets
 from sensequant_assets.defs.teacher.assets import (
     teacher_labels,
@@ -137,3 +139,27 @@ def test_a_failed_publish_keeps_the_run_and_warns_readers_until_republished(
     with warehouse.get_connection() as conn:
         publish_all(conn, root)
     assert differences(warehouse, root) == {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StaleSnapshotWarning)
+        connect_snapshots(root).close()
+
+
+def test_the_publish_command_backfills_snapshots_of_an_existing_warehouse(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    warehouse: WarehouseResource,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    seed_bars(warehouse)  # a warehouse written before snapshots existed
+    root = snapshots_of(warehouse)
+    with pytest.raises(FileNotFoundError, match="sensequant snapshots publish"):
+        connect_snapshots(root)
+    monkeypatch.setenv("SENSEQUANT_WAREHOUSE", warehouse.database)
+    assert cli.main(["snapshots", "publish"]) == 0
+    assert "daily_bars: 9 file(s)" in capsys.readouterr().out  # 3 symbols x 3 years
+    assert differences(warehouse, root) == {}
+
+    elsewhere = tmp_path / "elsewhere"
+    monkeypatch.setenv("SENSEQUANT_SNAPSHOTS_DIR", str(elsewhere))
+    assert cli.main(["snapshots", "publish"]) == 0
+    assert differences(warehouse, elsewhere) == {}
