@@ -24,6 +24,7 @@ import warnings
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 import duckdb
 
@@ -85,13 +86,15 @@ class Layout:
 
 
 def _path_value(key: Key, value: object) -> str:
+    """The value as a Hive folder name spells it: percent-encoded as DuckDB writes and decodes
+    them (`M&M` is `symbol=M%26M`), so any value reads back as itself."""
     text = str(value)
-    if not text or "/" in text or text.startswith(".") or "=" in text:
+    if not text or text.startswith("."):
         raise SnapshotPublishError(
-            f"{key.name}={text!r} cannot name a snapshot folder (empty, '/', '=' or a leading "
+            f"{key.name}={text!r} cannot name a snapshot folder (empty, or hidden by a leading "
             "'.'); this key should never have reached the warehouse."
         )
-    return text
+    return quote(text, safe="")
 
 
 _SYMBOL = Key("symbol", "symbol", "VARCHAR")
@@ -140,7 +143,8 @@ def _expand(
         full.update(tuple(str(value) for value in row) for row in rows)
         below = layout.folder(root, prefix)
         for file in below.glob("/".join(["*"] * (depth - len(prefix)) + [FILE_NAME])):
-            published = [part.split("=", 1)[1] for part in file.relative_to(below).parts[:-1]]
+            folders = file.relative_to(below).parts[:-1]
+            published = [unquote(part.split("=", 1)[1]) for part in folders]
             full.add((*prefix, *published))
     return full
 

@@ -19,8 +19,11 @@ from sensequant_assets.warehouse.snapshots import (
     FILE_NAME,
     StaleSnapshotWarning,
     connect_snapshots,
+    publish,
     publish_all,
 )
+from sensequant_assets.warehouse.storage import replace_bars, transaction
+from sensequant_assets.warehouse.tables import DAILY_BARS
 from sensequant_assets_tests.conftest import FIXED_NOW
 from sensequant_assets_tests.defs.ingestion.test_assets import ingest
 from sensequant_assets_tests.defs.teacher.test_assets import (
@@ -34,6 +37,7 @@ from sensequant_assets_tests.defs.teacher.test_assets import (
 from sensequant_assets_tests.faults.answers import FaultyAnswers
 from sensequant_assets_tests.faults.run_child import generation_source
 from sensequant_assets_tests.snapshots.helpers import differences, rows
+from sensequant_assets_tests.teacher.factories import random_walk_bars
 
 SHRINK = {"ops": {"daily_bars": {"config": {"allow_shrink": True}}}}
 PER_PARTITION = (
@@ -163,3 +167,25 @@ def test_the_publish_command_backfills_snapshots_of_an_existing_warehouse(
     monkeypatch.setenv("SENSEQUANT_SNAPSHOTS_DIR", str(elsewhere))
     assert cli.main(["snapshots", "publish"]) == 0
     assert differences(warehouse, elsewhere) == {}
+
+
+def test_a_symbol_that_is_no_plain_folder_name_reads_back_and_is_deleted_by_prefix(
+    warehouse: WarehouseResource,
+) -> None:
+    """`M&M` is a folder percent-encoded as DuckDB's Hive reader decodes it. Publishing a prefix
+    (every year of a symbol) finds the years in the warehouse, and, once they are deleted there,
+    on disk, so their files are emptied too."""
+    root = snapshots_of(warehouse)
+    bars = random_walk_bars("M&M", seed=5, years=(2023, 2024))
+    with warehouse.get_connection() as conn:
+        with transaction(conn):
+            for year in (2023, 2024):
+                replace_bars(conn, "M&M", year, bars[bars["date"].dt.year == year])
+        assert publish(conn, root, DAILY_BARS, [("M&M",)]) == 2
+        assert (root / "daily_bars" / "symbol=M%26M" / "year=2024" / FILE_NAME).is_file()
+        assert rows(root, "SELECT DISTINCT symbol FROM daily_bars") == [("M&M",)]
+        with transaction(conn):
+            conn.execute("DELETE FROM daily_bars")
+        assert publish(conn, root, DAILY_BARS, [("M&M",)]) == 2
+    assert rows(root, "SELECT count(*) FROM daily_bars") == [(0,)]
+    assert "daily_bars" not in differences(warehouse, root)  # bar_partitions was not published
