@@ -467,6 +467,47 @@ def backfills(quick: bool) -> list[Figure]:
     return figures
 
 
+def snapshots(quick: bool) -> list[Figure]:
+    """What the notebooks' read path costs the platform: publishing Parquet snapshots after each
+    warehouse write, and reading them instead of the DuckDB file."""
+    from benchmarks.bench_snapshots import READ, measure
+
+    m = measure(n_symbols=5 if quick else 100)
+    size = f"warehouse file {m.warehouse_mb:.1f} MB, snapshots {m.snapshot_mb:.1f} MB"
+    return [
+        Figure(
+            "Snapshots",
+            "publish one daily_bars partition (inside the step, after its commit)",
+            m.publish_per_partition_s,
+            "s/partition",
+            "none: the step's own write of the same partitions is in the next column",
+            None,
+            f"{m.partitions} synthetic partitions ({m.rows} rows) published by key, one Parquet "
+            f"file each, written aside and renamed; the one-transaction warehouse write of the "
+            f"same partitions took {m.write_s / m.partitions:.4f} s/partition",
+        ),
+        Figure(
+            "Snapshots",
+            f"publish the whole warehouse, {m.partitions // 3} symbols x 3 years "
+            "(`sensequant snapshots publish`)",
+            m.publish_all_s,
+            "s",
+            "none",
+            None,
+            f"every table, {size}",
+        ),
+        Figure(
+            "Snapshots",
+            "a notebook's aggregate over every bar, read from the snapshots",
+            m.read_snapshot_s,
+            "s",
+            "the same query on the warehouse file (which blocks every run while open)",
+            m.read_warehouse_s,
+            f"best of 5: `{READ}`",
+        ),
+    ]
+
+
 SECTIONS: dict[str, Callable[[bool], list[Figure]]] = {
     "cold_start": cold_start,
     "warehouse": warehouse_writes,
@@ -474,6 +515,7 @@ SECTIONS: dict[str, Callable[[bool], list[Figure]]] = {
     "live_source": live_source,
     "demo": demo,
     "backfills": backfills,
+    "snapshots": snapshots,
 }
 
 
