@@ -18,6 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from sensequant_assets import demo
 from sensequant_assets.defs.partitions import symbols_partitions
 from sensequant_assets.defs.resources import resources
@@ -25,7 +27,7 @@ from sensequant_assets.defs.universe.sensors import BATCH_ASSETS
 from sensequant_assets.universe.constituents import ConstituentListError, read_constituent_file
 from sensequant_assets.universe.partitions import BATCH_TAG
 from sensequant_assets.warehouse.resources import WarehouseLockedError
-from sensequant_assets.warehouse.snapshots import publish_all
+from sensequant_assets.warehouse.snapshots import SnapshotPublishError, publish_all
 
 DEFAULT_URL = "http://127.0.0.1:3000"
 LOCATION = "sensequant_assets"
@@ -216,6 +218,9 @@ def publish_snapshots() -> int:
             files = publish_all(conn, root)
     except WarehouseLockedError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except (OSError, duckdb.Error, SnapshotPublishError) as exc:
+        print(f"error: publishing the snapshots under {root} failed: {exc}", file=sys.stderr)
         return 1
     for table, count in files.items():
         print(f"{table}: {count} file(s)")

@@ -209,7 +209,7 @@ def publish_all(conn: duckdb.DuckDBPyConnection, root: Path) -> dict[str, int]:
 
     For a warehouse written before snapshots existed, or after a failed publish. Run it with the
     warehouse to itself (it holds the writer connection like any step)."""
-    files = {}
+    files: dict[str, int] = {}
     for table in TABLES:
         files[table.name] = publish(conn, root, table, [()])
         (LAYOUTS[table.name].folder(root) / STALE_MARKER).unlink(missing_ok=True)
@@ -222,9 +222,9 @@ def connect_snapshots(root: str | Path) -> duckdb.DuckDBPyConnection:
     Views re-list the files at every query, so a long-lived connection (a notebook) follows the
     platform's runs; the warehouse file is never opened. A table without any file yet is an
     empty table of the warehouse's columns (connect again once it has been published). Tables
-    whose last publish failed are named in a `StaleSnapshotWarning`.
+    whose last publish failed when connecting are named in a `StaleSnapshotWarning`.
     """
-    root = Path(root)
+    root = Path(root).absolute()  # views resolve it at each query, whatever the cwd is by then
     if not root.is_dir():
         raise FileNotFoundError(
             f"No warehouse snapshots at {root}. They are published by every run that writes the "

@@ -168,6 +168,12 @@ def test_the_publish_command_backfills_snapshots_of_an_existing_warehouse(
     assert cli.main(["snapshots", "publish"]) == 0
     assert differences(warehouse, elsewhere) == {}
 
+    in_the_way = tmp_path / "a file"
+    in_the_way.write_text("not a folder\n")
+    monkeypatch.setenv("SENSEQUANT_SNAPSHOTS_DIR", str(in_the_way))
+    assert cli.main(["snapshots", "publish"]) == 1
+    assert f"publishing the snapshots under {in_the_way} failed" in capsys.readouterr().err
+
 
 def test_a_symbol_that_is_no_plain_folder_name_reads_back_and_is_deleted_by_prefix(
     warehouse: WarehouseResource,
