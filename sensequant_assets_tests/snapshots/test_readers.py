@@ -10,11 +10,13 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from sensequant_assets.cli import LAUNCH_BACKFILL, register_symbols
 from sensequant_assets.paths import REPO_ROOT
 from sensequant_assets.sources.synthetic import SyntheticSource
 from sensequant_assets.warehouse.resources import WarehouseLockedError, WarehouseResource
 from sensequant_assets.warehouse.snapshots import connect_snapshots
 from sensequant_assets_tests.defs.ingestion.test_assets import ingest
+from sensequant_assets_tests.e2e.server import all_finished, dagster_dev, wait_for
 from sensequant_assets_tests.faults.processes import (
     SYMBOLS,
     YEAR,
@@ -24,6 +26,7 @@ from sensequant_assets_tests.faults.processes import (
 )
 from sensequant_assets_tests.faults.test_concurrency import notebook
 from sensequant_assets_tests.snapshots.helpers import differences
+from sensequant_assets_tests.snapshots.reader import PER_PARTITION as READ_PER_PARTITION
 
 GENERATIONS = 3
 READER = "sensequant_assets_tests.snapshots.reader"
@@ -106,3 +109,49 @@ def test_the_reader_never_opens_the_warehouse_file(
                 pass
         finally:
             conn.close()
+
+
+@pytest.mark.slow  # dagster dev and the backfill daemon's 30 s passes: about two minutes here
+def test_a_reader_open_throughout_a_daemon_backfill_sees_each_partition_old_or_new(
+    tmp_path: Path,
+) -> None:
+    """The backfill a user launches from the UI: the webserver, the daemon and its run workers
+    replace ten daily_bars partitions (seeded earlier with volume 1 by a run process) while a
+    reader process reads the snapshots in a loop. Every read shows each partition exactly as
+    seeded or exactly as the backfill left it."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    symbols = SYMBOLS[:10]
+    code, out = finish(start_run(warehouse, tmp_path / "seed.log", symbols), timeout=300)
+    assert code == 0 and "COMMITTED 1" in out, out
+    keys = [f"{symbol}|{YEAR}" for symbol in symbols]
+    root = warehouse.with_suffix(".snapshots")
+    stop = tmp_path / "stop"
+    with dagster_dev(tmp_path) as server:
+        register_symbols(server.url, symbols)
+        with reader(root, stop) as notebook_process:
+            params = {
+                "partitionNames": keys,
+                "assetSelection": [{"path": ["daily_bars"]}],
+                "title": "snapshot readers",
+            }
+            launched = server.query(LAUNCH_BACKFILL, params=params)["launchPartitionBackfill"]
+            assert launched["__typename"] == "LaunchBackfillSuccess", launched
+            statuses = wait_for(
+                "the backfill", lambda: all_finished(server, [launched["backfillId"]]), 600, server
+            )
+            stop.touch()
+            report_line, _ = notebook_process.communicate(timeout=120)
+    assert set(statuses.values()) == {"COMPLETED_SUCCESS"}, statuses
+    report = json.loads(report_line)
+    assert report["error_count"] == 0, report["errors"]
+    with WarehouseResource(database=str(warehouse)).get_connection() as conn:
+        new = {
+            key: [count, low, high]
+            for key, count, low, high in conn.execute(READ_PER_PARTITION).fetchall()
+        }
+    assert set(new) == set(keys) and all(low != 1 for _, low, _ in new.values())
+    for key, observations in report["seen"].items():
+        old = [new[key][0], 1, 1]
+        assert all(seen in (old, new[key]) for seen in observations), (key, observations)
+    assert all(len(observations) == 2 for observations in report["seen"].values())
+    assert report["last"] == new
