@@ -74,4 +74,4 @@ lint: $(BIN)/.installed
 	$(BIN)/ruff format --check sensequant_assets sensequant_assets_tests benchmarks
 
 clean:
-	rm -rf $(VENV) $(DAGSTER_HOME) data/warehouse*.duckdb* data/cache data/models data/reports
+	rm -rf $(VENV) $(DAGSTER_HOME) data/warehouse*.duckdb* data/warehouse*.snapshots data/cache data/models data/reports

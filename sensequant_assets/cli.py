@@ -5,6 +5,7 @@
 run by its daemon, never an in-process shortcut that the UI does not see. `sensequant retry ID`
 is the backfill page's "Re-execute > From failure": a new backfill of exactly the partitions the
 first one did not materialize (failed ones and what depends on them), nothing it already wrote.
+`sensequant snapshots publish` rebuilds the warehouse's read-only snapshots for notebooks.
 """
 
 import argparse
@@ -17,11 +18,16 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from sensequant_assets import demo
 from sensequant_assets.defs.partitions import symbols_partitions
+from sensequant_assets.defs.resources import resources
 from sensequant_assets.defs.universe.sensors import BATCH_ASSETS
 from sensequant_assets.universe.constituents import ConstituentListError, read_constituent_file
 from sensequant_assets.universe.partitions import BATCH_TAG
+from sensequant_assets.warehouse.resources import WarehouseLockedError
+from sensequant_assets.warehouse.snapshots import SnapshotPublishError, publish_all
 
 DEFAULT_URL = "http://127.0.0.1:3000"
 LOCATION = "sensequant_assets"
@@ -197,6 +203,35 @@ def follow(url: str, backfill_id: str, timeout_s: float) -> int:
     return 1
 
 
+def publish_snapshots() -> int:
+    """Every table of this deployment's warehouse (SENSEQUANT_WAREHOUSE) as snapshots: for a
+    warehouse written before snapshots existed, or after a publish failed. Runs already publish
+    what they write; this holds the warehouse like one warehouse step."""
+    bound = resources().resources
+    warehouse = bound["warehouse"].process_config_and_initialize()
+    root = bound["paths"].process_config_and_initialize().snapshots_for(warehouse.database)
+    if root is None:
+        print(f"error: the warehouse {warehouse.database} is not a local file", file=sys.stderr)
+        return 2
+    try:
+        with warehouse.get_connection() as conn:
+            files = publish_all(conn, root)
+    except WarehouseLockedError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except (OSError, duckdb.Error, SnapshotPublishError) as exc:
+        print(f"error: publishing the snapshots under {root} failed: {exc}", file=sys.stderr)
+        return 1
+    for table, count in files.items():
+        print(f"{table}: {count} file(s)")
+    print(
+        f"snapshots of {warehouse.database} in {root}; in a notebook: "
+        "from sensequant_assets.warehouse.snapshots import connect_snapshots; "
+        f"conn = connect_snapshots({str(root)!r})"
+    )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sensequant", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -216,9 +251,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         command.add_argument("--wait", action="store_true", help="wait until the backfill finishes")
         command.add_argument("--timeout", type=float, default=3600, help="seconds --wait waits")
+    snapshots = commands.add_parser(
+        "snapshots", help="the warehouse's read-only Parquet snapshots, which notebooks read"
+    )
+    snapshot_commands = snapshots.add_subparsers(dest="action", required=True)
+    snapshot_commands.add_parser("publish", help="publish every table now (waits for the file)")
     args = parser.parse_args(argv)
     if args.command == "demo":
         return demo.main(args.list)
+    if args.command == "snapshots":
+        return publish_snapshots()
     try:
         if args.command == "retry":
             return retry(args.backfill_id, args.url, args.wait, args.timeout)

@@ -34,6 +34,11 @@ class ProjectPaths(dg.ConfigurableResource):
         default=str(DATA_DIR / "models"),
         description="Teacher models, <symbol>/<window>.cbm.",
     )
+    snapshots_dir: str = Field(
+        default="",
+        description="Read-only Parquet snapshots of the warehouse tables, which notebooks read "
+        "without ever blocking a run; empty: beside the warehouse file, <name>.snapshots/.",
+    )
 
     @property
     def constituents(self) -> Path:
@@ -50,6 +55,16 @@ class ProjectPaths(dg.ConfigurableResource):
     @property
     def models(self) -> Path:
         return Path(self.models_dir)
+
+    def snapshots_for(self, database: str) -> Path | None:
+        """Where the snapshots of the warehouse `database` live. By default beside it, so that
+        each warehouse (synthetic, live) has its own; none for a warehouse that is not a local
+        file (`:memory:`, or any `scheme:` location)."""
+        if self.snapshots_dir:
+            return Path(self.snapshots_dir)
+        if ":" in database:
+            return None
+        return Path(database).with_suffix(".snapshots")
 
     @property
     def aliases_file(self) -> Path:

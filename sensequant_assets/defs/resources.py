@@ -91,6 +91,7 @@ def project_paths() -> ProjectPaths:
         reference_dir=bound(ProjectPaths, "reference_dir", "SENSEQUANT_REFERENCE_DIR"),
         reports_dir=bound(ProjectPaths, "reports_dir", "SENSEQUANT_REPORTS_DIR"),
         models_dir=bound(ProjectPaths, "models_dir", "SENSEQUANT_MODELS_DIR"),
+        snapshots_dir=bound(ProjectPaths, "snapshots_dir", "SENSEQUANT_SNAPSHOTS_DIR"),
     )
 
 

@@ -64,7 +64,7 @@ def notebook(database: str, read_only: bool) -> Iterator[subprocess.Popen[str]]:
 
 @pytest.mark.parametrize("read_only", [False, True], ids=["read-write", "read-only"])
 def test_a_notebook_holding_the_file_fails_the_run_naming_its_pid(
-    instance, warehouse, synthetic_source, read_only: bool
+    instance, warehouse, synthetic_source, paths, read_only: bool
 ):
     assert ingest(instance, warehouse, synthetic_source).success
     before = snapshot(warehouse)
@@ -73,7 +73,7 @@ def test_a_notebook_holding_the_file_fails_the_run_naming_its_pid(
         result = dg.materialize(
             [daily_bars, symbol_mapping.to_source_asset()],
             instance=instance,
-            resources={"warehouse": impatient, "bar_source": synthetic_source},
+            resources={"warehouse": impatient, "bar_source": synthetic_source, "paths": paths},
             selection=[daily_bars],
             tags=range_tags("INFY|2022", "OBEROI|2022"),
             raise_on_error=False,

@@ -31,6 +31,7 @@ from sensequant_assets.sources.batch import (
 from sensequant_assets.universe.partitions import split_symbol_year, symbol_year_key
 from sensequant_assets.universe.reference import load_aliases, nse_ticker_for
 from sensequant_assets.warehouse.resources import WAREHOUSE_POOL, WarehouseResource
+from sensequant_assets.warehouse.snapshots import publish_committed
 from sensequant_assets.warehouse.storage import (
     bind_origin,
     read_mappings,
@@ -39,7 +40,12 @@ from sensequant_assets.warehouse.storage import (
     stored_bar_dates,
     transaction,
 )
-from sensequant_assets.warehouse.tables import DAILY_BARS, SYMBOL_MAPPING
+from sensequant_assets.warehouse.tables import (
+    BAR_PARTITIONS,
+    DAILY_BARS,
+    SYMBOL_MAPPING,
+    WAREHOUSE_BINDING,
+)
 
 # Bump when what a daily_bars row holds for the same answer changes (conform_bars, the table):
 # Dagster then shows every partition, and everything downstream, unsynced.
@@ -72,15 +78,18 @@ def symbol_mapping(
     aliases = load_aliases(paths.aliases_file)
     mappings = [bar_source.lookup(s, nse_ticker_for(s, aliases)) for s in context.partition_keys]
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    with warehouse.get_connection() as conn, transaction(conn):
-        for mapping in mappings:
-            replace_rows(
-                conn,
-                "symbol_mapping",
-                "symbol = ?",
-                [mapping.symbol],
-                _mapping_row(mapping, bar_source.name, now),
-            )
+    with warehouse.get_connection() as conn:
+        with transaction(conn):
+            for mapping in mappings:
+                replace_rows(
+                    conn,
+                    "symbol_mapping",
+                    "symbol = ?",
+                    [mapping.symbol],
+                    _mapping_row(mapping, bar_source.name, now),
+                )
+        changes = {SYMBOL_MAPPING: [()]}
+        publish_committed(conn, paths.snapshots_for(warehouse.database), changes, context.log)
     for mapping in mappings:
         if not mapping.resolved:
             context.log.warning(f"{mapping.symbol}: mapping failed: {mapping.error}")
@@ -152,6 +161,7 @@ def daily_bars(
     config: DailyBarsConfig,
     warehouse: WarehouseResource,
     bar_source: BarSource,
+    paths: ProjectPaths,
 ) -> dg.MaterializeResult:
     """One row per symbol and NSE session date: open, high, low, close, volume and source.
 
@@ -172,13 +182,21 @@ def daily_bars(
     with warehouse.get_connection() as conn:
         mappings = stored_mappings(read_mappings(conn, sorted({s for s, _ in wanted})))
     answers = fetch_partitions(bar_source, mappings, wanted)
-    with warehouse.get_connection() as conn, transaction(conn):
-        stored = stored_bar_dates(conn, wanted)
-        outcome = settle_partitions(answers, stored, allow_shrink=config.allow_shrink)
+    with warehouse.get_connection() as conn:
+        with transaction(conn):
+            stored = stored_bar_dates(conn, wanted)
+            outcome = settle_partitions(answers, stored, allow_shrink=config.allow_shrink)
+            if outcome.written:
+                bind_origin(conn, bar_source.origin, warehouse.database)
+            for (symbol, year), result in outcome.written.items():
+                replace_bars(conn, symbol, year, result.bars)
         if outcome.written:
-            bind_origin(conn, bar_source.origin, warehouse.database)
-        for (symbol, year), result in outcome.written.items():
-            replace_bars(conn, symbol, year, result.bars)
+            changes = {
+                DAILY_BARS: list(outcome.written),
+                BAR_PARTITIONS: [()],
+                WAREHOUSE_BINDING: [()],
+            }
+            publish_committed(conn, paths.snapshots_for(warehouse.database), changes, context.log)
     written: dict[str, dict[str, object]] = {}
     for (symbol, year), result in outcome.written.items():
         key = symbol_year_key(symbol, year)

@@ -6,6 +6,7 @@ from sensequant_assets.paths import ProjectPaths
 from sensequant_assets.universe.reference import CORPORATE_ACTIONS_FILE, load_corporate_actions
 from sensequant_assets.warehouse.corporate_actions import replace_corporate_actions
 from sensequant_assets.warehouse.resources import WAREHOUSE_POOL, WarehouseResource
+from sensequant_assets.warehouse.snapshots import publish_committed
 from sensequant_assets.warehouse.storage import transaction
 from sensequant_assets.warehouse.tables import CORPORATE_ACTIONS
 
@@ -24,8 +25,11 @@ def corporate_actions(
     (the teacher) adjust them with this table at read time."""
     path = paths.reference / CORPORATE_ACTIONS_FILE
     actions = load_corporate_actions(path)
-    with warehouse.get_connection() as conn, transaction(conn):
-        replace_corporate_actions(conn, actions)
+    with warehouse.get_connection() as conn:
+        with transaction(conn):
+            replace_corporate_actions(conn, actions)
+        changes = {CORPORATE_ACTIONS: [()]}
+        publish_committed(conn, paths.snapshots_for(warehouse.database), changes, context.log)
     context.log.info(f"{len(actions)} corporate action(s) loaded from {path}")
     shown = actions.assign(ex_date=actions["ex_date"].dt.date)
     return dg.MaterializeResult(

@@ -39,6 +39,7 @@ from sensequant_assets.teacher.training import (
 from sensequant_assets.universe.reference import SESSIONS_FILE, load_known_days, load_listing_dates
 from sensequant_assets.warehouse.corporate_actions import read_adjusted_bars
 from sensequant_assets.warehouse.resources import WAREHOUSE_POOL, WarehouseResource
+from sensequant_assets.warehouse.snapshots import publish_committed
 from sensequant_assets.warehouse.storage import (
     pack_features,
     read_predictions,
@@ -137,6 +138,8 @@ def teacher_labels(
             for symbol, (_, rows) in labelled.items():
                 packed = TEACHER_LABELS.select(pack_features(rows, feature_columns))
                 replace_rows(conn, TEACHER_LABELS.name, "symbol = ?", [symbol], packed)
+        changes = {TEACHER_LABELS: [(symbol,) for symbol in [*gated, *labelled]]}
+        publish_committed(conn, paths.snapshots_for(warehouse.database), changes, context.log)
     for symbol, failures in gated.items():
         context.log.warning(f"teacher_labels[{symbol}] gated: {'; '.join(failures)}")
         metadata = {**_gated_metadata(failures), "dagster/row_count": 0}
@@ -244,11 +247,15 @@ def teacher_model(
             discard(run_folder(paths.models, symbol, context.run_id))
     _problems("teacher_model", failed)
 
-    with warehouse.get_connection() as conn, transaction(conn):
-        for symbol in [*gated, *too_short]:
-            _replace_symbol_results(conn, symbol, None)
-        for symbol, result in trained.items():
-            _replace_symbol_results(conn, symbol, result)
+    with warehouse.get_connection() as conn:
+        with transaction(conn):
+            for symbol in [*gated, *too_short]:
+                _replace_symbol_results(conn, symbol, None)
+            for symbol, result in trained.items():
+                _replace_symbol_results(conn, symbol, result)
+        replaced = [("per_symbol", symbol) for symbol in [*gated, *too_short, *trained]]
+        changes = {TEACHER_RUNS: [()], TEACHER_PREDICTIONS: replaced}
+        publish_committed(conn, paths.snapshots_for(warehouse.database), changes, context.log)
     for symbol in [*gated, *too_short]:
         keep_only(paths.models, symbol, None)
     for symbol in trained:
@@ -395,17 +402,24 @@ def teacher_universe_model(
         )
     folder = run_folder(paths.models, UNIVERSE_OWNER, context.run_id)
     result = train_universe(pd.concat(labels.values(), ignore_index=True), params, folder, folder)
-    with warehouse.get_connection() as conn, transaction(conn):
-        replace_rows(
-            conn, TEACHER_UNIVERSE_RUNS.name, "TRUE", [], TEACHER_UNIVERSE_RUNS.select(result.runs)
-        )
-        replace_rows(
-            conn,
-            TEACHER_PREDICTIONS.name,
-            "model = 'universe'",
-            [],
-            TEACHER_PREDICTIONS.select(result.predictions),
-        )
+    with warehouse.get_connection() as conn:
+        with transaction(conn):
+            replace_rows(
+                conn,
+                TEACHER_UNIVERSE_RUNS.name,
+                "TRUE",
+                [],
+                TEACHER_UNIVERSE_RUNS.select(result.runs),
+            )
+            replace_rows(
+                conn,
+                TEACHER_PREDICTIONS.name,
+                "model = 'universe'",
+                [],
+                TEACHER_PREDICTIONS.select(result.predictions),
+            )
+        changes = {TEACHER_UNIVERSE_RUNS: [()], TEACHER_PREDICTIONS: [("universe",)]}
+        publish_committed(conn, paths.snapshots_for(warehouse.database), changes, context.log)
     keep_only(paths.models, UNIVERSE_OWNER, context.run_id)
 
     for message in refused.values():
