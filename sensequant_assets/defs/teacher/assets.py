@@ -334,7 +334,7 @@ def teacher_model(
         _problems("teacher_model", [problem])
     symbols = list(context.partition_keys)
     provenance = input_provenance(context.instance, [teacher_labels.key])
-    labels = latest_records(context.instance, teacher_labels.key, symbols)
+    built_from = latest_records(context.instance, teacher_labels.key, symbols)
     gated: dict[str, list[str]] = {}
     too_short: list[str] = []
     listings = load_listing_dates(paths.listings_file)
@@ -408,7 +408,7 @@ def teacher_model(
             "status": UNCHANGED,
             "reason": f"labels and settings unchanged since run {run_id}: its model is kept",
             "models": dg.MetadataValue.path(str(run_folder(paths.models, symbol, run_id))),
-            **_trained_on(labels.get(symbol)),
+            **_trained_on(built_from.get(symbol)),
             FINGERPRINT: fingerprints[symbol],
             MODEL_RUN: run_id,
         }
@@ -419,7 +419,7 @@ def teacher_model(
         report = pooled(result.predictions, teacher)
         metadata = {
             **_model_metadata(symbol, result, report, paths),
-            **_trained_on(labels.get(symbol)),
+            **_trained_on(built_from.get(symbol)),
             FINGERPRINT: fingerprints[symbol],
             MODEL_RUN: context.run_id,
         }
