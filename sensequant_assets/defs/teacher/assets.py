@@ -203,7 +203,7 @@ def teacher_labels(
             context.asset_key, symbol, metadata, version, code_version, provenance
         )
     for symbol, record in unchanged.items():
-        kept = _metadata(record)
+        kept = recorded_metadata(record)
         run_id = kept[LABELS_RUN].value if LABELS_RUN in kept else record.run_id
         metadata = {
             **kept,
@@ -270,7 +270,7 @@ def _unchanged_labels(
         record = previous.get(symbol)
         if record is None:
             continue
-        recorded_rows = _metadata(record).get("dagster/row_count")
+        recorded_rows = recorded_metadata(record).get("dagster/row_count")
         if (
             data_version(record) == version
             and recorded_rows is not None
@@ -429,7 +429,8 @@ def teacher_model(
     yield reported_output()
 
 
-def _metadata(record: dg.EventLogRecord | None) -> Mapping[str, dg.MetadataValue]:
+def recorded_metadata(record: dg.EventLogRecord | None) -> Mapping[str, dg.MetadataValue]:
+    """The metadata a materialization record carries (none without a record)."""
     materialization = record.asset_materialization if record else None
     return materialization.metadata if materialization else {}
 
@@ -437,7 +438,7 @@ def _metadata(record: dg.EventLogRecord | None) -> Mapping[str, dg.MetadataValue
 def _trained_on(labels: dg.EventLogRecord | None) -> dict[str, dg.MetadataValue]:
     """What the labels a model is trained from were built from, as their materialization says:
     the bars partitions' data versions and the last session."""
-    metadata = _metadata(labels)
+    metadata = recorded_metadata(labels)
     return {key: metadata[key] for key in (BARS_VERSIONS, LAST_SESSION) if key in metadata}
 
 
@@ -450,7 +451,7 @@ def _trained_from(
     latest = latest_records(context.instance, context.asset_key, symbols)
     kept = {}
     for symbol, fingerprint in fingerprints.items():
-        metadata = _metadata(latest.get(symbol))
+        metadata = recorded_metadata(latest.get(symbol))
         stored, model_run = metadata.get(FINGERPRINT), metadata.get(MODEL_RUN)
         if stored is not None and model_run is not None and stored.value == fingerprint:
             kept[symbol] = str(model_run.value)

@@ -22,6 +22,7 @@ from sensequant_assets.defs.teacher.assets import (
     BARS_VERSIONS,
     DAILY_BARS,
     LAST_SESSION,
+    recorded_metadata,
     teacher_labels,
     teacher_model,
 )
@@ -34,7 +35,7 @@ from sensequant_assets.quality.freshness import (
     model_verdict,
     teacher_description,
 )
-from sensequant_assets.universe.partitions import symbol_year_key
+from sensequant_assets.universe.partitions import split_symbol_year, symbol_year_key
 
 TEACHER_FRESHNESS_JOB = "teacher_freshness_job"
 
@@ -91,37 +92,28 @@ def _verdicts(
     gated = sorted(
         symbol
         for symbol, record in labels.items()
-        if (status := _metadata(record).get("status")) is not None and status.value == "gated"
+        if (status := recorded_metadata(record).get("status")) is not None
+        and status.value == "gated"
     )
     years = years_partitions.get_partition_keys()
     keys = [symbol_year_key(symbol, int(year)) for symbol in models for year in years]
-    bars = latest_records(instance, DAILY_BARS, keys)
+    stored: dict[str, dict[str, StoredBars]] = {symbol: {} for symbol in models}
+    for key, bar in latest_records(instance, DAILY_BARS, keys).items():
+        last_date = recorded_metadata(bar).get("last_date")
+        stored[split_symbol_year(key)[0]][key] = StoredBars(
+            version=data_version(bar) or "",
+            stored_at=dt.datetime.fromtimestamp(bar.timestamp, dt.UTC),
+            last_date=str(last_date.value) if last_date is not None else "",
+        )
     verdicts = []
     for symbol, record in sorted(models.items()):
         if symbol in gated:
             continue
-        metadata = _metadata(record)
-        recorded = metadata.get(BARS_VERSIONS)
-        last = metadata.get(LAST_SESSION)
+        metadata = recorded_metadata(record)
+        recorded, last = metadata.get(BARS_VERSIONS), metadata.get(LAST_SESSION)
         model = TrainedModel(
             bars_versions=dict(recorded.value) if recorded is not None else {},
             last_session=str(last.value) if last is not None else "",
         )
-        stored = {
-            key: StoredBars(
-                version=data_version(bar) or "",
-                stored_at=dt.datetime.fromtimestamp(bar.timestamp, dt.UTC),
-                last_date=str(_metadata(bar)["last_date"].value)
-                if "last_date" in _metadata(bar)
-                else "",
-            )
-            for key, bar in bars.items()
-            if key.split("|")[0] == symbol
-        }
-        verdicts.append(model_verdict(symbol, model, stored, cutoff_at))
+        verdicts.append(model_verdict(symbol, model, stored[symbol], cutoff_at))
     return verdicts, gated
-
-
-def _metadata(record: dg.EventLogRecord) -> dict[str, dg.MetadataValue]:
-    materialization = record.asset_materialization
-    return dict(materialization.metadata) if materialization else {}
