@@ -44,6 +44,10 @@ from sensequant_assets_tests.faults.answers import FaultyAnswers
 SYMBOLS = ["INFY", "TCS", "WIPRO"]
 LABELS, MODEL = dg.AssetKey("teacher_labels"), dg.AssetKey("teacher_model")
 CHECK = dg.AssetCheckKey(MODEL, "teacher_freshness_check")
+# The run the automation sensor launches for the teacher's check: not the 09:00 schedule's job.
+AUTOMATED_CHECK = dg.define_asset_job(
+    "automated_teacher_check", selection=dg.AssetSelection.checks(teacher_freshness_check)
+)
 
 
 def at(day: dt.date, hour: int) -> dt.datetime:
@@ -67,10 +71,11 @@ class Desk:
         self.defs = dg.Definitions(
             assets=self.assets,
             asset_checks=[freshness_check, teacher_freshness_check],
-            jobs=[freshness_job, teacher_freshness_job],
+            jobs=[freshness_job, teacher_freshness_job, AUTOMATED_CHECK],
             resources=self.resources,
         )
         self.cursor = None
+        self.checked: list[dg.AssetCheckEvaluation] = []  # the check runs the automation asked for
 
     def source(self, now: dt.datetime, revised: str | None = None) -> SyntheticSource:
         """The source at `now`; with `revised`, it republishes that partition with one close
@@ -133,10 +138,10 @@ class Desk:
             instance=self.instance, scheduled_execution_time=judged_at
         )
         [request] = teacher_freshness_schedule.evaluate_tick(context).run_requests or []
-        return self.run_teacher_check(request.tags)
+        return self.run_teacher_check("teacher_freshness_job", request.tags)
 
-    def run_teacher_check(self, tags: dict[str, str]) -> dg.AssetCheckEvaluation:
-        result = self.defs.resolve_job_def("teacher_freshness_job").execute_in_process(
+    def run_teacher_check(self, job: str, tags: dict[str, str]) -> dg.AssetCheckEvaluation:
+        result = self.defs.resolve_job_def(job).execute_in_process(
             instance=self.instance, tags=tags
         )
         [evaluation] = result.get_asset_check_evaluations()
@@ -219,7 +224,7 @@ class Desk:
                 relabelled |= rebuilt
                 trained |= retrained
             if any(r.key == CHECK and r.true_subset.size for r in result.results):
-                self.run_teacher_check({})
+                self.checked.append(self.run_teacher_check(AUTOMATED_CHECK.name, {}))
         raise AssertionError("the automation conditions kept requesting runs")
 
 
@@ -317,8 +322,12 @@ def test_three_evenings_fresh_then_overdue_and_only_changed_symbols_retrain(desk
     overdue_line = desk.alerts_log.read_text().splitlines()[-1]
     assert "\toverdue\tasset=teacher_model\tpartition=TCS\treason=Overdue: 1 of 3" in overdue_line
 
-    # The automation relabels and retrains TCS alone; nothing reads unsynced, and the check,
-    # re-run after the model's update, reads fresh at that cut-off too.
+    # The automation relabels and retrains TCS alone and re-runs the check after the model's
+    # update (the catalog reads fresh again, no alert line: only the 09:00 run writes one);
+    # nothing reads unsynced, and at that cut-off the model is fresh.
+    checked = len(desk.checked)
     assert desk.automate(at(friday, 9)) == ({"TCS"}, {"TCS"}, {"TCS"})
+    assert [e.passed for e in desk.checked[checked:]] == [True]
+    assert desk.alerts_log.read_text().splitlines()[-1] == overdue_line
     assert desk.unsynced() == set()
     assert desk.teacher_freshness(next_cutoff).passed
