@@ -1,15 +1,24 @@
 """The only module that imports Dagster's private API, pinned to dagster 1.13.
 
-Three things the platform needs have no public form in 1.13:
+What the platform needs that has no public form in 1.13:
 - a check evaluation yielded for one partition of a batched run is shown in the UI's check grid
   only when it names that partition's materialization
   (`AssetCheckEvaluationTargetMaterializationData`); without it the result is stored but hidden;
 - the constituent-list sensor launches ONE asset backfill over several partitions definitions
   (symbol, symbol x year, unpartitioned) with `RunRequest.for_asset_graph_subset`, which takes an
   `AssetGraphSubset`;
-- a materialization that `daily_bars` logs itself for one partition of a partly failed run must
-  carry the per-dimension partition tags Dagster puts on its own (`dagster/partition/<dim>`),
-  which per-dimension status and filters read (`get_tags_from_multi_partition_key`).
+- a materialization that an asset logs itself for one partition must carry the per-dimension
+  partition tags Dagster puts on its own (`dagster/partition/<dim>`), which per-dimension status
+  and filters read (`get_tags_from_multi_partition_key`);
+- per-partition data versions from a run that carries many partitions (dagster-io/dagster#34013:
+  `MaterializeResult` and `Output` take one data version, copied onto every partition). The
+  asset logs one materialization per partition with the tags Dagster's staleness resolver and
+  `AutomationCondition.data_version_changed()` read (`dagster/data_version`, the code version and
+  each dependency's version and event pointer), then ends its step with `reported_output()`: an
+  output that lets same-run steps downstream (checks, the model after its labels) run, which an
+  omitted optional output would skip (#9408), and that Dagster turns into no events of its own
+  (the key it skips auto-converted source observations by, `execute_step.py`). Its run log shows
+  that key as the step output's metadata.
 
 And one thing 1.13 gets wrong: a pool's slot claim on PostgreSQL is not exclusive (see
 `ExactPoolPostgresEventLogStorage`), so the Postgres instance template names that class.
@@ -24,8 +33,18 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
     AssetCheckEvaluationTargetMaterializationData,
 )
 from dagster._core.definitions.assets.graph.asset_graph_subset import AssetGraphSubset
+from dagster._core.definitions.data_version import (
+    CODE_VERSION_TAG,
+    DATA_VERSION_IS_USER_PROVIDED_TAG,
+    DATA_VERSION_TAG,
+    DEFAULT_DATA_VERSION,
+    NULL_EVENT_POINTER,
+    get_input_data_version_tag,
+    get_input_event_pointer_tag,
+)
 from dagster._core.definitions.partitions.subset.partitions_subset import PartitionsSubset
 from dagster._core.definitions.partitions.utils import get_tags_from_multi_partition_key
+from dagster._core.definitions.source_asset import SYSTEM_METADATA_KEY_SOURCE_ASSET_OBSERVATION
 from dagster._core.storage.event_log.schema import ConcurrencySlotsTable
 from dagster._serdes import ConfigurableClassData
 from dagster._utils.concurrency import ConcurrencySlotStatus
@@ -36,15 +55,20 @@ __all__ = [
     "AssetCheckEvaluationTargetMaterializationData",
     "ExactPoolPostgresEventLogStorage",
     "backfill_request",
+    "data_version",
+    "input_provenance",
     "latest_materializations",
+    "latest_records",
     "partition_tags",
+    "reported_output",
+    "versioned_materialization",
 ]
 
 
-def latest_materializations(
+def latest_records(
     instance: dg.DagsterInstance, asset_key: dg.AssetKey, partition_keys: Sequence[str]
-) -> dict[str, AssetCheckEvaluationTargetMaterializationData]:
-    """Each partition's latest materialization, in two event-log queries for all partitions."""
+) -> dict[str, dg.EventLogRecord]:
+    """Each partition's latest materialization record, in two event-log queries in all."""
     storage_ids = instance.get_latest_storage_id_by_partition(
         asset_key, dg.DagsterEventType.ASSET_MATERIALIZATION, set(partition_keys)
     )
@@ -54,12 +78,74 @@ def latest_materializations(
         dg.AssetRecordsFilter(asset_key=asset_key, storage_ids=list(storage_ids.values())),
         limit=len(storage_ids),
     ).records
+    return {str(record.partition_key): record for record in records}
+
+
+def latest_materializations(
+    instance: dg.DagsterInstance, asset_key: dg.AssetKey, partition_keys: Sequence[str]
+) -> dict[str, AssetCheckEvaluationTargetMaterializationData]:
+    """Each partition's latest materialization, as a check evaluation's target."""
     return {
-        str(record.partition_key): AssetCheckEvaluationTargetMaterializationData(
+        key: AssetCheckEvaluationTargetMaterializationData(
             storage_id=record.storage_id, run_id=record.run_id, timestamp=record.timestamp
         )
-        for record in records
+        for key, record in latest_records(instance, asset_key, partition_keys).items()
     }
+
+
+def data_version(record: dg.EventLogRecord) -> str | None:
+    """The data version a materialization record carries, if any."""
+    return (record.event_log_entry.tags or {}).get(DATA_VERSION_TAG)
+
+
+def input_provenance(
+    instance: dg.DagsterInstance, dependencies: Sequence[dg.AssetKey]
+) -> dict[str, str]:
+    """The provenance tags Dagster writes for each dependency of a materialization: the latest
+    materialization of the dependency (any partition) and its data version. Read before the
+    step reads its inputs: the staleness resolver compares each dependency partition's version
+    at and after that event pointer."""
+    tags: dict[str, str] = {}
+    for key in dependencies:
+        records = instance.fetch_materializations(key, limit=1).records
+        record = records[0] if records else None
+        version = data_version(record) if record else None
+        tags[get_input_data_version_tag(key)] = version or DEFAULT_DATA_VERSION.value
+        tags[get_input_event_pointer_tag(key)] = (
+            str(record.storage_id) if record else NULL_EVENT_POINTER
+        )
+    return tags
+
+
+def versioned_materialization(
+    asset_key: dg.AssetKey,
+    partition: str,
+    metadata: Mapping[str, object],
+    version: str,
+    code_version: str,
+    provenance: Mapping[str, str],
+    tags: Mapping[str, str] | None = None,
+) -> dg.AssetMaterialization:
+    """One partition's materialization with its own data version, its asset's code version and
+    the dependencies' provenance, as Dagster tags the materializations it derives itself."""
+    return dg.AssetMaterialization(
+        asset_key=asset_key,
+        partition=partition,
+        metadata=dict(metadata),
+        tags={
+            **(tags or {}),
+            CODE_VERSION_TAG: code_version,
+            **provenance,
+            DATA_VERSION_TAG: version,
+            DATA_VERSION_IS_USER_PROVIDED_TAG: "true",
+        },
+    )
+
+
+def reported_output() -> dg.Output:
+    """The output of a step that logged its materializations itself (see the module docstring);
+    the asset must declare `dagster_type=dg.Nothing`."""
+    return dg.Output(None, metadata={SYSTEM_METADATA_KEY_SOURCE_ASSET_OBSERVATION: True})
 
 
 def backfill_request(

@@ -2,16 +2,25 @@
 it fails here, by name, not somewhere in a check grid or a sensor tick."""
 
 import inspect
+from collections.abc import Iterator
 
 import dagster as dg
+import pytest
+from dagster._core.definitions.data_version import StaleStatus
+from dagster._utils.test.data_versions import get_stale_status_resolver
 from dagster_postgres.event_log import PostgresEventLogStorage
 
 from sensequant_assets.dagster_internals import (
     AssetCheckEvaluationTargetMaterializationData,
     ExactPoolPostgresEventLogStorage,
     backfill_request,
+    data_version,
+    input_provenance,
     latest_materializations,
+    latest_records,
     partition_tags,
+    reported_output,
+    versioned_materialization,
 )
 
 
@@ -70,6 +79,103 @@ def test_partition_tags_are_those_dagster_writes_on_its_own_materializations() -
         "dagster/partition/symbol": "X",
         "dagster/partition/year": "2024",
     }
+
+
+GRID = dg.MultiPartitionsDefinition(
+    {
+        "symbol": dg.StaticPartitionsDefinition(["X", "Y"]),
+        "year": dg.StaticPartitionsDefinition(["2024", "2025"]),
+    }
+)
+VERSIONS = {"X|2024": "x24", "X|2025": "x25", "Y|2024": "y24", "Y|2025": "y25"}
+
+
+@dg.asset(partitions_def=GRID, code_version="grid-1", dagster_type=dg.Nothing)
+def versioned_grid(
+    context: dg.AssetExecutionContext,
+) -> Iterator[dg.AssetMaterialization | dg.Output]:
+    provenance = input_provenance(context.instance, [])
+    for key in context.partition_keys:
+        symbol, year = key.split("|")
+        tags = partition_tags(dg.MultiPartitionKey({"symbol": symbol, "year": year}))
+        yield versioned_materialization(
+            context.asset_key, key, {"rows": 1}, VERSIONS[key], "grid-1", provenance, tags
+        )
+    yield reported_output()
+
+
+@dg.asset_check(asset=versioned_grid)
+def grid_checked() -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=True)
+
+
+@dg.asset(
+    partitions_def=dg.StaticPartitionsDefinition(["X", "Y"]),
+    deps=[
+        dg.AssetDep(
+            versioned_grid, partition_mapping=dg.MultiToSingleDimensionPartitionMapping("symbol")
+        )
+    ],
+    code_version="per-symbol-1",
+)
+def per_symbol() -> None:
+    return None
+
+
+def test_per_partition_versions_reach_the_staleness_resolver_through_the_mapping(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One versioned materialization per partition of a range run, none of Dagster's own, the
+    same-run check not skipped; downstream partitions read unsynced exactly when one of their
+    own upstream partitions changed version, the UI's staleness resolver says."""
+    everything = dg.Definitions(assets=[versioned_grid, per_symbol], asset_checks=[grid_checked])
+    grid_run = {
+        "dagster/asset_partition_range_start": "X|2024",
+        "dagster/asset_partition_range_end": "Y|2025",
+    }
+    with dg.instance_for_test() as instance:
+        result = everything.resolve_implicit_global_asset_job_def().execute_in_process(
+            instance=instance, tags=grid_run, asset_selection=[versioned_grid.key]
+        )
+        assert len(result.get_asset_check_evaluations()) == 1, "the check step ran"
+        materialized = result.asset_materializations_for_node("versioned_grid")
+        assert sorted(m.partition for m in materialized) == sorted(VERSIONS)
+        records = latest_records(instance, versioned_grid.key, list(VERSIONS))
+        assert {key: data_version(record) for key, record in records.items()} == VERSIONS
+        for symbol in ("X", "Y"):
+            dg.materialize(
+                [versioned_grid, per_symbol],
+                selection=[per_symbol],
+                partition_key=symbol,
+                instance=instance,
+            )
+        [labels] = instance.fetch_materializations(per_symbol.key, limit=1).records
+        assert input_provenance(instance, [versioned_grid.key]) == {
+            "dagster/input_data_version/versioned_grid": data_version(
+                instance.fetch_materializations(versioned_grid.key, limit=1).records[0]
+            ),
+            "dagster/input_event_pointer/versioned_grid": labels.asset_materialization.tags[
+                "dagster/input_event_pointer/versioned_grid"
+            ],
+        }
+
+        def unsynced() -> set[str]:
+            resolver = get_stale_status_resolver(instance, [versioned_grid, per_symbol])
+            return {
+                symbol
+                for symbol in ("X", "Y")
+                if resolver.get_status(per_symbol.key, symbol) == StaleStatus.STALE
+            }
+
+        everything.resolve_implicit_global_asset_job_def().execute_in_process(
+            instance=instance, tags=grid_run, asset_selection=[versioned_grid.key]
+        )
+        assert unsynced() == set(), "the same versions again"
+        monkeypatch.setitem(VERSIONS, "X|2024", "x24-corrected")
+        everything.resolve_implicit_global_asset_job_def().execute_in_process(
+            instance=instance, tags=grid_run, asset_selection=[versioned_grid.key]
+        )
+        assert unsynced() == {"X"}
 
 
 def test_the_exact_pool_claim_overrides_the_method_dagster_calls_with_its_signature() -> None:

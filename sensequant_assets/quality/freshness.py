@@ -83,3 +83,96 @@ def universe_verdict(
     due = due_session(now, known_days)
     behind = sorted(symbol for symbol, day in latest_by_symbol.items() if day < due)
     return verdict, behind
+
+
+TEACHER_CUTOFF = dt.time(9, 0)
+"""IST time by which each model must hold the bars stored before it (the NSE opens at 09:15)."""
+
+
+def last_cutoff(now: dt.datetime, cutoff: dt.time = TEACHER_CUTOFF) -> dt.datetime:
+    """The latest teacher cut-off (IST) at or before `now`."""
+    local = now.astimezone(IST)
+    moment = dt.datetime.combine(local.date(), cutoff, tzinfo=IST)
+    return moment if moment <= local else moment - dt.timedelta(days=1)
+
+
+class StoredBars(NamedTuple):
+    """A daily_bars partition as its latest materialization reports it."""
+
+    version: str
+    stored_at: dt.datetime
+    last_date: str
+
+
+class TrainedModel(NamedTuple):
+    """A model as its latest materialization reports it: the bars data versions its labels were
+    built from (partition -> version) and the last session they held."""
+
+    bars_versions: dict[str, str]
+    last_session: str
+
+
+class ModelVerdict(NamedTuple):
+    """One symbol's model against its bars: the bars partitions it lacks that were stored before
+    the cut-off (overdue) and those stored since (the automation still has time)."""
+
+    symbol: str
+    holds: str
+    lacking: list[str]
+    pending: list[str]
+    bars: dict[str, StoredBars]
+
+    @property
+    def overdue(self) -> bool:
+        return bool(self.lacking)
+
+    def describe(self) -> str:
+        lacks = ", ".join(
+            f"{key} (bars through {self.bars[key].last_date or 'none'}, stored "
+            f"{self.bars[key].stored_at.astimezone(IST):%Y-%m-%d %H:%M} IST)"
+            for key in self.lacking
+        )
+        return f"{self.symbol} holds bars through {self.holds or 'no session'}, lacks {lacks}"
+
+
+def model_verdict(
+    symbol: str, model: TrainedModel, bars: dict[str, StoredBars], cutoff_at: dt.datetime
+) -> ModelVerdict:
+    """Which of the symbol's bars partitions (`bars`, keyed SYMBOL|YEAR) the model lacks: those
+    whose data version is not the one its labels were built from (a new partition, a new
+    session, a corrected bar), split by whether they were stored before `cutoff_at`."""
+    changed = sorted(
+        key for key, stored in bars.items() if model.bars_versions.get(key) != stored.version
+    )
+    return ModelVerdict(
+        symbol=symbol,
+        holds=model.last_session,
+        lacking=[key for key in changed if bars[key].stored_at < cutoff_at],
+        pending=[key for key in changed if bars[key].stored_at >= cutoff_at],
+        bars=bars,
+    )
+
+
+def teacher_description(
+    verdicts: list[ModelVerdict], cutoff_at: dt.datetime, shown: int = 10
+) -> str:
+    """Fresh, or overdue naming each model behind (the first `shown`): what it holds and what
+    it lacks."""
+    when = (
+        f"the {cutoff_at.astimezone(IST):%H:%M} IST cut-off of {cutoff_at.astimezone(IST):%Y-%m-%d}"
+    )
+    behind = [verdict for verdict in verdicts if verdict.overdue]
+    pending = [verdict.symbol for verdict in verdicts if verdict.pending and not verdict.overdue]
+    waiting = (
+        f" {len(pending)} retrain(s) pending on bars stored since: {', '.join(pending[:shown])}."
+        if pending
+        else ""
+    )
+    if not behind:
+        return f"Fresh: {len(verdicts)} model(s) hold the bars stored before {when}.{waiting}"
+    listed = "; ".join(verdict.describe() for verdict in behind[:shown])
+    more = f"; and {len(behind) - shown} more" if len(behind) > shown else ""
+    return (
+        f"Overdue: {len(behind)} of {len(verdicts)} model(s) lack bars stored before {when}: "
+        f"{listed}{more}.{waiting}"
+    )

@@ -217,6 +217,17 @@ def read_labels(conn: duckdb.DuckDBPyConnection, symbols: Sequence[str]) -> pd.D
     return frame
 
 
+def label_row_counts(conn: duckdb.DuckDBPyConnection, symbols: Sequence[str]) -> dict[str, int]:
+    """How many teacher_labels rows each of `symbols` holds (0 where none)."""
+    rows = conn.execute(
+        "SELECT symbol, count(*) FROM teacher_labels WHERE list_contains(?, symbol) "
+        "GROUP BY symbol",
+        [list(symbols)],
+    ).fetchall()
+    found = {str(symbol): int(count) for symbol, count in rows}
+    return {symbol: found.get(symbol, 0) for symbol in symbols}
+
+
 def read_predictions(
     conn: duckdb.DuckDBPyConnection, model: str, symbols: Sequence[str] | None = None
 ) -> pd.DataFrame:

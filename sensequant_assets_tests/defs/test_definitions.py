@@ -34,6 +34,7 @@ CHECKS = {
     "mapping_check",
     "calendar_evidence_check",
     "freshness_check",
+    "teacher_freshness_check",
 }
 JOBS = {
     "mapping_job",
@@ -44,6 +45,7 @@ JOBS = {
     "universe_job",
     "reference_job",
     "freshness_job",
+    "teacher_freshness_job",
 }
 SENSORS = {
     "constituent_lists_sensor",
@@ -51,7 +53,7 @@ SENSORS = {
     "failure_alerts_sensor",
     "teacher_automation_sensor",
 }
-SCHEDULES = {"current_year_refresh", "freshness_schedule"}
+SCHEDULES = {"current_year_refresh", "freshness_schedule", "teacher_freshness_schedule"}
 
 
 @pytest.mark.parametrize(

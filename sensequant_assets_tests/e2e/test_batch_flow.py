@@ -370,7 +370,11 @@ def test_dropped_list_and_cli_batch_end_to_end(
             shown = page.click_until("Execution history", "holds")
         assert "Fresh: " in shown or "Overdue: holds" in shown
         with chromium_page(f"{server.url}/automation", tmp_path / "chromium") as page:
-            page.wait_for_text("teacher_automation_sensor", "constituent_lists_sensor")
+            page.wait_for_text(
+                "teacher_automation_sensor",
+                "constituent_lists_sensor",
+                "teacher_freshness_schedule",
+            )
         dagster_home = str(server.root / "dagster_home")
     left = processes_with_home(dagster_home)
     assert not left, f"dagster dev left processes behind, pids {left}"

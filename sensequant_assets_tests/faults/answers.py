@@ -2,7 +2,8 @@
 
 It is the synthetic source with a list of faults by partition: an empty answer (a `Success`
 with no candles), a short one (the latest sessions missing), a shifted one (as many sessions,
-one on another date), candles with a duplicated date, or a connection error. Tests and the
+one on another date), candles with a duplicated date, a connection error, or a revised one (the
+same sessions, one close corrected, as a source republishes a bar). Tests and the
 end-to-end code location use it instead of mocking anything inside the platform.
 """
 
@@ -15,7 +16,8 @@ from sensequant_assets.sources.bars import conform_bars, empty_bars
 from sensequant_assets.sources.base import FetchResult, SymbolMapping
 from sensequant_assets.sources.synthetic import SyntheticSource
 
-FAULTS = ("empty", "short", "shifted", "duplicated", "error")
+FAULTS = ("empty", "short", "shifted", "duplicated", "error", "revised")
+REVISED_ROW = 10  # the session whose close a revised answer corrects
 SHORT_BY = 20  # sessions a short answer lacks, from the end of the year
 
 
@@ -39,6 +41,11 @@ class FaultyAnswers(SyntheticSource):
             return FetchResult(bars.iloc[:-SHORT_BY].reset_index(drop=True), result.stats)
         if fault == "shifted":
             return FetchResult(shift_one_session(bars), result.stats)
+        if fault == "revised":
+            revised = bars.copy()
+            row = revised.index[REVISED_ROW]
+            revised.loc[row, "close"] = (revised.loc[row, "low"] + revised.loc[row, "high"]) / 2
+            return FetchResult(revised, result.stats)
         if fault == "duplicated":
             answer = pd.concat([bars, bars.iloc[[10]]], ignore_index=True)
             return FetchResult(conform_bars(answer, mapping.symbol, year, where="stand-in"))

@@ -8,13 +8,18 @@ alone: the run writes the others, keeps its stored rows, and says which failed a
 """
 
 import datetime as dt
-from typing import NoReturn
+from collections.abc import Iterator
 
 import dagster as dg
 import pandas as pd
 from pydantic import Field
 
-from sensequant_assets.dagster_internals import partition_tags
+from sensequant_assets.dagster_internals import (
+    input_provenance,
+    partition_tags,
+    reported_output,
+    versioned_materialization,
+)
 from sensequant_assets.defs.partitions import (
     BATCHED_BACKFILL,
     symbol_year_partitions,
@@ -46,6 +51,7 @@ from sensequant_assets.warehouse.tables import (
     SYMBOL_MAPPING,
     WAREHOUSE_BINDING,
 )
+from sensequant_assets.warehouse.versions import bar_versions
 
 # Bump when what a daily_bars row holds for the same answer changes (conform_bars, the table):
 # Dagster then shows every partition, and everything downstream, unsynced.
@@ -155,6 +161,7 @@ class DailyBarsConfig(dg.Config):
     kinds={"duckdb"},
     metadata=DAILY_BARS.metadata(),
     code_version=BARS_CODE_VERSION,
+    dagster_type=dg.Nothing,
 )
 def daily_bars(
     context: dg.AssetExecutionContext,
@@ -162,13 +169,18 @@ def daily_bars(
     warehouse: WarehouseResource,
     bar_source: BarSource,
     paths: ProjectPaths,
-) -> dg.MaterializeResult:
+) -> Iterator[dg.AssetMaterialization | dg.AssetObservation | dg.Output]:
     """One row per symbol and NSE session date: open, high, low, close, volume and source.
 
     Re-materializing a partition replaces its rows; a refresh may add sessions and correct
     values, but an answer that would lose stored sessions (empty, short, or shifted onto other
     dates) fails that partition and keeps its rows, unless the run sets `allow_shrink: true`
     (run config `ops: {daily_bars: {config: {allow_shrink: true}}}`).
+
+    Each partition is materialized on its own, with the data version of the rows it now holds
+    (warehouse/versions.py): a refresh that stores identical bars keeps the version, so nothing
+    downstream reads unsynced and the teacher is not asked to rebuild; a corrected bar changes
+    that partition's version alone.
 
     A run carries up to 100 partitions. One that cannot be fetched or would shrink fails alone:
     the others are written (one transaction) and shown materialized, the failed ones keep their
@@ -179,6 +191,7 @@ def daily_bars(
     """
     keys = list(context.partition_keys)
     wanted = [split_symbol_year(key) for key in keys]
+    provenance = input_provenance(context.instance, [symbol_mapping.key])
     with warehouse.get_connection() as conn:
         mappings = stored_mappings(read_mappings(conn, sorted({s for s, _ in wanted})))
     answers = fetch_partitions(bar_source, mappings, wanted)
@@ -190,6 +203,7 @@ def daily_bars(
                 bind_origin(conn, bar_source.origin, warehouse.database)
             for (symbol, year), result in outcome.written.items():
                 replace_bars(conn, symbol, year, result.bars)
+            versions = bar_versions(conn, sorted({symbol for symbol, _ in outcome.written}))
         if outcome.written:
             changes = {
                 DAILY_BARS: list(outcome.written),
@@ -197,59 +211,55 @@ def daily_bars(
                 WAREHOUSE_BINDING: [()],
             }
             publish_committed(conn, paths.snapshots_for(warehouse.database), changes, context.log)
-    written: dict[str, dict[str, object]] = {}
     for (symbol, year), result in outcome.written.items():
         key = symbol_year_key(symbol, year)
-        written[key] = bars_metadata(result, mappings.get(symbol), bar_source.name)
+        metadata = bars_metadata(result, mappings.get(symbol), bar_source.name)
         if removed := outcome.removed.get((symbol, year)):
-            written[key]["dates_removed"] = len(removed)
+            metadata["dates_removed"] = len(removed)
             context.log.warning(f"{key}: allow_shrink removed {len(removed)} stored date(s)")
         if result.bars.empty:
-            context.log.warning(f"{key}: no bars stored ({written[key]['status']})")
-    if not outcome.failed:
-        for key, metadata in written.items():
-            context.add_asset_metadata(metadata, partition_key=key)
-        return dg.MaterializeResult()
-    _report_partial_batch(context, written, outcome.failed, stored, len(keys))
+            context.log.warning(f"{key}: no bars stored ({metadata['status']})")
+        yield versioned_materialization(
+            context.asset_key,
+            key,
+            metadata,
+            versions[symbol, year],
+            BARS_CODE_VERSION,
+            provenance,
+            tags=_tags(key),
+        )
+    if outcome.failed:
+        written = sorted(symbol_year_key(*partition) for partition in outcome.written)
+        yield from _report_failures(context, written, outcome.failed, stored, len(keys))
+    yield reported_output()
 
 
-def _report_partial_batch(
+def _report_failures(
     context: dg.AssetExecutionContext,
-    written: dict[str, dict[str, object]],
+    written: list[str],
     failed: dict[tuple[str, int], str],
     stored: dict[tuple[str, int], set[dt.date]],
     total: int,
-) -> NoReturn:
-    """Materialize the written partitions one by one, then fail the step.
-
-    Dagster marks a partition of a failed run "failed" unless the run materialized it, so the
-    written partitions show materialized and only the failed ones failed (a successful step would
-    show every partition of the run materialized). Each failed partition also gets an observation
-    carrying its error and the rows it kept, readable on the partition's own page.
-    """
-    for key, metadata in written.items():
-        context.log_event(
-            dg.AssetMaterialization(
-                context.asset_key, partition=key, metadata=metadata, tags=_tags(key)
-            )
-        )
+) -> Iterator[dg.AssetObservation]:
+    """After the written partitions' materializations, an observation per failed partition,
+    carrying its error and the rows it kept (readable on the partition's own page), then the
+    step's failure naming each. Dagster marks a partition of a failed run "failed" unless the run
+    materialized it, so only the failed ones read failed."""
     errors = {symbol_year_key(*partition): error for partition, error in failed.items()}
     for (symbol, year), error in failed.items():
         key = symbol_year_key(symbol, year)
         kept = len(stored[symbol, year])
         context.log.error(f"{key}: {error}; its {kept} stored row(s) were kept")
-        context.log_event(
-            dg.AssetObservation(
-                context.asset_key,
-                partition=key,
-                metadata={"status": "failed; stored rows kept", "error": error, "rows_kept": kept},
-            )  # no partition tags: uncached statuses read any tagged event as materialized
-        )
+        yield dg.AssetObservation(
+            context.asset_key,
+            partition=key,
+            metadata={"status": "failed; stored rows kept", "error": error, "rows_kept": kept},
+        )  # no partition tags: uncached statuses read any tagged event as materialized
     raise dg.Failure(
         description=partial_batch_message(errors, total),
         metadata={
             "failed_partitions": dg.MetadataValue.json(errors),
-            WRITTEN_PARTITIONS: dg.MetadataValue.json(sorted(written)),
+            WRITTEN_PARTITIONS: dg.MetadataValue.json(written),
         },
     )
 

@@ -4,16 +4,31 @@ The per-symbol assets take up to 100 symbols a run and record each symbol's outc
 partition's metadata. Each checks the quality gate first, because a blocking asset check on
 `daily_bars` only stops steps in its own run and these assets always run in other runs.
 `teacher_model` materializes only the symbols it trained: a gated or too-short symbol gets an
-observation that says why and stays unmaterialized, so the UI never shows it green; a symbol
-whose labels did not change keeps its model, with an observation that says so.
+observation that says why and stays unmaterialized, so the UI never shows it green.
+
+Neither rebuilds what would come out the same: a symbol whose bars, corporate actions and label
+settings have the versions its latest labels recorded keeps its label rows, and a symbol whose
+label rows and model settings are those its latest model was trained from keeps its model; each
+is materialized again, "unchanged", with the data version it had, so nothing downstream reads it
+as new. Every partition reports its own data version (one materialization per partition,
+`dagster_internals.versioned_materialization`): the UI's unsynced markers and the automation
+conditions read them.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import NamedTuple
 
 import dagster as dg
 import duckdb
 import pandas as pd
 
+from sensequant_assets.dagster_internals import (
+    data_version,
+    input_provenance,
+    latest_records,
+    reported_output,
+    versioned_materialization,
+)
 from sensequant_assets.defs.partitions import BARS_BY_SYMBOL, BATCHED_BACKFILL, symbols_partitions
 from sensequant_assets.defs.resources import teacher_settings
 from sensequant_assets.paths import ProjectPaths
@@ -36,11 +51,13 @@ from sensequant_assets.teacher.training import (
     train_universe,
     train_windows,
 )
+from sensequant_assets.universe.partitions import symbol_year_key
 from sensequant_assets.universe.reference import SESSIONS_FILE, load_known_days, load_listing_dates
 from sensequant_assets.warehouse.corporate_actions import read_adjusted_bars
 from sensequant_assets.warehouse.resources import WAREHOUSE_POOL, WarehouseResource
 from sensequant_assets.warehouse.snapshots import publish_committed
 from sensequant_assets.warehouse.storage import (
+    label_row_counts,
     pack_features,
     read_predictions,
     replace_rows,
@@ -52,17 +69,41 @@ from sensequant_assets.warehouse.tables import (
     TEACHER_RUNS,
     TEACHER_UNIVERSE_RUNS,
 )
+from sensequant_assets.warehouse.versions import (
+    bar_versions,
+    combine_versions,
+    corporate_action_versions,
+)
 
 NO_WINDOW = "no window: history shorter than warm-up + window"
 FINGERPRINT = "labels_fingerprint"
 MODEL_RUN = "model_run"  # the run whose model files a partition's latest materialization names
+LABELS_RUN = "labels_run"  # the run whose label rows a partition's latest materialization names
+BARS_VERSIONS = "bars_versions"  # {daily_bars partition: data version} the rows were built from
+LAST_SESSION = "last_session"
+DAILY_BARS = dg.AssetKey("daily_bars")
+CORPORATE_ACTIONS = dg.AssetKey("corporate_actions")
+UNCHANGED = "unchanged"
 
-# Kept current by teacher_automation_sensor (defs/teacher/sensors.py): a symbol's labels are
-# rebuilt after any of its bars partitions is materialized, and its model after its labels, never
-# while a dependency is missing or in progress, or a blocking check on it fails.
+# Kept current by teacher_automation_sensor (defs/teacher/sensors.py): eager, except that a
+# dependency counts as updated only when its data version changed (a refresh that stored the
+# same bars requests nothing), so a symbol's labels are rebuilt after one of its bars partitions
+# changed, and its model after its labels changed; never while a dependency is missing or in
+# progress, or a blocking check on it fails.
+DEPS_DATA_CHANGED = dg.AutomationCondition.any_deps_match(
+    (
+        dg.AutomationCondition.data_version_changed()
+        & ~dg.AutomationCondition.executed_with_root_target()
+    ).with_label("data_version_changed_without_root")
+    | dg.AutomationCondition.will_be_requested()
+).with_label("any_deps_data_changed")
 TEACHER_AUTOMATION = (
-    dg.AutomationCondition.eager() & dg.AutomationCondition.all_deps_blocking_checks_passed()
-)
+    (dg.AutomationCondition.newly_missing() | DEPS_DATA_CHANGED).since_last_handled()
+    & ~dg.AutomationCondition.any_deps_missing()
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+    & dg.AutomationCondition.all_deps_blocking_checks_passed()
+).with_label("eager on data versions")
 # Code versions from the deployment's settings: a new horizon or feature set shows every label
 # and model partition unsynced (the labels' recorded settings still refuse stale rows).
 DEPLOYED = teacher_settings()
@@ -89,8 +130,8 @@ def _gated_metadata(failures: list[str]) -> dict[str, object]:
 @dg.asset(
     partitions_def=symbols_partitions,
     deps=[
-        dg.AssetDep("daily_bars", partition_mapping=BARS_BY_SYMBOL),
-        dg.AssetDep("corporate_actions"),
+        dg.AssetDep(DAILY_BARS, partition_mapping=BARS_BY_SYMBOL),
+        dg.AssetDep(CORPORATE_ACTIONS),
     ],
     pool=WAREHOUSE_POOL,
     backfill_policy=BATCHED_BACKFILL,
@@ -99,29 +140,45 @@ def _gated_metadata(failures: list[str]) -> dict[str, object]:
     kinds={"duckdb", "pandas"},
     code_version=DEPLOYED.labels_version(),
     automation_condition=TEACHER_AUTOMATION,
+    dagster_type=dg.Nothing,
 )
 def teacher_labels(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,
     teacher: TeacherSettings,
     paths: ProjectPaths,
-) -> dg.MaterializeResult:
+) -> Iterator[dg.AssetMaterialization | dg.Output]:
     """Features at each session's close (prices adjusted for corporate actions, raw bars kept),
     the next-session-entry forward return, its two-sided
     label and uniqueness weight, per walk-forward window and split, with the settings that built
     them; written to `teacher_labels` (all symbols of a run, or none). A gated symbol's rows are
-    removed, so no model can train on them."""
+    removed, so no model can train on them.
+
+    A symbol is relabelled only when what its rows are built from changed: the data versions of
+    its bars partitions and corporate actions (recorded as `bars_versions` on each labels
+    materialization) and the label settings. Otherwise its rows are kept and the partition is
+    materialized again, "unchanged", naming the run that built them, with the same data version
+    (so its model is not asked to retrain)."""
     feature_columns = get_feature_set(teacher.feature_set).columns
+    symbols = list(context.partition_keys)
+    provenance = input_provenance(context.instance, [DAILY_BARS, CORPORATE_ACTIONS])
+    previous = latest_records(context.instance, context.asset_key, symbols)
     gated: dict[str, list[str]] = {}
     labelled: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = {}
     errors = []
     listings = load_listing_dates(paths.listings_file)
     known = load_known_days(paths.reference / SESSIONS_FILE)
     with warehouse.get_connection() as conn:
-        for symbol in context.partition_keys:
+        for symbol in symbols:
             if failures := blocking_failures(conn, symbol, listings, reference=known):
                 gated[symbol] = failures
-            elif (bars := read_adjusted_bars(conn, [symbol])).empty:
+        usable = [s for s in symbols if s not in gated]
+        inputs = _label_inputs(conn, usable, teacher.labels_version())
+        unchanged = _unchanged_labels(previous, inputs, label_row_counts(conn, usable))
+        for symbol in usable:
+            if symbol in unchanged:
+                continue
+            if (bars := read_adjusted_bars(conn, [symbol])).empty:
                 errors.append(
                     f"teacher_labels[{symbol}]: no daily_bars rows in {warehouse.database}; "
                     f"materialize daily_bars for {symbol} first."
@@ -140,13 +197,90 @@ def teacher_labels(
                 replace_rows(conn, TEACHER_LABELS.name, "symbol = ?", [symbol], packed)
         changes = {TEACHER_LABELS: [(symbol,) for symbol in [*gated, *labelled]]}
         publish_committed(conn, paths.snapshots_for(warehouse.database), changes, context.log)
+    code_version = _code_version(context)
     for symbol, failures in gated.items():
         context.log.warning(f"teacher_labels[{symbol}] gated: {'; '.join(failures)}")
         metadata = {**_gated_metadata(failures), "dagster/row_count": 0}
-        context.add_asset_metadata(metadata, partition_key=symbol)
+        version = combine_versions(["gated", *failures])
+        yield versioned_materialization(
+            context.asset_key, symbol, metadata, version, code_version, provenance
+        )
+    for symbol, record in unchanged.items():
+        kept = recorded_metadata(record)
+        run_id = kept[LABELS_RUN].value if LABELS_RUN in kept else record.run_id
+        metadata = {
+            **kept,
+            "status": UNCHANGED,
+            "reason": f"bars, corporate actions and settings unchanged since run {run_id}: "
+            "its rows are kept",
+        }
+        yield versioned_materialization(
+            context.asset_key, symbol, metadata, inputs[symbol].version, code_version, provenance
+        )
     for symbol, (bars, rows) in labelled.items():
-        context.add_asset_metadata(_labels_metadata(bars, rows), partition_key=symbol)
-    return dg.MaterializeResult()
+        bars_seen, version = inputs[symbol]
+        metadata = {
+            **_labels_metadata(bars, rows),
+            BARS_VERSIONS: dg.MetadataValue.json(bars_seen),
+            LABELS_RUN: context.run_id,
+        }
+        yield versioned_materialization(
+            context.asset_key, symbol, metadata, version, code_version, provenance
+        )
+    yield reported_output()
+
+
+def _code_version(context: dg.AssetExecutionContext) -> str:
+    """The asset's declared code version, as Dagster records it on its own materializations."""
+    return context.assets_def.code_versions_by_key[context.asset_key] or context.run_id
+
+
+class LabelInputs(NamedTuple):
+    """What a symbol's labels are built from: its bars partitions' data versions, and the
+    version that they, its corporate actions and the label settings give its labels."""
+
+    bars: dict[str, str]
+    version: str
+
+
+def _label_inputs(
+    conn: duckdb.DuckDBPyConnection, symbols: list[str], labels_version: str
+) -> dict[str, LabelInputs]:
+    actions = corporate_action_versions(conn, symbols)
+    bars: dict[str, dict[str, str]] = {symbol: {} for symbol in symbols}
+    for (symbol, year), version in sorted(bar_versions(conn, symbols).items()):
+        bars[symbol][symbol_year_key(symbol, year)] = version
+    return {
+        symbol: LabelInputs(
+            seen,
+            combine_versions(
+                [labels_version, *(f"{k}={v}" for k, v in seen.items()), actions[symbol]]
+            ),
+        )
+        for symbol, seen in bars.items()
+    }
+
+
+def _unchanged_labels(
+    previous: dict[str, dg.EventLogRecord],
+    inputs: dict[str, LabelInputs],
+    stored_rows: dict[str, int],
+) -> dict[str, dg.EventLogRecord]:
+    """The symbols whose latest labels were built from exactly these inputs and whose rows are
+    still all stored, each with that materialization."""
+    unchanged = {}
+    for symbol, (_, version) in inputs.items():
+        record = previous.get(symbol)
+        if record is None:
+            continue
+        recorded_rows = recorded_metadata(record).get("dagster/row_count")
+        if (
+            data_version(record) == version
+            and recorded_rows is not None
+            and recorded_rows.value == stored_rows[symbol]
+        ):
+            unchanged[symbol] = record
+    return unchanged
 
 
 def _labels_metadata(bars: pd.DataFrame, rows: pd.DataFrame) -> dict[str, object]:
@@ -157,7 +291,7 @@ def _labels_metadata(bars: pd.DataFrame, rows: pd.DataFrame) -> dict[str, object
         "windows": int(rows["window_index"].nunique()),
         "sessions": len(bars),
         "first_session": bars["date"].min().date().isoformat(),
-        "last_session": bars["date"].max().date().isoformat(),
+        LAST_SESSION: bars["date"].max().date().isoformat(),
         "labelled_rows": len(labelled),
         "up_share_of_labelled": float(labelled.mean()) if len(labelled) else float("nan"),
         "settings": dg.MetadataValue.json(stored_settings(rows)) if len(rows) else "",
@@ -173,16 +307,16 @@ def _labels_metadata(bars: pd.DataFrame, rows: pd.DataFrame) -> dict[str, object
     metadata=TEACHER_RUNS.metadata(),
     group_name="teacher",
     kinds={"duckdb", "catboost"},
-    output_required=False,
     code_version=DEPLOYED.model_version(),
     automation_condition=TEACHER_AUTOMATION,
+    dagster_type=dg.Nothing,
 )
 def teacher_model(
     context: dg.AssetExecutionContext,
     warehouse: WarehouseResource,
     teacher: TeacherSettings,
     paths: ProjectPaths,
-) -> Iterator[dg.AssetMaterialization | dg.AssetObservation]:
+) -> Iterator[dg.AssetMaterialization | dg.AssetObservation | dg.Output]:
     """One CatBoost classifier per walk-forward window, scored on the window's out-of-sample
     slice; runs in `teacher_runs`, out-of-sample predictions in `teacher_predictions`, models
     under data/models/<symbol>/<run id>/. Pooled metrics against three baselines are the
@@ -192,15 +326,18 @@ def teacher_model(
     are removed only after the commit (teacher/model_files.py); a failed run stores nothing.
 
     A symbol whose label rows and model settings are those its latest model was trained from
-    (`labels_fingerprint`), and whose model files are still in place, is not retrained:
-    retraining would reproduce it, and the automation sensor asks for a model after every
-    refresh of its bars, changed or not. Its partition is materialized again with status
-    "unchanged" and the run whose model is kept, so a backfill that asked for it completes.
+    (`labels_fingerprint`, also the partition's data version), and whose model files are still
+    in place, is not retrained: retraining would reproduce it. Its partition is materialized
+    again with status "unchanged" and the run whose model is kept, so a backfill that asked for
+    it completes. Each materialization records the bars data versions its labels were built
+    from (`bars_versions`), which teacher_freshness_check compares with the bars stored now.
     """
     params = teacher.training_params()
     if problem := device_problem(params):
         _problems("teacher_model", [problem])
     symbols = list(context.partition_keys)
+    provenance = input_provenance(context.instance, [teacher_labels.key])
+    built_from = latest_records(context.instance, teacher_labels.key, symbols)
     gated: dict[str, list[str]] = {}
     too_short: list[str] = []
     listings = load_listing_dates(paths.listings_file)
@@ -228,7 +365,7 @@ def teacher_model(
     fingerprints = {s: labels_fingerprint(rows, version) for s, rows in to_train.items()}
     unchanged = {
         symbol: run_id
-        for symbol, run_id in _trained_from(context, fingerprints).items()
+        for symbol, run_id in _trained_from(context, symbols, fingerprints).items()
         if run_folder(paths.models, symbol, run_id).is_dir()  # a gated run removed it
     }
     trained: dict[str, TrainingResult] = {}
@@ -272,44 +409,56 @@ def teacher_model(
             partition=symbol,
             metadata={"status": "not trained", "reason": NO_WINDOW},
         )
+    code_version = _code_version(context)
     for symbol, run_id in unchanged.items():
-        yield dg.AssetMaterialization(
-            asset_key=context.asset_key,
-            partition=symbol,
-            metadata={
-                "status": "unchanged",
-                "reason": f"labels and settings unchanged since run {run_id}: its model is kept",
-                "models": dg.MetadataValue.path(str(run_folder(paths.models, symbol, run_id))),
-                FINGERPRINT: fingerprints[symbol],
-                MODEL_RUN: run_id,
-            },
+        metadata = {
+            "status": UNCHANGED,
+            "reason": f"labels and settings unchanged since run {run_id}: its model is kept",
+            "models": dg.MetadataValue.path(str(run_folder(paths.models, symbol, run_id))),
+            **_trained_on(built_from.get(symbol)),
+            FINGERPRINT: fingerprints[symbol],
+            MODEL_RUN: run_id,
+        }
+        yield versioned_materialization(
+            context.asset_key, symbol, metadata, fingerprints[symbol], code_version, provenance
         )
     for symbol, result in trained.items():
         report = pooled(result.predictions, teacher)
         metadata = {
             **_model_metadata(symbol, result, report, paths),
+            **_trained_on(built_from.get(symbol)),
             FINGERPRINT: fingerprints[symbol],
             MODEL_RUN: context.run_id,
         }
-        yield dg.AssetMaterialization(
-            asset_key=context.asset_key, partition=symbol, metadata=metadata
+        yield versioned_materialization(
+            context.asset_key, symbol, metadata, fingerprints[symbol], code_version, provenance
         )
+    yield reported_output()
+
+
+def recorded_metadata(record: dg.EventLogRecord | None) -> Mapping[str, dg.MetadataValue]:
+    """The metadata a materialization record carries (none without a record)."""
+    materialization = record.asset_materialization if record else None
+    return materialization.metadata if materialization else {}
+
+
+def _trained_on(labels: dg.EventLogRecord | None) -> dict[str, dg.MetadataValue]:
+    """What the labels a model is trained from were built from, as their materialization says:
+    the bars partitions' data versions and the last session."""
+    metadata = recorded_metadata(labels)
+    return {key: metadata[key] for key in (BARS_VERSIONS, LAST_SESSION) if key in metadata}
 
 
 def _trained_from(
-    context: dg.AssetExecutionContext, fingerprints: dict[str, str]
+    context: dg.AssetExecutionContext, symbols: list[str], fingerprints: dict[str, str]
 ) -> dict[str, str]:
     """The symbols whose latest model was trained from exactly these labels and settings, each
     with the run that trained it: retraining them would reproduce what is stored, so a refresh
     that changed no bar retrains nothing."""
+    latest = latest_records(context.instance, context.asset_key, symbols)
     kept = {}
     for symbol, fingerprint in fingerprints.items():
-        records = context.instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=context.asset_key, asset_partitions=[symbol]),
-            limit=1,
-            ascending=False,
-        ).records
-        metadata = records[0].asset_materialization.metadata if records else {}
+        metadata = recorded_metadata(latest.get(symbol))
         stored, model_run = metadata.get(FINGERPRINT), metadata.get(MODEL_RUN)
         if stored is not None and model_run is not None and stored.value == fingerprint:
             kept[symbol] = str(model_run.value)

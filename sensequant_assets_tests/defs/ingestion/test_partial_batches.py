@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from sensequant_assets.definitions import defs
-from sensequant_assets.defs.ingestion.assets import WRITTEN_PARTITIONS
+from sensequant_assets.defs.ingestion.assets import BARS_CODE_VERSION, WRITTEN_PARTITIONS
 from sensequant_assets.defs.ingestion.sensors import (
     CHECKS_FOR_RUN_TAG,
     written_bars_checks_sensor,
@@ -20,6 +20,7 @@ from sensequant_assets.defs.partitions import symbol_year_partitions
 from sensequant_assets.paths import ProjectPaths
 from sensequant_assets.universe.partitions import BATCH_TAG, covering_ranges
 from sensequant_assets.warehouse import storage
+from sensequant_assets.warehouse.versions import bar_versions
 from sensequant_assets_tests.conftest import FIXED_NOW
 from sensequant_assets_tests.defs.ingestion.test_assets import (
     SYMBOLS,
@@ -59,6 +60,8 @@ def test_a_bad_partition_inside_a_run_fails_alone_and_keeps_its_rows(
     assert written == set(RUN_KEYS) - {BAD}
 
     pd.testing.assert_frame_equal(rows(warehouse, "OBEROI", 2022), kept)
+    with warehouse.get_connection() as conn:
+        versions = bar_versions(conn, sorted({key.split("|")[0] for key in written}))
     statuses = instance.get_status_by_partition(DAILY_BARS, RUN_KEYS, symbol_year_partitions)
     assert statuses == {
         key: dg.AssetPartitionStatus.FAILED if key == BAD else dg.AssetPartitionStatus.MATERIALIZED
@@ -70,12 +73,15 @@ def test_a_bad_partition_inside_a_run_fails_alone_and_keeps_its_rows(
         if r.run_id == result.run_id
     ]
     assert sorted(m.partition for m in this_run) == sorted(written), "only the written ones"
-    for materialization in this_run:  # tagged per dimension, like Dagster's own
+    for materialization in this_run:  # tagged per dimension, like Dagster's own, and versioned
         symbol, year = str(materialization.partition).split("|")
-        assert materialization.tags == {
+        tags = materialization.tags
+        assert {k: v for k, v in tags.items() if k.startswith("dagster/partition/")} == {
             "dagster/partition/symbol": symbol,
             "dagster/partition/year": year,
         }
+        assert tags["dagster/code_version"] == BARS_CODE_VERSION
+        assert tags["dagster/data_version"] == versions[symbol, int(year)]
     [observation] = instance.fetch_observations(
         dg.AssetRecordsFilter(asset_key=DAILY_BARS, asset_partitions=[BAD]), limit=5
     ).records

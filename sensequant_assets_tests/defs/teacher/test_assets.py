@@ -107,6 +107,17 @@ def partition_metadata(result: dg.ExecuteInProcessResult, asset: str) -> dict[st
     }
 
 
+def data_versions(result: dg.ExecuteInProcessResult) -> dict[tuple[str, str], str]:
+    """Each materialized (asset, partition)'s data version in a run."""
+    return {
+        (
+            event.asset_key.to_user_string(),
+            str(event.partition),
+        ): event.step_materialization_data.materialization.tags["dagster/data_version"]
+        for event in result.get_asset_materialization_events()
+    }
+
+
 def table(warehouse: WarehouseResource, name: str) -> pd.DataFrame:
     with warehouse.get_connection() as conn:
         return conn.execute(f"SELECT * FROM {name} ORDER BY symbol, window_index").df()
@@ -344,6 +355,7 @@ def test_a_model_whose_labels_did_not_change_is_kept_not_retrained(
 ) -> None:
     first = materialize_all(seeded, instance, paths)
     before = table(seeded, "teacher_runs")
+    labels_before = table(seeded, "teacher_labels")
     again = materialize_all(seeded, instance, paths)
     kept = partition_metadata(again, "teacher_model")
     assert {symbol: meta["status"].value for symbol, meta in kept.items()} == dict.fromkeys(
@@ -351,6 +363,15 @@ def test_a_model_whose_labels_did_not_change_is_kept_not_retrained(
     )
     assert first.run_id in kept["AAA"]["reason"].value
     pd.testing.assert_frame_equal(table(seeded, "teacher_runs"), before)  # nothing retrained
+    # Nor relabelled: the labels keep their rows, and what the UI showed of them, naming the run
+    # that built them, with the data version they had.
+    labels = partition_metadata(again, "teacher_labels")
+    assert {s: m["status"].value for s, m in labels.items()} == dict.fromkeys(SYMBOLS, "unchanged")
+    assert labels["AAA"]["labels_run"].value == first.run_id
+    assert first.run_id in labels["AAA"]["reason"].value
+    assert "windows_table" in labels["AAA"] and "bars_versions" in labels["AAA"]
+    pd.testing.assert_frame_equal(table(seeded, "teacher_labels"), labels_before)
+    assert data_versions(again) == data_versions(first)
     with seeded.get_connection() as conn, transaction(conn):  # one corrected bar of BBB
         conn.execute(
             "UPDATE daily_bars SET close = close * 1.01, high = high * 1.01 WHERE symbol = 'BBB' "
@@ -361,6 +382,25 @@ def test_a_model_whose_labels_did_not_change_is_kept_not_retrained(
         s: m["status"].value for s, m in partition_metadata(corrected, "teacher_model").items()
     }
     assert statuses == {"AAA": "unchanged", "BBB": "trained", "CCC": "unchanged"}
+    relabelled = {
+        s: m["status"].value for s, m in partition_metadata(corrected, "teacher_labels").items()
+    }
+    assert relabelled == {"AAA": "unchanged", "BBB": "labelled", "CCC": "unchanged"}
+
+
+def test_labels_whose_rows_went_missing_are_rebuilt(
+    seeded: WarehouseResource, instance: dg.DagsterInstance, gate: Gate, paths: ProjectPaths
+) -> None:
+    """Same inputs as the last labels, but their rows are no longer all stored: rebuilt."""
+    materialize_all(seeded, instance, paths)
+    with seeded.get_connection() as conn, transaction(conn):
+        conn.execute("DELETE FROM teacher_labels WHERE symbol = 'CCC' AND window_index = 0")
+    again = partition_metadata(materialize_all(seeded, instance, paths), "teacher_labels")
+    assert {s: m["status"].value for s, m in again.items()} == {
+        "AAA": "unchanged",
+        "BBB": "unchanged",
+        "CCC": "labelled",
+    }
 
 
 def test_a_model_removed_by_the_gate_is_trained_again_once_the_gate_opens(
@@ -373,6 +413,7 @@ def test_a_model_removed_by_the_gate_is_trained_again_once_the_gate_opens(
     assert materialize_all(seeded, instance, paths).success
     gate.blocked.clear()
     reopened = materialize_all(seeded, instance, paths)
+    assert partition_metadata(reopened, "teacher_labels")["AAA"]["status"].value == "labelled"
     assert partition_metadata(reopened, "teacher_model")["AAA"]["status"].value == "trained"
     runs = table(seeded, "teacher_runs")
     assert all(Path(p).is_file() for p in runs.loc[runs.symbol == "AAA", "model_path"].dropna())
