@@ -13,14 +13,19 @@ duckdb-ext-postgres packages (built for DuckDB 1.4.4 only), never from the netwo
 """
 
 import importlib.metadata
+import os
 import random
+import threading
 import time
-from collections.abc import Iterator
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
 import duckdb
+
+from sensequant_assets.warehouse.tables import WAREHOUSE_BINDING
 
 # Extension name -> the PyPI package that ships it.
 EXTENSION_PACKAGES = {"postgres_scanner": "duckdb-ext-postgres", "ducklake": "duckdb-ext-ducklake"}
@@ -134,6 +139,58 @@ def attach(conn: duckdb.DuckDBPyConnection, catalog: LakeCatalog) -> None:
         time.sleep(delay * (1 + random.random()))
         delay *= 2
     conn.execute(f"USE {LAKE}")
+
+
+# One DuckDB instance per process and lake, with the extensions loaded, the lake attached and
+# its tables created: loading the two 50 MB extensions and attaching cost 1-2 s here, which
+# every connection would pay again (a run opens the warehouse several times). Connections are
+# cursors on it, each with its own transactions. A process normally opens one lake; the few
+# most recent are kept (each holds PostgreSQL connections), the oldest closed.
+_ATTACHED: OrderedDict[tuple[int, str], duckdb.DuckDBPyConnection] = OrderedDict()
+_KEPT = 4
+_ATTACHING = threading.Lock()
+
+
+def connect(
+    catalog: LakeCatalog, ddl: Sequence[str], config: Mapping[str, object]
+) -> duckdb.DuckDBPyConnection:
+    """A new connection to the lake, attached once per process (again after PostgreSQL
+    restarted: the first query on a dropped catalog connection fails, the next reconnects)."""
+    key = (os.getpid(), catalog.attach_sql())
+    with _ATTACHING:
+        attached = _ATTACHED.get(key)
+        if attached is not None:
+            _ATTACHED.move_to_end(key)
+            conn = attached.cursor()
+            try:
+                conn.execute(f"USE {LAKE}")
+                conn.execute(f"SELECT count(*) FROM {WAREHOUSE_BINDING.name}").fetchall()
+                return conn
+            except duckdb.Error:
+                conn.close()
+                attached.close()
+                del _ATTACHED[key]
+        attached = duckdb.connect(
+            ":memory:",
+            config={
+                "autoinstall_known_extensions": False,
+                "autoload_known_extensions": False,
+                **config,
+            },
+        )
+        try:
+            attach(attached, catalog)
+            for statement in ddl:
+                attached.execute(statement)
+        except BaseException:
+            attached.close()
+            raise
+        _ATTACHED[key] = attached
+        while len(_ATTACHED) > _KEPT:
+            _ATTACHED.popitem(last=False)[1].close()
+        conn = attached.cursor()
+        conn.execute(f"USE {LAKE}")
+        return conn
 
 
 def is_commit_conflict(exc: BaseException) -> bool:

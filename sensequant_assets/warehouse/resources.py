@@ -22,7 +22,7 @@ from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
 from sensequant_assets.paths import DATA_DIR
-from sensequant_assets.warehouse.lake import LakeCatalog, attach
+from sensequant_assets.warehouse import lake
 from sensequant_assets.warehouse.tables import TABLES
 
 WAREHOUSE_POOL = "warehouse"
@@ -77,8 +77,8 @@ class WarehouseResource(DuckDBResource):
         return self.backend == "ducklake"
 
     @property
-    def lake(self) -> LakeCatalog:
-        return LakeCatalog(
+    def catalog(self) -> lake.LakeCatalog:
+        return lake.LakeCatalog(
             host=self.lake_catalog_host,
             port=self.lake_catalog_port,
             database=self.lake_catalog_db,
@@ -91,33 +91,21 @@ class WarehouseResource(DuckDBResource):
     @property
     def location(self) -> str:
         """The warehouse as messages name it (never a password)."""
-        return self.lake.describe() if self.is_lake else self.database
+        return self.catalog.describe() if self.is_lake else self.database
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        conn = self._connect_lake() if self.is_lake else self._connect()
-        try:
+        if self.is_lake:
+            ddl = [table.ddl(constraints=False) for table in TABLES]
+            conn = lake.connect(self.catalog, ddl, self.connection_config)
+        else:
+            conn = self._connect()
             for table in TABLES:
-                conn.execute(table.ddl(constraints=not self.is_lake))
+                conn.execute(table.ddl())
+        try:
             yield conn
         finally:
             conn.close()
-
-    def _connect_lake(self) -> duckdb.DuckDBPyConnection:
-        conn = duckdb.connect(
-            ":memory:",
-            config={
-                "autoinstall_known_extensions": False,
-                "autoload_known_extensions": False,
-                **self.connection_config,
-            },
-        )
-        try:
-            attach(conn, self.lake)
-        except BaseException:
-            conn.close()
-            raise
-        return conn
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
         path = Path(self.database)
