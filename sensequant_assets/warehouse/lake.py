@@ -12,6 +12,7 @@ The `ducklake` and `postgres` extensions come from the duckdb-ext-ducklake and
 duckdb-ext-postgres packages (built for DuckDB 1.4.4 only), never from the network.
 """
 
+import contextlib
 import importlib.metadata
 import os
 import random
@@ -161,9 +162,8 @@ def connect(
         attached = _ATTACHED.get(key)
         if attached is not None:
             _ATTACHED.move_to_end(key)
-            conn = attached.cursor()
+            conn = _cursor(attached)
             try:
-                conn.execute(f"USE {LAKE}")
                 conn.execute(f"SELECT count(*) FROM {WAREHOUSE_BINDING.name}").fetchall()
                 return conn
             except duckdb.Error:
@@ -180,17 +180,46 @@ def connect(
         )
         try:
             attach(attached, catalog)
-            for statement in ddl:
-                attached.execute(statement)
+            create_tables(attached, ddl)
         except BaseException:
             attached.close()
             raise
         _ATTACHED[key] = attached
         while len(_ATTACHED) > _KEPT:
             _ATTACHED.popitem(last=False)[1].close()
-        conn = attached.cursor()
-        conn.execute(f"USE {LAKE}")
-        return conn
+        return _cursor(attached)
+
+
+def _cursor(attached: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    conn = attached.cursor()
+    conn.execute(f"USE {LAKE}")
+    conn.execute("SET enable_progress_bar = false")  # it would print on a run's stdout
+    return conn
+
+
+def create_tables(conn: duckdb.DuckDBPyConnection, ddl: Sequence[str]) -> None:
+    """Run `CREATE TABLE IF NOT EXISTS` statements in one transaction, again if it conflicted.
+
+    Processes creating the tables of a fresh lake at the same instant fail at COMMIT with
+    "Transaction conflict - attempting to create table ..." or, from DuckLake 0.3's own conflict
+    check, "Failed to parse catalog entry - trailing data after quoted value" (each in 4-process
+    probes here). A retry finds the winner's tables and creates nothing.
+    """
+    delay = 0.05
+    for attempt in range(ATTACH_ATTEMPTS):
+        try:
+            conn.execute("BEGIN TRANSACTION")
+            for statement in ddl:
+                conn.execute(statement)
+            conn.execute("COMMIT")
+            return
+        except duckdb.TransactionException:
+            if attempt == ATTACH_ATTEMPTS - 1:
+                raise
+            with contextlib.suppress(duckdb.TransactionException):  # a failed COMMIT ended it
+                conn.execute("ROLLBACK")
+        time.sleep(delay * (1 + random.random()))
+        delay *= 2
 
 
 def is_commit_conflict(exc: BaseException) -> bool:
