@@ -5,6 +5,7 @@
 run by its daemon, never an in-process shortcut that the UI does not see. `sensequant retry ID`
 is the backfill page's "Re-execute > From failure": a new backfill of exactly the partitions the
 first one did not materialize (failed ones and what depends on them), nothing it already wrote.
+`sensequant migrate-to-lake FILE` copies a DuckDB warehouse into the configured DuckLake.
 """
 
 import argparse
@@ -19,9 +20,12 @@ from typing import Any
 
 from sensequant_assets import demo
 from sensequant_assets.defs.partitions import symbols_partitions
+from sensequant_assets.defs.resources import warehouse
 from sensequant_assets.defs.universe.sensors import BATCH_ASSETS
 from sensequant_assets.universe.constituents import ConstituentListError, read_constituent_file
 from sensequant_assets.universe.partitions import BATCH_TAG
+from sensequant_assets.warehouse.lake import LakeUnavailableError
+from sensequant_assets.warehouse.migration import MigrationError, migrate
 
 DEFAULT_URL = "http://127.0.0.1:3000"
 LOCATION = "sensequant_assets"
@@ -197,6 +201,22 @@ def follow(url: str, backfill_id: str, timeout_s: float) -> int:
     return 1
 
 
+def migrate_to_lake(source: Path, replace: bool) -> int:
+    """Copy `source` into the lake this deployment's environment configures, as runs see it."""
+    lake = warehouse().process_config_and_initialize()
+    try:
+        copies = migrate(source, lake, replace=replace)
+    except (MigrationError, LakeUnavailableError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    copied = sum(copy.copied for copy in copies)
+    print(
+        f"{lake.location} holds every table of {source} ({copied} copied, "
+        f"{len(copies) - copied} already there): row counts and checksums match"
+    )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sensequant", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -216,9 +236,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         command.add_argument("--wait", action="store_true", help="wait until the backfill finishes")
         command.add_argument("--timeout", type=float, default=3600, help="seconds --wait waits")
+    lake = commands.add_parser(
+        "migrate-to-lake",
+        help="copy a DuckDB warehouse file into the DuckLake the environment configures "
+        "(SENSEQUANT_WAREHOUSE_BACKEND=ducklake, DAGSTER_PG_*, SENSEQUANT_LAKE_*)",
+    )
+    lake.add_argument("source", type=Path, help="the DuckDB file, e.g. data/warehouse.duckdb")
+    lake.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace lake tables that already hold other rows (never needed on a new lake)",
+    )
     args = parser.parse_args(argv)
     if args.command == "demo":
         return demo.main(args.list)
+    if args.command == "migrate-to-lake":
+        return migrate_to_lake(args.source, args.replace)
     try:
         if args.command == "retry":
             return retry(args.backfill_id, args.url, args.wait, args.timeout)
