@@ -479,6 +479,8 @@ SECTIONS: dict[str, Callable[[bool], list[Figure]]] = {
 
 # Measured by the teacher's null and power tests and the demo, not by a bench section.
 TEACHER_QUALITY = Path(__file__).with_name("teacher_quality.md")
+# Written by `python -m benchmarks.bench_lake` (it starts its own PostgreSQL): kept as measured.
+DUCKLAKE = Path(__file__).with_name("ducklake.md")
 
 NOTES = """
 ## Reading the figures
@@ -543,7 +545,9 @@ def render(
             f"| {f.section} | {f.figure} | {f.value:.3g} {f.unit} | {base} | {f.ratio} | "
             f"{f.target} | {f.how} |"
         )
-    return "\n".join(lines) + "\n" + NOTES + "\n" + TEACHER_QUALITY.read_text(encoding="utf-8")
+    lake = "\n" + DUCKLAKE.read_text(encoding="utf-8") if DUCKLAKE.exists() else ""
+    quality = TEACHER_QUALITY.read_text(encoding="utf-8")
+    return "\n".join(lines) + "\n" + NOTES + lake + "\n" + quality
 
 
 def previous_figures(path: Path) -> list[Figure]:
