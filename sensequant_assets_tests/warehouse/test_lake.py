@@ -5,10 +5,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
 import pandas as pd
 import psycopg2
 import pytest
 
+from sensequant_assets.defs import resources as defs_resources
 from sensequant_assets.paths import REPO_ROOT
 from sensequant_assets.warehouse import lake, storage
 from sensequant_assets.warehouse.resources import WarehouseResource
@@ -155,3 +157,43 @@ def test_processes_opening_a_fresh_lake_at_once_all_get_it(
     assert [
         (p.returncode, out.strip()) for p, (out, _) in zip(processes, outcomes, strict=True)
     ] == [(0, "0")] * 4, [err[-2000:] for _, err in outcomes]
+
+
+def test_the_code_location_selects_the_lake_from_the_environment(
+    postgres_server: LocalPostgres, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As a deployment selects it: variables only. A run writes through it, the catalog lands
+    in the schema named, and the password reaches no event of the run."""
+    lake = fresh_lake(postgres_server, tmp_path)
+    environment = {
+        "SENSEQUANT_WAREHOUSE_BACKEND": "ducklake",
+        "SENSEQUANT_LAKE_DATA_PATH": str(tmp_path / "objects"),
+        "SENSEQUANT_LAKE_SCHEMA": "bars_lake",
+        "DAGSTER_PG_HOST": lake.lake_catalog_host,
+        "DAGSTER_PG_PORT": str(lake.lake_catalog_port),
+        "DAGSTER_PG_DB": lake.lake_catalog_db,
+        "DAGSTER_PG_USER": lake.lake_catalog_user,
+        "DAGSTER_PG_PASSWORD": MARKER,  # the test server trusts every login
+    }
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    seen: dict[str, object] = {}
+
+    @dg.asset
+    def write_through(warehouse: WarehouseResource) -> None:
+        seen.update(warehouse.model_dump())
+        with warehouse.get_connection() as conn, storage.transaction(conn):
+            storage.replace_bars(conn, "AAA", 2023, bars_for("AAA", DAYS_2023))
+
+    result = dg.materialize([write_through], resources={"warehouse": defs_resources.warehouse()})
+    assert result.success
+    assert seen["backend"] == "ducklake" and seen["lake_catalog_schema"] == "bars_lake"
+    assert seen["lake_catalog_port"] == lake.lake_catalog_port
+    assert seen["lake_catalog_password"] == MARKER
+    assert MARKER not in repr([event.event_specific_data for event in result.all_events])
+    resolved = lake.model_copy(
+        update={"lake_catalog_schema": "bars_lake", "lake_data_path": str(tmp_path / "objects")}
+    )
+    with resolved.get_connection() as conn:
+        assert conn.execute("SELECT count(*) FROM daily_bars").fetchone() == (len(DAYS_2023),)
+    assert list((tmp_path / "objects").rglob("*.parquet"))
