@@ -197,3 +197,45 @@ def test_the_code_location_selects_the_lake_from_the_environment(
     with resolved.get_connection() as conn:
         assert conn.execute("SELECT count(*) FROM daily_bars").fetchone() == (len(DAYS_2023),)
     assert list((tmp_path / "objects").rglob("*.parquet"))
+
+
+def test_a_notebook_reading_the_lake_never_blocks_a_run_and_sees_one_snapshot(
+    lake_warehouse: WarehouseResource,
+) -> None:
+    """Another process holds a read transaction open (a notebook mid-analysis) while this one
+    replaces a partition: the write commits at once, the reader keeps seeing its snapshot until
+    its transaction ends, then sees the new rows."""
+    with lake_warehouse.get_connection() as conn, storage.transaction(conn):
+        storage.replace_bars(conn, "AAA", 2023, bars_for("AAA", DAYS_2023))
+    reader = (
+        "import sys\n"
+        "from sensequant_assets.warehouse.resources import WarehouseResource\n"
+        "warehouse = WarehouseResource.model_validate_json(sys.argv[1])\n"
+        "query = 'SELECT count(*), max(close) FROM daily_bars'\n"
+        "with warehouse.get_connection() as conn:\n"
+        "    conn.execute('BEGIN TRANSACTION')\n"
+        "    print(conn.execute(query).fetchone(), flush=True)\n"
+        "    sys.stdin.readline()\n"
+        "    print(conn.execute(query).fetchone(), flush=True)\n"
+        "    conn.execute('COMMIT')\n"
+        "    print(conn.execute(query).fetchone(), flush=True)\n"
+    )
+    notebook = subprocess.Popen(
+        [sys.executable, "-c", reader, lake_warehouse.model_dump_json()],
+        cwd=REPO_ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert notebook.stdout is not None and notebook.stdin is not None
+        assert notebook.stdout.readline().strip() == "(5, 100.0)"
+        with lake_warehouse.get_connection() as conn, storage.transaction(conn):
+            storage.replace_bars(conn, "AAA", 2023, bars_for("AAA", DAYS_2023[:3], close=7.0))
+        notebook.stdin.write("next\n")
+        notebook.stdin.flush()
+        out, err = notebook.communicate(timeout=120)
+    finally:
+        notebook.kill()
+    assert out.splitlines() == ["(5, 100.0)", "(3, 7.0)"], err[-2000:]
