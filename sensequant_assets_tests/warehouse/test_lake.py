@@ -239,3 +239,12 @@ def test_a_notebook_reading_the_lake_never_blocks_a_run_and_sees_one_snapshot(
     finally:
         notebook.kill()
     assert out.splitlines() == ["(5, 100.0)", "(3, 7.0)"], err[-2000:]
+
+
+def test_an_unknown_backend_names_the_variable_to_set(tmp_path: Path) -> None:
+    warehouse = WarehouseResource(database=str(tmp_path / "w.duckdb"), backend="ducklke")
+    refusal = pytest.raises(ValueError, match="SENSEQUANT_WAREHOUSE_BACKEND")
+    with refusal as refused, warehouse.get_connection():
+        pass
+    assert "'ducklke' is not one of duckdb, ducklake" in str(refused.value)
+    assert not (tmp_path / "w.duckdb").exists()
