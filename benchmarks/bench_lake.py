@@ -18,6 +18,7 @@ import datetime as dt
 import multiprocessing
 import os
 import platform
+import statistics
 import tempfile
 import time
 from collections.abc import Sequence
@@ -133,37 +134,58 @@ def concurrent(lake: WarehouseResource, writers: int, symbols: int, rounds: int)
     }
 
 
-def report(single: dict[str, dict[str, float]], runs: list[dict[str, Any]], args: Any) -> str:
+def spread(values: Sequence[float]) -> str:
+    """Median, and the range where measured more than once."""
+    middle = f"{statistics.median(values):,.0f}"
+    return middle if len(values) == 1 else f"{middle} ({min(values):,.0f}-{max(values):,.0f})"
+
+
+def report(
+    single: dict[str, list[dict[str, float]]],
+    runs: dict[int, list[dict[str, Any]]],
+    args: Any,
+    loads: list[float],
+) -> str:
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     when = f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC"
-    rows = single["duckdb"]["rows"]
+    rows = single["duckdb"][0]["rows"]
+
+    def figure(backend: str, key: str) -> str:
+        return spread([measured[key] for measured in single[backend]])
+
     lines = [
         "## DuckLake (separate script: `python -m benchmarks.bench_lake`)",
         "",
         f"Measured {when} on {machine}; DuckDB 1.4.4, DuckLake 0.3 with its catalog in a local "
         f"PostgreSQL 15, data files on the local disk. {args.symbols} symbols x 3 years of "
-        f"synthetic bars ({args.symbols * 3} partitions, {rows:.0f} rows).",
+        f"synthetic bars ({args.symbols * 3} partitions, {rows:.0f} rows). Each figure measured "
+        f"{args.repeat} times, alternating: median (range). The machine's 1-minute load average "
+        f"was {min(loads):.1f}-{max(loads):.1f} during the run (other work shared its 2 cores), "
+        "so compare figures within this section, not with the table above.",
         "",
-        "| daily_bars replace path, one transaction | DuckDB file | DuckLake |",
+        "| daily_bars replace path, one transaction, rows/s | DuckDB file | DuckLake |",
         "|---|---|---|",
-        f"| first write, rows/s | {single['duckdb']['first']:,.0f} | "
-        f"{single['ducklake']['first']:,.0f} |",
-        f"| rewrite (DELETE + INSERT of every partition), rows/s | "
-        f"{single['duckdb']['rewrite']:,.0f} | {single['ducklake']['rewrite']:,.0f} |",
+        f"| first write | {figure('duckdb', 'first')} | {figure('ducklake', 'first')} |",
+        f"| rewrite (DELETE + INSERT of every partition) | {figure('duckdb', 'rewrite')} | "
+        f"{figure('ducklake', 'rewrite')} |",
         "",
         f"Concurrent writer processes on one DuckLake, each replacing its own share of the "
         f"partitions in transactions of {CHUNK}, {args.rounds} rounds (the first inserts, the "
-        "others delete and insert); wall time from a common start to the last commit:",
+        "others delete and insert); rows/s over the wall time from a common start to the last "
+        "commit:",
         "",
-        "| writers | rows | wall | rows/s | transactions | commit conflicts | every row once, "
-        "of the last round |",
-        "|---|---|---|---|---|---|---|",
+        "| writers | rows per measurement | rows/s | transactions | commit conflicts | every row "
+        "once, of the last round |",
+        "|---|---|---|---|---|---|",
     ]
-    for run in runs:
-        whole = "yes" if run["every_row_once"] and run["last_round_only"] else "NO"
+    for writers, measured in runs.items():
+        whole = all(run["every_row_once"] and run["last_round_only"] for run in measured)
         lines.append(
-            f"| {run['writers']} | {run['rows']} | {run['wall']:.1f} s | "
-            f"{run['throughput']:,.0f} | {run['transactions']} | {run['conflicts']} | {whole} |"
+            f"| {writers} | {measured[0]['rows']} | "
+            f"{spread([run['throughput'] for run in measured])} | "
+            f"{sum(run['transactions'] for run in measured)} | "
+            f"{sum(run['conflicts'] for run in measured)} | "
+            f"{'yes, every time' if whole else 'NO'} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -171,22 +193,30 @@ def report(single: dict[str, dict[str, float]], runs: list[dict[str, Any]], args
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--symbols", type=int, default=100)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--writers", type=int, nargs="+", default=[1, 2, 4, 8])
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="measure each figure this many times, alternating"
+    )
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
     frames = frames_for(partitions(args.symbols))
+    loads = [os.getloadavg()[0]]
+    single: dict[str, list[dict[str, float]]] = {"duckdb": [], "ducklake": []}
+    runs: dict[int, list[dict[str, Any]]] = {writers: [] for writers in args.writers}
     with local_postgres() as server, tempfile.TemporaryDirectory() as tmp:
-        single = {
-            "duckdb": single_writer(WarehouseResource(database=f"{tmp}/bench.duckdb"), frames),
-            "ducklake": single_writer(fresh_lake(server, Path(tmp) / "single"), frames),
-        }
-        runs = []
-        for writers in args.writers:
-            lake = fresh_lake(server, Path(tmp) / f"writers{writers}")
-            runs.append(concurrent(lake, writers, args.symbols, args.rounds))
-            print(runs[-1], flush=True)
-    text = report(single, runs, args)
+        for repetition in range(args.repeat):
+            folder = Path(tmp) / str(repetition)
+            single["duckdb"].append(
+                single_writer(WarehouseResource(database=f"{folder}/bench.duckdb"), frames)
+            )
+            single["ducklake"].append(single_writer(fresh_lake(server, folder), frames))
+            for writers in args.writers:
+                lake = fresh_lake(server, folder / f"writers{writers}")
+                runs[writers].append(concurrent(lake, writers, args.symbols, args.rounds))
+                print(runs[writers][-1], flush=True)
+            loads.append(os.getloadavg()[0])
+    text = report(single, runs, args, loads)
     args.out.write_text(text, encoding="utf-8")
     print(text)
     return 0
