@@ -15,6 +15,10 @@ from sensequant_assets_tests.faults.processes import child_env
 from sensequant_assets_tests.scaleout.postgres import LocalPostgres
 from sensequant_assets_tests.warehouse.lakes import fresh_lake
 
+# The demo warehouse is built by the demo's six stages, CatBoost training included (12-17 s
+# here), once for the module.
+pytestmark = pytest.mark.slow
+
 # Clean symbols, a late listing, an alias, a failed mapping, broken OHLC: rows in every table.
 DEMO_SYMBOLS = ("RELIANCE", "TCS", "LICI", "OBEROI", "MCDOWELL-N", "IDEA")
 
