@@ -6,6 +6,7 @@ run by its daemon, never an in-process shortcut that the UI does not see. `sense
 is the backfill page's "Re-execute > From failure": a new backfill of exactly the partitions the
 first one did not materialize (failed ones and what depends on them), nothing it already wrote.
 `sensequant snapshots publish` rebuilds the warehouse's read-only snapshots for notebooks.
+`sensequant migrate-to-lake FILE` copies a DuckDB warehouse into the configured DuckLake.
 """
 
 import argparse
@@ -22,10 +23,12 @@ import duckdb
 
 from sensequant_assets import demo
 from sensequant_assets.defs.partitions import symbols_partitions
-from sensequant_assets.defs.resources import resources
+from sensequant_assets.defs.resources import project_paths, warehouse
 from sensequant_assets.defs.universe.sensors import BATCH_ASSETS
 from sensequant_assets.universe.constituents import ConstituentListError, read_constituent_file
 from sensequant_assets.universe.partitions import BATCH_TAG
+from sensequant_assets.warehouse.lake import LakeUnavailableError
+from sensequant_assets.warehouse.migration import MigrationError, migrate
 from sensequant_assets.warehouse.resources import WarehouseLockedError
 from sensequant_assets.warehouse.snapshots import SnapshotPublishError, publish_all
 
@@ -207,14 +210,17 @@ def publish_snapshots() -> int:
     """Every table of this deployment's warehouse (SENSEQUANT_WAREHOUSE) as snapshots: for a
     warehouse written before snapshots existed, or after a publish failed. Runs already publish
     what they write; this holds the warehouse like one warehouse step."""
-    bound = resources().resources
-    warehouse = bound["warehouse"].process_config_and_initialize()
-    root = bound["paths"].process_config_and_initialize().snapshots_for(warehouse.database)
+    store = warehouse().process_config_and_initialize()
+    root = project_paths().process_config_and_initialize().snapshots_for(store.local_file)
     if root is None:
-        print(f"error: the warehouse {warehouse.database} is not a local file", file=sys.stderr)
+        print(
+            f"error: the warehouse {store.location} is not a local DuckDB file; a DuckLake "
+            "gives readers consistent snapshots itself (docs/deploy.md)",
+            file=sys.stderr,
+        )
         return 2
     try:
-        with warehouse.get_connection() as conn:
+        with store.get_connection() as conn:
             files = publish_all(conn, root)
     except WarehouseLockedError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -225,9 +231,25 @@ def publish_snapshots() -> int:
     for table, count in files.items():
         print(f"{table}: {count} file(s)")
     print(
-        f"snapshots of {warehouse.database} in {root}; in a notebook: "
+        f"snapshots of {store.database} in {root}; in a notebook: "
         "from sensequant_assets.warehouse.snapshots import connect_snapshots; "
         f"conn = connect_snapshots({str(root)!r})"
+    )
+    return 0
+
+
+def migrate_to_lake(source: Path, replace: bool) -> int:
+    """Copy `source` into the lake this deployment's environment configures, as runs see it."""
+    lake = warehouse().process_config_and_initialize()
+    try:
+        copies = migrate(source, lake, replace=replace)
+    except (MigrationError, LakeUnavailableError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    copied = sum(copy.copied for copy in copies)
+    print(
+        f"{lake.location} holds every table of {source} ({copied} copied, "
+        f"{len(copies) - copied} already there): row counts and checksums match"
     )
     return 0
 
@@ -256,11 +278,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     snapshot_commands = snapshots.add_subparsers(dest="action", required=True)
     snapshot_commands.add_parser("publish", help="publish every table now (waits for the file)")
+    lake = commands.add_parser(
+        "migrate-to-lake",
+        help="copy a DuckDB warehouse file into the DuckLake the environment configures "
+        "(SENSEQUANT_WAREHOUSE_BACKEND=ducklake, DAGSTER_PG_*, SENSEQUANT_LAKE_*)",
+    )
+    lake.add_argument("source", type=Path, help="the DuckDB file, e.g. data/warehouse.duckdb")
+    lake.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace lake tables that already hold other rows (never needed on a new lake)",
+    )
     args = parser.parse_args(argv)
     if args.command == "demo":
         return demo.main(args.list)
     if args.command == "snapshots":
         return publish_snapshots()
+    if args.command == "migrate-to-lake":
+        return migrate_to_lake(args.source, args.replace)
     try:
         if args.command == "retry":
             return retry(args.backfill_id, args.url, args.wait, args.timeout)

@@ -56,14 +56,14 @@ class ProjectPaths(dg.ConfigurableResource):
     def models(self) -> Path:
         return Path(self.models_dir)
 
-    def snapshots_for(self, database: str) -> Path | None:
-        """Where the snapshots of the warehouse `database` live. By default beside it, so that
-        each warehouse (synthetic, live) has its own; none for a warehouse that is not a local
-        file (`:memory:`, or any `scheme:` location)."""
+    def snapshots_for(self, database: str | None) -> Path | None:
+        """Where the snapshots of the warehouse file `database` live. By default beside it, so
+        that each warehouse (synthetic, live) has its own; none for a warehouse that is not a
+        local file (None: a DuckLake; `:memory:`, or any `scheme:` location)."""
+        if database is None or ":" in database:
+            return None
         if self.snapshots_dir:
             return Path(self.snapshots_dir)
-        if ":" in database:
-            return None
         return Path(database).with_suffix(".snapshots")
 
     @property

@@ -13,7 +13,9 @@ import pytest
 
 from sensequant_assets.paths import DATA_DIR, ProjectPaths
 from sensequant_assets.sources.synthetic import SyntheticSource
-from sensequant_assets.warehouse.resources import WarehouseResource
+from sensequant_assets.warehouse.resources import BACKENDS, WarehouseResource
+from sensequant_assets_tests.scaleout.postgres import LocalPostgres, local_postgres
+from sensequant_assets_tests.warehouse.lakes import fresh_lake
 
 # Pin "now" so the still-open year is the same on every run of the suite.
 FIXED_NOW = dt.datetime(2025, 6, 30, 12, 0, tzinfo=dt.UTC)
@@ -36,6 +38,27 @@ def paths(tmp_path: Path) -> ProjectPaths:
 
 @pytest.fixture
 def warehouse(tmp_path: Path) -> WarehouseResource:
+    return WarehouseResource(database=str(tmp_path / "warehouse.duckdb"), lock_timeout_seconds=5)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[LocalPostgres]:
+    """One private PostgreSQL for the whole session, started only if a test asks for it."""
+    with local_postgres() as server:
+        yield server
+
+
+@pytest.fixture
+def lake_warehouse(postgres_server: LocalPostgres, tmp_path: Path) -> WarehouseResource:
+    """A DuckLake warehouse: catalog in a fresh database, data files under tmp_path."""
+    return fresh_lake(postgres_server, tmp_path)
+
+
+@pytest.fixture(params=BACKENDS)
+def any_warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> WarehouseResource:
+    """The test once on each backend: the DuckDB file, then a DuckLake."""
+    if request.param == "ducklake":
+        return request.getfixturevalue("lake_warehouse")
     return WarehouseResource(database=str(tmp_path / "warehouse.duckdb"), lock_timeout_seconds=5)
 
 

@@ -57,6 +57,20 @@ BREEZE_SETTINGS = {
 }
 
 
+# Which warehouse: the DuckDB file (default) or a DuckLake whose catalog lives on the Dagster
+# instance's own PostgreSQL server (the same DAGSTER_PG_* variables; a schema of its own).
+WAREHOUSE_SETTINGS = {
+    "backend": "SENSEQUANT_WAREHOUSE_BACKEND",
+    "lake_data_path": "SENSEQUANT_LAKE_DATA_PATH",
+    "lake_catalog_schema": "SENSEQUANT_LAKE_SCHEMA",
+    "lake_catalog_host": "DAGSTER_PG_HOST",
+    "lake_catalog_port": "DAGSTER_PG_PORT",
+    "lake_catalog_db": "DAGSTER_PG_DB",
+    "lake_catalog_user": "DAGSTER_PG_USER",
+    "lake_catalog_password": "DAGSTER_PG_PASSWORD",
+}
+
+
 def automation_on(environ: Mapping[str, str] | None = None) -> bool:
     """Whether this deployment runs itself: `SENSEQUANT_AUTOMATION=on` starts the evening refresh,
     the freshness check and the teacher's automation sensor RUNNING (each stays switchable in the
@@ -82,6 +96,15 @@ def alerts() -> AlertsResource:
     return AlertsResource(
         log_file=bound(AlertsResource, "log_file", "SENSEQUANT_ALERTS_LOG"),
         webhook_url=bound(AlertsResource, "webhook_url", "SENSEQUANT_ALERTS_WEBHOOK"),
+    )
+
+
+def warehouse() -> WarehouseResource:
+    return WarehouseResource(
+        database=setting("SENSEQUANT_WAREHOUSE", str(DATA_DIR / "warehouse.duckdb")),
+        **{
+            field: bound(WarehouseResource, field, var) for field, var in WAREHOUSE_SETTINGS.items()
+        },
     )
 
 
@@ -122,9 +145,7 @@ def bar_source(kind: str | None = None) -> BarSource:
 def resources() -> dg.Definitions:
     return dg.Definitions(
         resources={
-            "warehouse": WarehouseResource(
-                database=setting("SENSEQUANT_WAREHOUSE", str(DATA_DIR / "warehouse.duckdb"))
-            ),
+            "warehouse": warehouse(),
             "bar_source": bar_source(),
             "paths": project_paths(),
             "teacher": teacher_settings(),

@@ -1,10 +1,12 @@
-"""The DuckDB warehouse: the one place every asset reads and writes.
+"""The warehouse: the one place every asset reads and writes, a DuckDB file or a DuckLake.
 
 DuckDB admits one writing process per file. Inside Dagster, writers share the `warehouse` pool
 (limit 1 in the instance's dagster.yaml) so runs queue instead of colliding; anything outside
 Dagster that holds the file (a notebook) makes runs wait a bounded time and then fail with a
-message naming the holder. This resource is also the storage seam: an asset only sees
-`get_connection()` and the helpers in `storage.py`, so another engine can stand behind it later.
+message naming the holder. With `backend="ducklake"` the same tables live in a DuckLake
+(`lake.py`: catalog in PostgreSQL, Parquet files under `lake_data_path`), which many processes
+write at once, so its deployment can raise the pool's limit. This resource is the storage seam:
+an asset only sees `get_connection()` and the helpers in `storage.py`, whichever engine it is.
 """
 
 import os
@@ -19,9 +21,12 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
+from sensequant_assets.paths import DATA_DIR
+from sensequant_assets.warehouse import lake
 from sensequant_assets.warehouse.tables import TABLES
 
 WAREHOUSE_POOL = "warehouse"
+BACKENDS = ("duckdb", "ducklake")
 
 
 class WarehouseLockedError(RuntimeError):
@@ -33,18 +38,77 @@ class WarehouseUnavailableError(RuntimeError):
 
 
 class WarehouseResource(DuckDBResource):
-    """DuckDB file warehouse with a bounded wait on the single-writer lock."""
+    """The DuckDB file at `database` (with a bounded wait on its single-writer lock), or a
+    DuckLake whose catalog lives in the Dagster instance's PostgreSQL server."""
 
     lock_timeout_seconds: float = Field(
         default=120.0, description="How long to wait for another process to release the file."
     )
+    backend: str = Field(
+        default="duckdb",
+        description="duckdb: the file at `database`, one writing process at a time. ducklake: "
+        "catalog in PostgreSQL (lake_catalog_*), data files under lake_data_path, many writers.",
+    )
+    lake_data_path: str = Field(
+        default=str(DATA_DIR / "lake"),
+        description="DuckLake only: folder of the Parquet data files (stands in for object "
+        "storage; every run process must reach it).",
+    )
+    lake_catalog_schema: str = Field(
+        default="sensequant_lake",
+        description="DuckLake only: the PostgreSQL schema holding the catalog; created on first "
+        "use. One schema is one warehouse.",
+    )
+    lake_catalog_host: str = Field(default="127.0.0.1", description="DuckLake catalog's host")
+    lake_catalog_port: int = Field(default=5499, description="DuckLake catalog's port")
+    lake_catalog_db: str = Field(default="dagster", description="DuckLake catalog's database")
+    lake_catalog_user: str = Field(default="postgres", description="DuckLake catalog's user")
+    lake_catalog_password: str = Field(
+        default="", description="DuckLake catalog's password (never logged)"
+    )
+
+    @property
+    def is_lake(self) -> bool:
+        if self.backend not in BACKENDS:
+            raise ValueError(
+                f"The warehouse backend {self.backend!r} is not one of {', '.join(BACKENDS)}; "
+                "set SENSEQUANT_WAREHOUSE_BACKEND to one of them."
+            )
+        return self.backend == "ducklake"
+
+    @property
+    def catalog(self) -> lake.LakeCatalog:
+        return lake.LakeCatalog(
+            host=self.lake_catalog_host,
+            port=self.lake_catalog_port,
+            database=self.lake_catalog_db,
+            user=self.lake_catalog_user,
+            password=self.lake_catalog_password,
+            schema=self.lake_catalog_schema,
+            data_path=self.lake_data_path,
+        )
+
+    @property
+    def local_file(self) -> str | None:
+        """The DuckDB file, for what only a local file has (read-only snapshots beside it);
+        None on the lake, whose readers get snapshots from DuckLake itself."""
+        return None if self.is_lake else self.database
+
+    @property
+    def location(self) -> str:
+        """The warehouse as messages name it (never a password)."""
+        return self.catalog.describe() if self.is_lake else self.database
 
     @contextmanager
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        conn = self._connect()
-        try:
+        if self.is_lake:
+            ddl = [table.ddl(constraints=False) for table in TABLES]
+            conn = lake.connect(self.catalog, ddl, self.connection_config)
+        else:
+            conn = self._connect()
             for table in TABLES:
                 conn.execute(table.ddl())
+        try:
             yield conn
         finally:
             conn.close()

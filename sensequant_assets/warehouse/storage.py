@@ -13,6 +13,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from sensequant_assets.warehouse.lake import conflict_error, is_commit_conflict
+
 Origin = Literal["synthetic", "market"]
 
 
@@ -32,7 +34,8 @@ def bind_origin(conn: duckdb.DuckDBPyConnection, origin: Origin, database: str) 
         raise SourceMismatchError(
             f"The warehouse {database} holds {row[0]} data; refusing to write {origin} data "
             f"into it. Point SENSEQUANT_WAREHOUSE at another file for the {origin} source "
-            "(for example data/warehouse-synthetic.duckdb)."
+            "(for example data/warehouse-synthetic.duckdb), or on DuckLake SENSEQUANT_LAKE_SCHEMA "
+            "at another schema."
         )
 
 
@@ -46,7 +49,9 @@ def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
 
     A write the file refuses (disk full, quota, permissions) surfaces either inside (DuckDB
     writes large appends straight to the file) or at COMMIT (the WAL); both become one
-    WarehouseWriteError that says nothing was stored and what to do.
+    WarehouseWriteError that says nothing was stored and what to do. On a DuckLake, a COMMIT
+    that another writer's deletes beat becomes a WarehouseConflictError (`lake.conflict_retries`
+    runs the whole transaction again).
     """
     conn.execute("BEGIN TRANSACTION")
     try:
@@ -62,7 +67,7 @@ def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
     try:
         conn.execute("COMMIT")
     except duckdb.Error as exc:
-        raise _write_error(exc) from exc
+        raise (conflict_error(exc) if is_commit_conflict(exc) else _write_error(exc)) from exc
 
 
 def _write_error(exc: duckdb.Error) -> WarehouseWriteError:

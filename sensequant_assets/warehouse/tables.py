@@ -27,8 +27,8 @@ class Column:
     check: str | None = None
     """An SQL CHECK constraint on the column."""
 
-    def ddl(self) -> str:
-        constraint = f" CHECK ({self.check})" if self.check else ""
+    def ddl(self, constraints: bool = True) -> str:
+        constraint = f" CHECK ({self.check})" if self.check and constraints else ""
         return f'"{self.name}" {self.sql_type}{"" if self.nullable else " NOT NULL"}{constraint}'
 
 
@@ -42,9 +42,16 @@ class Table:
     def column_names(self) -> tuple[str, ...]:
         return tuple(column.name for column in self.columns)
 
-    def ddl(self) -> str:
-        parts = [column.ddl() for column in self.columns]
-        if self.primary_key:
+    def ddl(self, constraints: bool = True) -> str:
+        """`CREATE TABLE IF NOT EXISTS`; without `constraints`, NOT NULL is the only one kept.
+
+        DuckLake refuses PRIMARY KEY, UNIQUE and CHECK constraints. On the lake, keys stay unique
+        because every write replaces whole partitions (DELETE the slice, INSERT it) from frames
+        with unique keys (daily_bars' pass `value_problems` before any write), and the CHECKs'
+        values come only from this code; the DuckDB file keeps enforcing both.
+        """
+        parts = [column.ddl(constraints) for column in self.columns]
+        if self.primary_key and constraints:
             parts.append(f"PRIMARY KEY ({', '.join(self.primary_key)})")
         return f"CREATE TABLE IF NOT EXISTS {self.name} (\n    " + ",\n    ".join(parts) + "\n)"
 
@@ -105,10 +112,11 @@ def _doubles(names: Sequence[str]) -> tuple[Column, ...]:
     return tuple(Column(name, "DOUBLE") for name in names)
 
 
+# The default is the literal 'true': DuckLake accepts no other kind of default expression.
 WAREHOUSE_BINDING = Table(
     "warehouse_binding",
     (
-        Column("singleton", "BOOLEAN DEFAULT TRUE", nullable=False, check="singleton"),
+        Column("singleton", "BOOLEAN DEFAULT 'true'", nullable=False, check="singleton"),
         Column("origin", "VARCHAR", nullable=False, description="synthetic or market"),
         Column("bound_at", "TIMESTAMP", nullable=False),
     ),

@@ -13,6 +13,15 @@ from sensequant_assets.warehouse.resources import WarehouseResource
 SYMBOLS = tuple(f"FAULT{i:02d}" for i in range(20))
 YEAR = 2024
 
+# A DuckDB file by its path, or any warehouse (a DuckLake) as its resource.
+Warehouse = Path | WarehouseResource
+
+
+def as_resource(warehouse: Warehouse) -> WarehouseResource:
+    if isinstance(warehouse, WarehouseResource):
+        return warehouse
+    return WarehouseResource(database=str(warehouse))
+
 
 def child_env(root: Path, dagster_home: Path | None = None, **extra: str) -> dict[str, str]:
     """The environment of a process a test starts: a deployment of its own under `root`.
@@ -51,7 +60,7 @@ def project_instance(home: Path) -> Path:
 
 
 def start_run(
-    warehouse: Path,
+    warehouse: Warehouse,
     log: Path,
     symbols: Sequence[str] = SYMBOLS,
     *,
@@ -67,7 +76,7 @@ def start_run(
         "-m",
         "sensequant_assets_tests.faults.run_child",
         "--warehouse",
-        str(warehouse),
+        as_resource(warehouse).model_dump_json(),
         "--symbols",
         ",".join(symbols),
         "--year",
@@ -100,17 +109,17 @@ def finish(process: subprocess.Popen[str], timeout: float = 120) -> tuple[int, s
     return process.returncode, stdout
 
 
-def generations_by_partition(warehouse: Path) -> dict[str, tuple[set[int], int]]:
+def generations_by_partition(warehouse: Warehouse) -> dict[str, tuple[set[int], int]]:
     """symbol -> (distinct generations stored, row count), opened as the next run opens it."""
-    with WarehouseResource(database=str(warehouse)).get_connection() as conn:
+    with as_resource(warehouse).get_connection() as conn:
         rows = conn.execute(
             "SELECT symbol, list(DISTINCT volume), count(*) FROM daily_bars GROUP BY symbol"
         ).fetchall()
     return {symbol: (set(generations), count) for symbol, generations, count in rows}
 
 
-def duplicate_keys(warehouse: Path) -> int:
-    with WarehouseResource(database=str(warehouse)).get_connection() as conn:
+def duplicate_keys(warehouse: Warehouse) -> int:
+    with as_resource(warehouse).get_connection() as conn:
         return conn.execute(
             "SELECT count(*) FROM (SELECT symbol, date FROM daily_bars GROUP BY ALL "
             "HAVING count(*) > 1)"
@@ -122,11 +131,15 @@ CONCURRENT_RUNS = [tuple(f"RUN{run}S{i}" for i in range(3)) for run in range(4)]
 
 
 def four_concurrent_runs_write_every_row_once(
-    tmp_path: Path, dagster_home: Path | None, lock_timeout: float
+    tmp_path: Path,
+    dagster_home: Path | None,
+    lock_timeout: float,
+    warehouse: Warehouse | None = None,
 ) -> None:
     """Start CONCURRENT_RUNS as four run processes at once; each must commit without meeting
-    DuckDB's file lock, and the warehouse must hold every partition once, of one generation."""
-    warehouse = tmp_path / "warehouse.duckdb"
+    DuckDB's file lock, and the warehouse (a DuckDB file in tmp_path unless given) must hold
+    every partition once, of one generation."""
+    warehouse = warehouse or tmp_path / "warehouse.duckdb"
     runs = [
         start_run(
             warehouse,

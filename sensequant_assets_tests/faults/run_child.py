@@ -12,6 +12,7 @@ write transaction (END once it committed), `COMMITTED g` when that run succeeded
 """
 
 import argparse
+import json
 import os
 import resource
 import signal
@@ -56,7 +57,7 @@ def say(line: str) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--warehouse", required=True)
+    parser.add_argument("--warehouse", required=True, help="the WarehouseResource, as JSON")
     parser.add_argument("--symbols", required=True, help="comma-separated")
     parser.add_argument("--year", type=int, default=2024)
     parser.add_argument("--generations", type=int, default=1, help="0: until killed")
@@ -78,7 +79,9 @@ def main() -> int:
     args = parser.parse_args()
     symbols = args.symbols.split(",")
     source = generation_source(0)
-    warehouse = WarehouseResource(database=args.warehouse, lock_timeout_seconds=args.lock_timeout)
+    warehouse = WarehouseResource(
+        **{**json.loads(args.warehouse), "lock_timeout_seconds": args.lock_timeout}
+    )
     resources = {"warehouse": warehouse, "bar_source": source, "paths": ProjectPaths()}
     writes: list[str] = []
     kill_armed = False

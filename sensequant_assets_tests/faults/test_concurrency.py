@@ -1,5 +1,6 @@
 """Several writers on one warehouse: concurrent runs, and a user's notebook holding the file."""
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,6 +19,12 @@ from sensequant_assets_tests.faults.processes import (
     four_concurrent_runs_write_every_row_once,
     project_instance,
 )
+from sensequant_assets_tests.scaleout.postgres import LocalPostgres
+from sensequant_assets_tests.warehouse.lakes import fresh_lake
+
+# `make test` runs the DuckLake variant once; DUCKLAKE_CONCURRENCY_REPEATS=20 repeats it (the
+# count in docs/reliability.md).
+LAKE_REPEATS = int(os.environ.get("DUCKLAKE_CONCURRENCY_REPEATS", "1"))
 
 
 @pytest.mark.slow
@@ -36,6 +43,19 @@ def test_four_concurrent_runs_all_succeed_with_every_row_once(tmp_path: Path, th
     if home:  # created once, as `dagster dev` does: four first-time creators race its migrations
         dg.DagsterInstance.from_config(str(home)).dispose()
     four_concurrent_runs_write_every_row_once(tmp_path, home, lock_timeout=5.0 if home else 60.0)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("attempt", range(LAKE_REPEATS))
+def test_four_concurrent_runs_on_ducklake_need_no_pool(
+    tmp_path: Path, postgres_server: LocalPostgres, attempt: int
+):
+    """The same four run processes on a fresh DuckLake, each on an ephemeral instance of its
+    own: no pool, no lock and no wait between them. Each run writes its partitions in one
+    transaction, each partition into files of its own, so none conflicts; every partition is
+    stored once."""
+    lake = fresh_lake(postgres_server, tmp_path)
+    four_concurrent_runs_write_every_row_once(tmp_path, None, lock_timeout=0, warehouse=lake)
 
 
 @contextmanager

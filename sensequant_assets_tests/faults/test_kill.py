@@ -1,7 +1,8 @@
 """A run process killed with SIGKILL while it writes daily_bars: old rows or new rows, never half.
 
 Each test starts a real run process (run_child: `dg.materialize` of symbol_mapping then
-daily_bars over 20 symbol-year partitions of one warehouse) and kills it for real with SIGKILL.
+daily_bars over 20 symbol-year partitions of one warehouse) and kills it for real with SIGKILL,
+once on a DuckDB file and once on a DuckLake (`any_warehouse`).
 Every partition's rows carry the generation that wrote them (as volume), so after the kill the
 warehouse, opened as the next run opens it, must hold exactly one generation everywhere (the
 run's partitions share one transaction) with every session present, and a re-run must complete.
@@ -22,6 +23,7 @@ from sensequant_assets_tests.conftest import synthetic_at_fixed_now
 from sensequant_assets_tests.faults.processes import (
     SYMBOLS,
     YEAR,
+    Warehouse,
     duplicate_keys,
     finish,
     generations_by_partition,
@@ -39,7 +41,7 @@ def sessions() -> int:
     return len(source.fetch_year(source.lookup(SYMBOLS[0], SYMBOLS[0]), YEAR).bars)
 
 
-def assert_one_generation(warehouse: Path, sessions: int, allowed: set[int]) -> int:
+def assert_one_generation(warehouse: Warehouse, sessions: int, allowed: set[int]) -> int:
     stored = generations_by_partition(warehouse)
     assert set(stored) == set(SYMBOLS)
     generations = set().union(*(generations for generations, _ in stored.values()))
@@ -49,10 +51,12 @@ def assert_one_generation(warehouse: Path, sessions: int, allowed: set[int]) -> 
     return generations.pop()
 
 
-def test_sigkill_inside_the_write_transaction_keeps_the_old_rows(tmp_path: Path, sessions: int):
+def test_sigkill_inside_the_write_transaction_keeps_the_old_rows(
+    tmp_path: Path, sessions: int, any_warehouse: WarehouseResource
+):
     """Killed after replacing 10 partitions and deleting the 11th's rows, before COMMIT."""
     home = project_instance(tmp_path / "dagster_home")
-    warehouse = tmp_path / "warehouse.duckdb"
+    warehouse = any_warehouse
     killed = start_run(
         warehouse, tmp_path / "killed.log", dagster_home=home, generations=2, kill_self_after=10
     )
@@ -78,7 +82,7 @@ def test_sigkill_inside_the_write_transaction_keeps_the_old_rows(tmp_path: Path,
             instance=instance,
             selection=[daily_bars],
             resources={
-                "warehouse": WarehouseResource(database=str(warehouse)),
+                "warehouse": warehouse,
                 "bar_source": generation_source(3),
                 "paths": ProjectPaths(),
             },
@@ -90,13 +94,13 @@ def test_sigkill_inside_the_write_transaction_keeps_the_old_rows(tmp_path: Path,
 
 @pytest.mark.parametrize("fraction", [0.5, 1.0])
 def test_sigkill_at_points_across_the_transaction_and_commit(
-    tmp_path: Path, sessions: int, fraction: float
+    tmp_path: Path, sessions: int, fraction: float, any_warehouse: WarehouseResource
 ):
     """Killed from outside at a fixed fraction of the previous generation's transaction time,
     measured from the moment generation 2 began its transaction: inside the writes, inside the
     COMMIT, or just after it. Whichever it was, one generation is stored, whole (the first test
     proves the re-run)."""
-    warehouse = tmp_path / "warehouse.duckdb"
+    warehouse = any_warehouse
     log = tmp_path / "killed.log"
     run = start_run(warehouse, log, generations=0)
     assert run.stdout is not None

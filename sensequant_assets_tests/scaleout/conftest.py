@@ -1,17 +1,11 @@
-"""One PostgreSQL per test session for the scale-out tests; a database of its own per test."""
+"""A database of its own per scale-out test, on the session's PostgreSQL (`postgres_server`,
+in the suite's conftest)."""
 
 import re
-from collections.abc import Iterator
 
 import pytest
 
-from sensequant_assets_tests.scaleout.postgres import LocalPostgres, local_postgres
-
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[LocalPostgres]:
-    with local_postgres() as server:
-        yield server
+from sensequant_assets_tests.scaleout.postgres import LocalPostgres
 
 
 @pytest.fixture

@@ -35,6 +35,7 @@ from sensequant_assets.sources.batch import (
 )
 from sensequant_assets.universe.partitions import split_symbol_year, symbol_year_key
 from sensequant_assets.universe.reference import load_aliases, nse_ticker_for
+from sensequant_assets.warehouse.lake import conflict_retries
 from sensequant_assets.warehouse.resources import WAREHOUSE_POOL, WarehouseResource
 from sensequant_assets.warehouse.snapshots import publish_committed
 from sensequant_assets.warehouse.storage import (
@@ -84,18 +85,19 @@ def symbol_mapping(
     aliases = load_aliases(paths.aliases_file)
     mappings = [bar_source.lookup(s, nse_ticker_for(s, aliases)) for s in context.partition_keys]
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    with warehouse.get_connection() as conn:
-        with transaction(conn):
-            for mapping in mappings:
-                replace_rows(
-                    conn,
-                    "symbol_mapping",
-                    "symbol = ?",
-                    [mapping.symbol],
-                    _mapping_row(mapping, bar_source.name, now),
-                )
-        changes = {SYMBOL_MAPPING: [()]}
-        publish_committed(conn, paths.snapshots_for(warehouse.database), changes, context.log)
+    for attempt in conflict_retries():  # a DuckLake commit conflict: write afresh
+        with attempt, warehouse.get_connection() as conn:
+            with transaction(conn):
+                for mapping in mappings:
+                    replace_rows(
+                        conn,
+                        "symbol_mapping",
+                        "symbol = ?",
+                        [mapping.symbol],
+                        _mapping_row(mapping, bar_source.name, now),
+                    )
+            changes = {SYMBOL_MAPPING: [()]}
+            publish_committed(conn, paths.snapshots_for(warehouse.local_file), changes, context.log)
     for mapping in mappings:
         if not mapping.resolved:
             context.log.warning(f"{mapping.symbol}: mapping failed: {mapping.error}")
@@ -195,22 +197,24 @@ def daily_bars(
     with warehouse.get_connection() as conn:
         mappings = stored_mappings(read_mappings(conn, sorted({s for s, _ in wanted})))
     answers = fetch_partitions(bar_source, mappings, wanted)
-    with warehouse.get_connection() as conn:
-        with transaction(conn):
-            stored = stored_bar_dates(conn, wanted)
-            outcome = settle_partitions(answers, stored, allow_shrink=config.allow_shrink)
+    for attempt in conflict_retries():  # a DuckLake commit conflict: read and settle afresh
+        with attempt, warehouse.get_connection() as conn:
+            with transaction(conn):
+                stored = stored_bar_dates(conn, wanted)
+                outcome = settle_partitions(answers, stored, allow_shrink=config.allow_shrink)
+                if outcome.written:
+                    bind_origin(conn, bar_source.origin, warehouse.location)
+                for (symbol, year), result in outcome.written.items():
+                    replace_bars(conn, symbol, year, result.bars)
+                versions = bar_versions(conn, sorted({symbol for symbol, _ in outcome.written}))
             if outcome.written:
-                bind_origin(conn, bar_source.origin, warehouse.database)
-            for (symbol, year), result in outcome.written.items():
-                replace_bars(conn, symbol, year, result.bars)
-            versions = bar_versions(conn, sorted({symbol for symbol, _ in outcome.written}))
-        if outcome.written:
-            changes = {
-                DAILY_BARS: list(outcome.written),
-                BAR_PARTITIONS: [()],
-                WAREHOUSE_BINDING: [()],
-            }
-            publish_committed(conn, paths.snapshots_for(warehouse.database), changes, context.log)
+                changes = {
+                    DAILY_BARS: list(outcome.written),
+                    BAR_PARTITIONS: [()],
+                    WAREHOUSE_BINDING: [()],
+                }
+                snapshots = paths.snapshots_for(warehouse.local_file)
+                publish_committed(conn, snapshots, changes, context.log)
     for (symbol, year), result in outcome.written.items():
         key = symbol_year_key(symbol, year)
         metadata = bars_metadata(result, mappings.get(symbol), bar_source.name)

@@ -32,7 +32,7 @@ def corporate_actions(
             replace_corporate_actions(conn, actions)
             version = corporate_actions_version(conn)
         changes = {CORPORATE_ACTIONS: [()]}
-        publish_committed(conn, paths.snapshots_for(warehouse.database), changes, context.log)
+        publish_committed(conn, paths.snapshots_for(warehouse.local_file), changes, context.log)
     context.log.info(f"{len(actions)} corporate action(s) loaded from {path}")
     shown = actions.assign(ex_date=actions["ex_date"].dt.date)
     return dg.MaterializeResult(

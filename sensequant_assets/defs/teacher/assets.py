@@ -196,7 +196,7 @@ def teacher_labels(
                 packed = TEACHER_LABELS.select(pack_features(rows, feature_columns))
                 replace_rows(conn, TEACHER_LABELS.name, "symbol = ?", [symbol], packed)
         changes = {TEACHER_LABELS: [(symbol,) for symbol in [*gated, *labelled]]}
-        publish_committed(conn, paths.snapshots_for(warehouse.database), changes, context.log)
+        publish_committed(conn, paths.snapshots_for(warehouse.local_file), changes, context.log)
     code_version = _code_version(context)
     for symbol, failures in gated.items():
         context.log.warning(f"teacher_labels[{symbol}] gated: {'; '.join(failures)}")
@@ -392,7 +392,7 @@ def teacher_model(
                 _replace_symbol_results(conn, symbol, result)
         replaced = [("per_symbol", symbol) for symbol in [*gated, *too_short, *trained]]
         changes = {TEACHER_RUNS: [()], TEACHER_PREDICTIONS: replaced}
-        publish_committed(conn, paths.snapshots_for(warehouse.database), changes, context.log)
+        publish_committed(conn, paths.snapshots_for(warehouse.local_file), changes, context.log)
     for symbol in [*gated, *too_short]:
         keep_only(paths.models, symbol, None)
     for symbol in trained:
@@ -568,7 +568,7 @@ def teacher_universe_model(
                 TEACHER_PREDICTIONS.select(result.predictions),
             )
         changes = {TEACHER_UNIVERSE_RUNS: [()], TEACHER_PREDICTIONS: [("universe",)]}
-        publish_committed(conn, paths.snapshots_for(warehouse.database), changes, context.log)
+        publish_committed(conn, paths.snapshots_for(warehouse.local_file), changes, context.log)
     keep_only(paths.models, UNIVERSE_OWNER, context.run_id)
 
     for message in refused.values():
