@@ -121,9 +121,14 @@ def stored_bar_dates(
 
 
 def shrink_problem(
-    stored: Collection[dt.date], fetched: Collection[dt.date], shown: int = 10
+    stored: Collection[dt.date],
+    fetched: Collection[dt.date],
+    shown: int = 10,
+    unit: str = "session",
+    item: str = "date",
 ) -> str | None:
-    """Why replacing `stored` session dates with `fetched` ones would lose data, or None.
+    """Why replacing `stored` session dates (or candle stamps) with `fetched` ones would lose
+    data, or None. `unit` and `item` name what is counted and what would disappear.
 
     A refresh may add sessions and correct values, but a stored date missing from the new answer
     (an empty answer, a short one, or one shifted onto other dates) would be deleted. That is
@@ -136,9 +141,71 @@ def shrink_problem(
     listed = ", ".join(day.isoformat() for day in vanishing[:shown])
     more = f" and {len(vanishing) - shown} more" if len(vanishing) > shown else ""
     return (
-        f"the source answered {len(set(fetched))} session(s) where {len(set(stored))} are "
-        f"stored; {len(vanishing)} stored date(s) would disappear: {listed}{more}"
+        f"the source answered {len(set(fetched))} {unit}(s) where {len(set(stored))} are "
+        f"stored; {len(vanishing)} stored {item}(s) would disappear: {listed}{more}"
     )
+
+
+def month_span(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """[first instant, first instant of the next month) of `month`: a range on `ts` that the
+    zone maps can skip row groups by (a function of ts, like month(ts), could not)."""
+    start = dt.datetime(month.year, month.month, 1)
+    return start, dt.datetime(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+_INTRADAY_PARTITION = "symbol = ? AND interval = ? AND ts >= ? AND ts < ?"
+
+
+def replace_intraday(
+    conn: duckdb.DuckDBPyConnection,
+    symbol: str,
+    month: dt.date,
+    interval: str,
+    bars: pd.DataFrame,
+) -> None:
+    """Replace one symbol-month of intraday bars at one interval; call inside `transaction`.
+
+    `bars` (intraday_bars rows, ts as IST wall clock) are appended as one block in time order,
+    which keeps each partition contiguous on disk, so zone maps skip every other partition.
+    """
+    start, end = month_span(month)
+    ordered = bars.sort_values("ts", kind="stable") if not bars.empty else bars
+    replace_rows(
+        conn, "intraday_bars", _INTRADAY_PARTITION, [symbol, interval, start, end], ordered
+    )
+
+
+def stored_intraday_stamps(
+    conn: duckdb.DuckDBPyConnection, partitions: Sequence[tuple[str, dt.date]], interval: str
+) -> dict[tuple[str, dt.date], set[pd.Timestamp]]:
+    """The candle stamps (IST wall clock) stored for each (symbol, month), empty where none."""
+    stamps: dict[tuple[str, dt.date], set[pd.Timestamp]] = {key: set() for key in partitions}
+    for symbol, month in partitions:
+        start, end = month_span(month)
+        rows = conn.execute(
+            f"SELECT ts FROM intraday_bars WHERE {_INTRADAY_PARTITION}",
+            [symbol, interval, start, end],
+        ).fetchnumpy()["ts"]
+        stamps[symbol, month] = set(pd.DatetimeIndex(rows))
+    return stamps
+
+
+def read_intraday(
+    conn: duckdb.DuckDBPyConnection,
+    symbol: str,
+    start: dt.datetime,
+    end: dt.datetime,
+    interval: str,
+) -> pd.DataFrame:
+    """One symbol's candles with start in [start, end) (IST wall clock), in time order.
+
+    One symbol and a time range: the zone maps skip every row group without them, so a day
+    reads one or two row groups of a 28-million-row table.
+    """
+    return conn.execute(
+        f"SELECT * FROM intraday_bars WHERE {_INTRADAY_PARTITION} ORDER BY ts",
+        [symbol, interval, start, end],
+    ).df()
 
 
 def stored_years(conn: duckdb.DuckDBPyConnection, symbol: str) -> list[int]:
