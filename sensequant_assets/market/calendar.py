@@ -25,8 +25,9 @@ import pandas as pd
 FIRST_YEAR = 2022
 
 # India Standard Time (UTC+05:30, no daylight saving): the zone of every NSE date and time.
-# NSE closes at 15:30 IST; a session is "completed" once its close has passed.
+# NSE's normal market runs 09:15-15:30 IST; a session is "completed" once its close has passed.
 IST = ZoneInfo("Asia/Kolkata")
+NSE_OPEN = dt.time(9, 15)
 NSE_CLOSE = dt.time(15, 30)
 
 HORIZON_NOTE = (
@@ -43,12 +44,16 @@ class KnownDays:
     and some sources omit them, so a bar there is accepted and its absence is never a gap."""
     holidays: Mapping[dt.date, str] = field(default_factory=dict)
     """Days the calendar lists as sessions on which the market was closed: never expected."""
+    hours: Mapping[dt.date, tuple[tuple[dt.time, dt.time], ...]] = field(default_factory=dict)
+    """Normal-market segments (IST, start inclusive, end exclusive) of the sessions that do not
+    run NSE_OPEN-NSE_CLOSE: a Muhurat hour, the two halves of a disaster-recovery Saturday."""
 
     def merged(self, other: "KnownDays") -> "KnownDays":
         """Both sets of corrections; where both name a day, this one's why is kept."""
         return KnownDays(
             sessions={**other.sessions, **self.sessions},
             holidays={**other.holidays, **self.holidays},
+            hours={**other.hours, **self.hours},
         )
 
 

@@ -1,4 +1,5 @@
-"""What every bar source provides: a symbol lookup and one symbol-year of daily bars.
+"""What every bar source provides: a symbol lookup, one symbol-year of daily bars, and one
+symbol-month of intraday bars.
 
 The three sources (synthetic, the original system's CSV cache, live Breeze) are subclasses of one
 `BarSource` resource, so a deployment picks its source by configuration and the assets never know
@@ -6,6 +7,7 @@ which one they hold. Sources never invent data: a lookup that fails says so (sta
 and a fetch that finds nothing returns an empty frame with a note, never a guess.
 """
 
+import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -65,6 +67,12 @@ class BarSource(dg.ConfigurableResource, ABC):
     @abstractmethod
     def fetch_year(self, mapping: SymbolMapping, year: int) -> FetchResult:
         """One symbol-year of daily bars, conformed to the daily_bars frame."""
+
+    @abstractmethod
+    def fetch_intraday(self, mapping: SymbolMapping, month: dt.date, interval: str) -> pd.DataFrame:
+        """One symbol-month of `interval` candles (`month` is the month's first day), in the frame
+        of `sources.intraday_bars`: symbol, ts (candle start, IST), open, high, low, close, volume;
+        sorted by ts, each ts once, only that month."""
 
     def fetch_years(
         self, mapping: SymbolMapping, years: Sequence[int]

@@ -164,6 +164,13 @@ class LegacyCsvSource(BarSource):
         bars = conform_bars(combined, mapping.symbol, year, where=str(folder))
         return FetchResult(bars, {"files": len(files)})
 
+    def fetch_intraday(self, mapping: SymbolMapping, month: dt.date, interval: str) -> pd.DataFrame:
+        raise NotImplementedError(
+            f"{mapping.symbol}|{month:%Y-%m} {interval}: the original system's cache holds "
+            f"daily bars only ({self.root}/{{SYMBOL}}/1day/); intraday bars need "
+            "SENSEQUANT_SOURCE=breeze (or synthetic for a demo)."
+        )
+
 
 def _overlaps(span: tuple[dt.date, dt.date], year: int) -> bool:
     return span[0].year <= year <= span[1].year

@@ -30,9 +30,12 @@ from sensequant_assets.market.calendar import (
     trading_days,
 )
 from sensequant_assets.market.corporate_actions import PRICE_COLUMNS, adjustment_factors
+from sensequant_assets.market.intraday import minutes_per_candle
 from sensequant_assets.paths import DATA_DIR
 from sensequant_assets.sources.bars import conform_bars, empty_bars
 from sensequant_assets.sources.base import BarSource, FetchResult, SymbolMapping
+from sensequant_assets.sources.intraday_bars import conform_intraday, empty_intraday
+from sensequant_assets.sources.synthetic_intraday import month_candles
 from sensequant_assets.universe.reference import (
     CORPORATE_ACTIONS_FILE,
     SESSIONS_FILE,
@@ -217,3 +220,23 @@ class SyntheticSource(BarSource):
             conform_bars(in_year, mapping.symbol, year, where="synthetic source"),
             {"sessions_generated": len(in_year)},
         )
+
+    def fetch_intraday(self, mapping: SymbolMapping, month: dt.date, interval: str) -> pd.DataFrame:
+        """The month's candles, derived from this source's own daily bars of the same days."""
+        minutes_per_candle(interval)
+        if month.day != 1:
+            raise ValueError(f"month must be the first day of a month, not {month}")
+        daily = self.fetch_year(mapping, month.year).bars
+        daily = daily[daily["date"].dt.month == month.month]
+        candles = month_candles(
+            daily,
+            interval,
+            self._known_days,
+            lambda day: _stable_int(
+                self.scenario.seed, mapping.symbol, day.isoformat(), "intraday"
+            ),
+            self.scenario.defects.get(mapping.symbol, {}),
+        )
+        if candles.empty:
+            return empty_intraday()
+        return conform_intraday(candles, mapping.symbol, month, where="synthetic source")

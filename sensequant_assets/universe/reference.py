@@ -29,8 +29,14 @@ class ReferenceFileError(ValueError):
     pass
 
 
-def _rows(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
-    """(line number in the file, row) of each data row; comment and blank lines are skipped."""
+def _rows(
+    path: Path, columns: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> list[tuple[int, dict[str, str]]]:
+    """(line number in the file, row) of each data row; comment and blank lines are skipped.
+
+    `optional` columns were added later: a file may end its header before them, and a row may end
+    before them (its value is then None), so files written before they existed still load.
+    """
     with path.open(newline="", encoding="utf-8") as handle:
         kept = [
             (number, line)
@@ -38,8 +44,11 @@ def _rows(path: Path, columns: tuple[str, ...]) -> list[tuple[int, dict[str, str
             if line.strip() and not line.lstrip().startswith("#")
         ]
     reader = csv.DictReader(line for _, line in kept)
-    if tuple(reader.fieldnames or ()) != columns:
-        raise ReferenceFileError(f"{path}: header must be {','.join(columns)}")
+    accepted = [columns + optional[:n] for n in range(len(optional) + 1)]
+    if tuple(reader.fieldnames or ()) not in accepted:
+        raise ReferenceFileError(
+            f"{path}: header must be {' or '.join(','.join(names) for names in accepted)}"
+        )
     # reader.line_num counts the kept lines consumed so far: map it back to the file's numbering.
     return [(kept[reader.line_num - 1][0], row) for row in reader]
 
@@ -68,10 +77,16 @@ def load_listing_dates(path: Path) -> dict[str, dt.date]:
 
 
 def load_known_days(path: Path) -> KnownDays:
-    """sessions.csv: `date,kind,note` rows, kind `session` (the market traded on a day the
-    exchange calendar does not list) or `holiday` (it was closed on a day the calendar lists)."""
+    """sessions.csv: `date,kind,note,hours` rows, kind `session` (the market traded on a day the
+    exchange calendar does not list) or `holiday` (it was closed on a day the calendar lists).
+
+    `hours` (optional, sessions only) are the normal-market segments of a session that does not
+    run 09:15-15:30, e.g. `18:15-19:15` or `09:15-10:00 11:30-12:30`: intraday checks expect
+    candles there. A session without hours has unknown hours; intraday checks then say so.
+    """
     days: dict[str, dict[dt.date, str]] = {"session": {}, "holiday": {}}
-    for number, row in _rows(path, ("date", "kind", "note")):
+    hours: dict[dt.date, tuple[tuple[dt.time, dt.time], ...]] = {}
+    for number, row in _rows(path, ("date", "kind", "note"), optional=("hours",)):
         day = _date(path, number, row, "date")
         kind = (row["kind"] or "").strip().lower()
         if kind not in days:
@@ -81,7 +96,30 @@ def load_known_days(path: Path) -> KnownDays:
         if day in days["session"] or day in days["holiday"]:
             raise ReferenceFileError(f"{path}:{number}: {day} is listed twice")
         days[kind][day] = (row["note"] or "").strip() or f"{kind} listed in {path.name}"
-    return KnownDays(sessions=days["session"], holidays=days["holiday"])
+        text = (row.get("hours") or "").strip()
+        if text:
+            if kind != "session":
+                raise ReferenceFileError(f"{path}:{number}: only a session row has hours")
+            hours[day] = _segments(path, number, text)
+    return KnownDays(sessions=days["session"], holidays=days["holiday"], hours=hours)
+
+
+def _segments(path: Path, number: int, text: str) -> tuple[tuple[dt.time, dt.time], ...]:
+    """`HH:MM-HH:MM` segments separated by spaces, in order and not overlapping."""
+    segments: list[tuple[dt.time, dt.time]] = []
+    for part in text.split():
+        try:
+            start, end = (dt.time.fromisoformat(t) for t in part.split("-"))
+        except ValueError:
+            raise ReferenceFileError(
+                f"{path}:{number}: hours {part!r} is not HH:MM-HH:MM (IST, normal market)"
+            ) from None
+        if start >= end or (segments and start < segments[-1][1]):
+            raise ReferenceFileError(
+                f"{path}:{number}: hours {text!r} must be ordered, non-overlapping HH:MM-HH:MM"
+            )
+        segments.append((start, end))
+    return tuple(segments)
 
 
 def load_corporate_actions(path: Path) -> pd.DataFrame:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import dagster as dg
+import pandas as pd
 from pydantic import Field, PrivateAttr
 
 from sensequant_assets.market.calendar import IST
@@ -224,6 +225,11 @@ class BreezeSource(BarSource):
             if isinstance(result := results[year], FetchResult):
                 result.stats["cache_corrupt"] = 1
         return {year: results[year] for year in years}
+
+    def fetch_intraday(self, mapping: SymbolMapping, month: dt.date, interval: str) -> pd.DataFrame:
+        raise NotImplementedError(
+            "Breeze intraday paging is being built on branch intraday-source (issue 16)"
+        )
 
     def _from_cache(
         self, cached: CacheLookup, mapping: SymbolMapping, year: int
