@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from sensequant_assets.market.calendar import IST
+from sensequant_assets.market.calendar import KnownDays, last_completed_session
+from sensequant_assets.market.intraday import month_sessions, session_candles
 from sensequant_assets.quality.coverage import SHOWN_DATES
+from sensequant_assets.quality.integrity import IntegrityResult, check_integrity
 
 # Daily and intraday bars come from the same trades, so their high and low agree to the tick;
 # one NSE tick (0.05), or 0.01 % of the price where a price is high enough that a feed rounds
@@ -38,12 +40,6 @@ def _shown(items: list[str], total: int) -> str:
     return ", ".join(items) + more
 
 
-def ist_stamps(ts: pd.Series) -> pd.Series:
-    """Candle stamps in IST, whether stored as IST wall clock (naive) or zone-aware."""
-    stamps = pd.to_datetime(ts)
-    return stamps.dt.tz_localize(IST) if stamps.dt.tz is None else stamps.dt.tz_convert(IST)
-
-
 @dataclass(frozen=True)
 class MonthShape:
     """The candles each session of a symbol-month should have, at one interval."""
@@ -56,6 +52,28 @@ class MonthShape:
 
     def stamps_of(self, day: dt.date) -> pd.DatetimeIndex | None:
         return self.candles.get(day)
+
+
+def month_shape(
+    month: dt.date,
+    interval: str,
+    known: KnownDays,
+    listed_on: dt.date | None = None,
+    now: dt.datetime | None = None,
+) -> MonthShape:
+    """The sessions of `month` a symbol should have candles for (from its listing date, up to
+    the last completed session), each with its candles; `known` is data/reference/sessions.csv,
+    which gives special sessions and their hours."""
+    last = last_completed_session(now, known)
+    days = [
+        day
+        for day in month_sessions(month.year, month.month, known)
+        if day <= last and (listed_on is None or day >= listed_on)
+    ]
+    return MonthShape(
+        candles={day: session_candles(day, interval, known) for day in days},
+        optional=frozenset(day for day in days if day in known.sessions),
+    )
 
 
 @dataclass(frozen=True)
@@ -120,8 +138,8 @@ def check_sessions(
     bars: pd.DataFrame, partition: str, interval: str, shape: MonthShape
 ) -> SessionsResult:
     """Compare each session's candles with its shape; name each gap's day and first minute."""
-    stamps = ist_stamps(bars["ts"]) if not bars.empty else pd.Series(dtype="datetime64[ns, UTC]")
-    by_day = {day: set(group) for day, group in stamps.groupby(stamps.dt.date)}
+    stamps = bars["ts"]
+    by_day = {day: set(group) for day, group in stamps.groupby(stamps.dt.date)} if len(bars) else {}
     gaps = []
     for day, expected in sorted(shape.candles.items()):
         present = by_day.get(day, set())
@@ -174,7 +192,7 @@ def check_hours(bars: pd.DataFrame, partition: str, shape: MonthShape) -> HoursR
     if bars.empty:
         return HoursResult(partition, 0, ())
     outside = []
-    stamps = ist_stamps(bars["ts"])
+    stamps = bars["ts"]
     for day, group in stamps.groupby(stamps.dt.date, sort=True):
         expected = shape.stamps_of(day)
         if expected is None:
@@ -269,8 +287,7 @@ def check_daily_consistency(
     """
     if bars.empty:
         return ConsistencyResult(partition, 0, ())
-    stamps = ist_stamps(bars["ts"])
-    frame = bars.assign(_stamp=stamps.to_numpy(), _day=stamps.dt.date.to_numpy())
+    frame = bars.assign(_stamp=bars["ts"], _day=bars["ts"].dt.date)
     frame = frame.sort_values("_stamp", kind="stable")
     by_date = {pd.Timestamp(row.date).date(): row for row in daily.itertuples()}
     disagreements, without = [], []
@@ -304,3 +321,31 @@ def check_daily_consistency(
             disagreements.append(DayDisagreement(day, tuple(problems)))
     return ConsistencyResult(partition, compared, tuple(disagreements), tuple(without))
 
+
+@dataclass(frozen=True)
+class SymbolMonthQuality:
+    """Every intraday check of one symbol-month, judged from one read."""
+
+    partition: str
+    sessions: SessionsResult
+    hours: HoursResult
+    integrity: IntegrityResult
+    consistency: ConsistencyResult
+
+
+def evaluate_symbol_month(
+    bars: pd.DataFrame,
+    daily: pd.DataFrame,
+    partition: str,
+    interval: str,
+    shape: MonthShape,
+) -> SymbolMonthQuality:
+    """The four checks of one partition: `bars` its stored candles (ts zoned IST), `daily` the
+    daily_bars rows of the same symbol and month, `shape` from `month_shape`."""
+    return SymbolMonthQuality(
+        partition=partition,
+        sessions=check_sessions(bars, partition, interval, shape),
+        hours=check_hours(bars, partition, shape),
+        integrity=check_integrity(bars, partition, stamp="ts"),
+        consistency=check_daily_consistency(bars, daily, partition),
+    )

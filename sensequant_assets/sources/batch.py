@@ -42,19 +42,24 @@ def fetch_partitions(
     answers: dict[tuple[str, int], FetchResult | Exception] = {}
     for symbol, years in years_by_symbol.items():
         mapping = mappings.get(symbol)
-        if mapping is None:
-            missing = LookupError(
-                f"symbol_mapping[{symbol}] has not been materialized; materialize it first "
-                "(a backfill does this in order)"
-            )
-            answers.update({(symbol, year): missing for year in years})
-        elif not mapping.resolved:
-            unmapped = FetchResult(pd.DataFrame(), {"note": f"unmapped: {mapping.error}"})
-            answers.update({(symbol, year): unmapped for year in years})
+        if mapping is None or not mapping.resolved:
+            answer = unusable_mapping(symbol, mapping)
+            answers.update({(symbol, year): answer for year in years})
         else:
-            for year, answer in source.fetch_years(mapping, years).items():
-                answers[symbol, year] = answer
+            for year, fetched in source.fetch_years(mapping, years).items():
+                answers[symbol, year] = fetched
     return {key: answers[key] for key in keys}
+
+
+def unusable_mapping(symbol: str, mapping: SymbolMapping | None) -> FetchResult | Exception:
+    """What a partition of a symbol without a usable mapping gets: an error while the mapping
+    was never materialized, an empty answer noting why once it failed (nothing to fetch)."""
+    if mapping is None:
+        return LookupError(
+            f"symbol_mapping[{symbol}] has not been materialized; materialize it first "
+            "(a backfill does this in order)"
+        )
+    return FetchResult(pd.DataFrame(), {"note": f"unmapped: {mapping.error}"})
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from sensequant_assets.market.calendar import IST
+from sensequant_assets.warehouse.tables import INTRADAY_BARS
+
 Origin = Literal["synthetic", "market"]
 
 
@@ -161,33 +164,32 @@ def replace_intraday(
     symbol: str,
     month: dt.date,
     interval: str,
+    source: str,
     bars: pd.DataFrame,
 ) -> None:
     """Replace one symbol-month of intraday bars at one interval; call inside `transaction`.
 
-    `bars` (intraday_bars rows, ts as IST wall clock) are appended as one block in time order,
-    which keeps each partition contiguous on disk, so zone maps skip every other partition.
+    `bars` is a source's intraday frame (ts zoned IST). Its rows are stored with ts as IST wall
+    clock and appended as one block in time order, which keeps each partition contiguous on disk,
+    so the zone maps skip every other partition.
     """
     start, end = month_span(month)
-    ordered = bars.sort_values("ts", kind="stable") if not bars.empty else bars
-    replace_rows(
-        conn, "intraday_bars", _INTRADAY_PARTITION, [symbol, interval, start, end], ordered
+    rows = (
+        bars.sort_values("ts", kind="stable").assign(
+            ts=lambda f: f["ts"].dt.tz_convert(IST).dt.tz_localize(None),
+            interval=interval,
+            source=source,
+        )
+        if not bars.empty
+        else pd.DataFrame(columns=list(INTRADAY_BARS.column_names))
     )
-
-
-def stored_intraday_stamps(
-    conn: duckdb.DuckDBPyConnection, partitions: Sequence[tuple[str, dt.date]], interval: str
-) -> dict[tuple[str, dt.date], set[pd.Timestamp]]:
-    """The candle stamps (IST wall clock) stored for each (symbol, month), empty where none."""
-    stamps: dict[tuple[str, dt.date], set[pd.Timestamp]] = {key: set() for key in partitions}
-    for symbol, month in partitions:
-        start, end = month_span(month)
-        rows = conn.execute(
-            f"SELECT ts FROM intraday_bars WHERE {_INTRADAY_PARTITION}",
-            [symbol, interval, start, end],
-        ).fetchnumpy()["ts"]
-        stamps[symbol, month] = set(pd.DatetimeIndex(rows))
-    return stamps
+    replace_rows(
+        conn,
+        "intraday_bars",
+        _INTRADAY_PARTITION,
+        [symbol, interval, start, end],
+        INTRADAY_BARS.select(rows),
+    )
 
 
 def read_intraday(
@@ -197,15 +199,28 @@ def read_intraday(
     end: dt.datetime,
     interval: str,
 ) -> pd.DataFrame:
-    """One symbol's candles with start in [start, end) (IST wall clock), in time order.
+    """One symbol's candles starting in [start, end) (IST wall clock), in time order, ts zoned
+    IST as sources return them.
 
     One symbol and a time range: the zone maps skip every row group without them, so a day
     reads one or two row groups of a 28-million-row table.
     """
-    return conn.execute(
+    frame = conn.execute(
         f"SELECT * FROM intraday_bars WHERE {_INTRADAY_PARTITION} ORDER BY ts",
         [symbol, interval, start, end],
     ).df()
+    frame["ts"] = pd.to_datetime(frame["ts"]).dt.tz_localize(IST)
+    return frame
+
+
+def read_intraday_partitions(
+    conn: duckdb.DuckDBPyConnection, partitions: Sequence[tuple[str, dt.date]], interval: str
+) -> dict[tuple[str, dt.date], pd.DataFrame]:
+    """Each (symbol, month)'s candles (ts zoned IST), an empty frame where none are stored."""
+    return {
+        (symbol, month): read_intraday(conn, symbol, *month_span(month), interval)
+        for symbol, month in partitions
+    }
 
 
 def stored_years(conn: duckdb.DuckDBPyConnection, symbol: str) -> list[int]:

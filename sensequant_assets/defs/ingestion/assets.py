@@ -192,54 +192,67 @@ def daily_bars(
         for key, metadata in written.items():
             context.add_asset_metadata(metadata, partition_key=key)
         return dg.MaterializeResult()
-    _report_partial_batch(context, written, outcome.failed, stored, len(keys))
+    errors = {symbol_year_key(*partition): error for partition, error in outcome.failed.items()}
+    report_partial_batch(
+        context,
+        written,
+        errors,
+        kept={symbol_year_key(*partition): len(stored[partition]) for partition in outcome.failed},
+        description=partial_batch_message(errors, len(keys)),
+    )
 
 
-def _report_partial_batch(
+def report_partial_batch(
     context: dg.AssetExecutionContext,
     written: dict[str, dict[str, object]],
-    failed: dict[tuple[str, int], str],
-    stored: dict[tuple[str, int], set[dt.date]],
-    total: int,
+    failed: dict[str, str],
+    kept: dict[str, int],
+    description: str,
+    paused: dict[str, dict[str, object]] | None = None,
+    metadata: dict[str, object] | None = None,
 ) -> NoReturn:
     """Materialize the written partitions one by one, then fail the step.
 
     Dagster marks a partition of a failed run "failed" unless the run materialized it, so the
-    written partitions show materialized and only the failed ones failed (a successful step would
-    show every partition of the run materialized). Each failed partition also gets an observation
-    carrying its error and the rows it kept, readable on the partition's own page.
+    written partitions show materialized and only the failed (or paused) ones failed (a
+    successful step would show every partition of the run materialized). Each failed partition
+    also gets an observation carrying its error and the rows it kept, and each paused one an
+    observation saying when it resumes, readable on the partition's own page.
     """
-    for key, metadata in written.items():
+    partitions_def = context.assets_def.partitions_def
+    assert partitions_def is not None  # only partitioned assets write partial batches
+    for key, entry in written.items():
         context.log_event(
             dg.AssetMaterialization(
-                context.asset_key, partition=key, metadata=metadata, tags=_tags(key)
+                context.asset_key,
+                partition=key,
+                metadata=entry,
+                tags=partition_tags(partitions_def.get_partition_key_from_str(key)),
             )
         )
-    errors = {symbol_year_key(*partition): error for partition, error in failed.items()}
-    for (symbol, year), error in failed.items():
-        key = symbol_year_key(symbol, year)
-        kept = len(stored[symbol, year])
-        context.log.error(f"{key}: {error}; its {kept} stored row(s) were kept")
+    for key, error in failed.items():
+        context.log.error(f"{key}: {error}; its {kept[key]} stored row(s) were kept")
         context.log_event(
             dg.AssetObservation(
                 context.asset_key,
                 partition=key,
-                metadata={"status": "failed; stored rows kept", "error": error, "rows_kept": kept},
+                metadata={
+                    "status": "failed; stored rows kept",
+                    "error": error,
+                    "rows_kept": kept[key],
+                },
             )  # no partition tags: uncached statuses read any tagged event as materialized
         )
+    for key, entry in (paused or {}).items():
+        context.log_event(dg.AssetObservation(context.asset_key, partition=key, metadata=entry))
     raise dg.Failure(
-        description=partial_batch_message(errors, total),
+        description=description,
         metadata={
-            "failed_partitions": dg.MetadataValue.json(errors),
+            "failed_partitions": dg.MetadataValue.json(failed),
             WRITTEN_PARTITIONS: dg.MetadataValue.json(sorted(written)),
+            **(metadata or {}),
         },
     )
-
-
-def _tags(key: str) -> dict[str, str]:
-    """The partition's per-dimension tags, as Dagster's own materializations carry them."""
-    symbol, year = split_symbol_year(key)
-    return partition_tags(dg.MultiPartitionKey({"symbol": symbol, "year": str(year)}))
 
 
 def bars_metadata(
