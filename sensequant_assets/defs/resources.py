@@ -51,6 +51,7 @@ BREEZE_SETTINGS = {
     "max_backoff_seconds": "BREEZE_MAX_BACKOFF_SECONDS",
     "calls_per_minute": "BREEZE_CALLS_PER_MINUTE",
     "calls_per_day": "BREEZE_CALLS_PER_DAY",
+    "daily_reserve": "BREEZE_DAILY_RESERVE",
     "rate_margin_percent": "BREEZE_RATE_MARGIN_PERCENT",
     "refetch_empty_years": "BREEZE_REFETCH_EMPTY_YEARS",
 }

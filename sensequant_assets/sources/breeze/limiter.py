@@ -11,15 +11,26 @@ only when it is sent let call N+100 leave exactly 60 s after call N and arrive 5
 A call still in flight counts as arriving now, since it may arrive at any moment, and each window
 is lengthened by a margin for how the server rounds its own clock. Then call N+limit leaves no
 sooner than `window + margin` after call N was answered, which is after it arrived.
+
+The day is a rolling 24 h, not the IST calendar day. ICICI documents 5000 calls "per day" without
+saying when its count resets; a rolling window never allows more than the cap in any 24 h, so it
+also holds if ICICI resets at IST midnight, while a calendar-day count would allow 2 x the cap
+across a midnight and fail if ICICI counts a rolling day. The price: a backfill that spent the cap
+by 10:00 resumes at 10:00 the next day rather than at midnight.
+
+Part of the daily cap can be **reserved** for the daily refreshes: a call of the `bulk` kind
+(intraday backfills) may not use the last `reserve` calls of the day, a `daily` call may. A bulk
+call that meets its share raises `DailyBudgetExhaustedError` with the moment the share frees up.
 """
 
 import datetime as dt
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from sensequant_assets.market.calendar import IST
 from sensequant_assets.sources.breeze.answers import BreezeUnavailableError
@@ -43,6 +54,33 @@ class DailyBudgetExhaustedError(BreezeUnavailableError):
         return type(self), (str(self), self.resume_at)
 
 
+CallKind = Literal["daily", "bulk"]
+
+
+@dataclass(frozen=True)
+class BudgetState:
+    """Where the day's budget stands, for the UI and the backfill plan (read, never spent)."""
+
+    used: int
+    """Calls in the last 24 h, from every process of this installation."""
+    cap: int
+    reserved: int
+    """Calls kept for daily refreshes: bulk (intraday) calls never use them."""
+    left_for_intraday: int
+    resume_at: dt.datetime | None
+    """When bulk calls may go on (IST), if their share is spent now; None while some is left."""
+
+    def __str__(self) -> str:
+        text = (
+            f"Breeze budget: {self.used} of {self.cap} calls used in the last 24 h, "
+            f"{self.reserved} reserved for daily refreshes, {self.left_for_intraday} left for "
+            "intraday"
+        )
+        return text + (
+            f"; intraday resumes at {self.resume_at:%Y-%m-%d %H:%M} IST" if self.resume_at else ""
+        )
+
+
 @dataclass(frozen=True)
 class RateLimiter:
     path: Path
@@ -56,31 +94,51 @@ class RateLimiter:
     """The longest a call can be in flight (its timeout): bounds a call whose process died."""
     max_wait_seconds: float = 600.0
     """A wait longer than this (only the daily budget can cause one) fails instead of blocking."""
+    reserve: int = 0
+    """The last calls of each day's cap, kept for `daily` calls: `bulk` calls never use them."""
+    clock: Callable[[], float] = time.time
+    """Seconds since the epoch; tests pass a clock they can move a day ahead."""
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.reserve < self.calls_per_day:
+            raise ValueError(
+                f"the daily reserve ({self.reserve}) must be at least 0 and below the daily cap "
+                f"({self.calls_per_day}); set BREEZE_DAILY_RESERVE accordingly"
+            )
 
     @contextmanager
-    def slot(self) -> Iterator[float]:
+    def slot(self, kind: CallKind = "daily") -> Iterator[float]:
         """Wait for room in both budgets, hold it for one call, and stamp the call when it ends.
 
         Yields the seconds waited. Whatever the call does (answer, raise, time out), it is
         stamped as done on exit, which is no earlier than its arrival at the server.
         """
-        call_id, waited = self._acquire()
+        call_id, waited = self._acquire(kind)
         try:
             yield waited
         finally:
             with self._connect() as conn:
-                conn.execute("UPDATE api_calls SET done = ? WHERE id = ?", (time.time(), call_id))
+                conn.execute("UPDATE api_calls SET done = ? WHERE id = ?", (self.clock(), call_id))
 
-    def _acquire(self) -> tuple[int, float]:
+    def _day_limit(self, kind: CallKind) -> int:
+        return self.calls_per_day - (self.reserve if kind == "bulk" else 0)
+
+    def _acquire(self, kind: CallKind) -> tuple[int, float]:
         waited = 0.0
         while True:
-            call_id, wait = self._try_record(time.time())
+            call_id, wait = self._try_record(self.clock(), kind)
             if call_id is not None:
                 return call_id, waited
             if waited + wait > self.max_wait_seconds:
-                resume_at = dt.datetime.fromtimestamp(time.time() + wait, IST)
+                resume_at = dt.datetime.fromtimestamp(self.clock() + wait, IST)
+                share = (
+                    f"{self._day_limit(kind)} calls (the cap of {self.calls_per_day} less the "
+                    f"{self.reserve} reserved for daily refreshes)"
+                    if kind == "bulk" and self.reserve
+                    else f"{self.calls_per_day} calls"
+                )
                 raise DailyBudgetExhaustedError(
-                    f"Breeze daily call budget exhausted: {self.calls_per_day} calls in the last "
+                    f"Breeze daily call budget exhausted: {share} in the last "
                     f"{self.day_seconds / 3600:g} h were already made with this app key from this "
                     f"installation (recorded in {self.path}). Nothing more is called today; the "
                     f"next call is allowed at {resume_at:%Y-%m-%d %H:%M} IST. Re-run the failed "
@@ -90,7 +148,7 @@ class RateLimiter:
             time.sleep(wait)
             waited += wait
 
-    def _try_record(self, now: float) -> tuple[int | None, float]:
+    def _try_record(self, now: float, kind: CallKind) -> tuple[int | None, float]:
         """Record a call at `now` if both budgets have room; else the seconds until one may."""
         with self._connect() as conn, _immediate(conn):
             day = self.day_seconds + self.margin_seconds
@@ -100,7 +158,7 @@ class RateLimiter:
             )
             wait = max(
                 self._wait(conn, params, self.window_seconds, self.calls_per_window),
-                self._wait(conn, params, self.day_seconds, self.calls_per_day),
+                self._wait(conn, params, self.day_seconds, self._day_limit(kind)),
             )
             if wait > 0:
                 return None, wait
@@ -118,6 +176,25 @@ class RateLimiter:
         ).fetchone()
         # The limit-th most recent call in the window must leave it before another fits.
         return 0.0 if row is None else row[0] + span - params["now"]
+
+    def budget_state(self) -> BudgetState:
+        """The day's budget as the next bulk call would find it; reads, never records."""
+        now = self.clock()
+        params = {"now": now, "in_flight": self.in_flight_seconds}
+        used, wait = 0, 0.0
+        if self.path.exists():
+            uri = f"{self.path.resolve().as_uri()}?mode=ro"
+            with closing(sqlite3.connect(uri, uri=True, timeout=60)) as conn:
+                if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'api_calls'").fetchone():
+                    span = self.day_seconds + self.margin_seconds
+                    (used,) = conn.execute(
+                        f"SELECT COUNT(*) FROM api_calls WHERE {_STAMP} > :now - :span",
+                        params | {"span": span},
+                    ).fetchone()
+                    wait = self._wait(conn, params, self.day_seconds, self._day_limit("bulk"))
+        left = max(self._day_limit("bulk") - used, 0)
+        resume_at = dt.datetime.fromtimestamp(now + wait, IST) if left == 0 and wait > 0 else None
+        return BudgetState(used, self.calls_per_day, self.reserve, left, resume_at)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:

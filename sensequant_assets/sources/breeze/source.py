@@ -50,7 +50,7 @@ from sensequant_assets.sources.breeze.client import (
     load_breeze,
     point_at,
 )
-from sensequant_assets.sources.breeze.limiter import RateLimiter
+from sensequant_assets.sources.breeze.limiter import BudgetState, CallKind, RateLimiter
 from sensequant_assets.warehouse.storage import Origin
 
 # breeze_connect 1.0.69's own defaults (its config module), kept here so that reading them
@@ -102,6 +102,13 @@ class BreezeSource(BarSource):
     calls_per_day: int = Field(
         5000, description="Installation-wide calls per 24 h (env BREEZE_CALLS_PER_DAY)."
     )
+    daily_reserve: int = Field(
+        200,
+        description=(
+            "Calls of each day's cap that intraday backfills leave for the daily refreshes "
+            "(about one a symbol: 200 covers NIFTY 100 twice) (env BREEZE_DAILY_RESERVE)."
+        ),
+    )
     rate_margin_percent: int = Field(
         2,
         description=(
@@ -145,6 +152,17 @@ class BreezeSource(BarSource):
 
     _breeze: Any = PrivateAttr(default=None)
     _module: Any = PrivateAttr(default=None)
+    _clock: Callable[[], float] = PrivateAttr(default=time.time)
+    """The limiter's clock; tests move it a day ahead (`use_clock`)."""
+
+    def use_clock(self, clock: Callable[[], float]) -> "BreezeSource":
+        """Count the daily budget on `clock` instead of the system's (tests: a simulated day)."""
+        self._clock = clock
+        return self
+
+    def budget_state(self) -> BudgetState:
+        """The day's call budget across every process of this installation, for the UI."""
+        return self._limiter().budget_state()
 
     def lookup(self, symbol: str, nse_ticker: str) -> SymbolMapping:
         """Map an NSE ticker to ICICI's stock code; a miss is a failed mapping, never a guess."""
@@ -362,6 +380,18 @@ class BreezeSource(BarSource):
         point_at(self._module, self.api_url, self.historical_url, self.security_master_url)
         return self._breeze
 
+    def _limiter(self) -> RateLimiter:
+        return RateLimiter(
+            path=self._work_dir() / "limiter.sqlite",
+            calls_per_window=self.calls_per_minute,
+            window_seconds=self.rate_window_seconds,
+            calls_per_day=self.calls_per_day,
+            margin_seconds=self.rate_window_seconds * self.rate_margin_percent / 100,
+            in_flight_seconds=max(self.request_timeout_seconds, self.session_timeout_seconds),
+            reserve=self.daily_reserve,
+            clock=self._clock,
+        )
+
     def _call(
         self,
         what: str,
@@ -370,20 +400,14 @@ class BreezeSource(BarSource):
         stats: Stats,
         counter: str,
         timeout: float | None = None,
+        kind: CallKind = "daily",
     ) -> Answer:
         """One logical call: limiter, timeout, classification, bounded retries."""
-        limiter = RateLimiter(
-            path=self._work_dir() / "limiter.sqlite",
-            calls_per_window=self.calls_per_minute,
-            window_seconds=self.rate_window_seconds,
-            calls_per_day=self.calls_per_day,
-            margin_seconds=self.rate_window_seconds * self.rate_margin_percent / 100,
-            in_flight_seconds=max(self.request_timeout_seconds, self.session_timeout_seconds),
-        )
+        limiter = self._limiter()
         attempt = 0
         while True:
             # A spent daily budget raises here, before any call: the batch stops, no retry loop.
-            with limiter.slot() as waited:
+            with limiter.slot(kind) as waited:
                 stats["limiter_wait_seconds"] = round(
                     float(stats["limiter_wait_seconds"]) + waited, 3
                 )

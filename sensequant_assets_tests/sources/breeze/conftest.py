@@ -28,6 +28,7 @@ def standin_source(server: StandinBreeze, cache_dir: Path, **overrides: Any) -> 
         "max_retries": 2,
         "backoff_seconds": 0,
         "max_backoff_seconds": 0,
+        "daily_reserve": 0,  # tests of the reserve set it; the others count every call alike
         **overrides,
     }
     return BreezeSource(**settings)

@@ -237,3 +237,49 @@ def test_300_calls_from_two_processes_sharing_a_key_get_no_429(
     assert _max_in_window(arrivals, WINDOW_SECONDS) <= CALLS_PER_WINDOW
     assert waited > 0  # the limit was reached, so the margin was tested, not idle
     assert not (tmp_path / "logs").exists()  # breeze's log files went to the cache folder
+
+
+class _Clock:
+    """A clock the test moves; the limiter reads it instead of the system's."""
+
+    def __init__(self, start: float) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_reserve_is_left_to_daily_calls_and_the_state_says_so(tmp_path: Path) -> None:
+    clock = _Clock(1_750_000_000.0)
+    limiter = RateLimiter(tmp_path / "limiter.sqlite", calls_per_day=5, reserve=2, clock=clock)
+    assert limiter.budget_state().left_for_intraday == 3
+    for _ in range(3):
+        with limiter.slot("bulk"):
+            clock.now += 1
+    state = limiter.budget_state()
+    assert (state.used, state.cap, state.reserved, state.left_for_intraday) == (3, 5, 2, 0)
+    first_done = 1_750_000_001.0
+    assert state.resume_at == dt.datetime.fromtimestamp(first_done + 86_400, IST)
+    with (
+        pytest.raises(DailyBudgetExhaustedError, match="the 2 reserved") as refused,
+        limiter.slot("bulk"),
+    ):
+        pass
+    assert refused.value.resume_at == state.resume_at
+    for _ in range(2):  # the daily refresh still has its two calls
+        with limiter.slot("daily"):
+            pass
+    with pytest.raises(DailyBudgetExhaustedError), limiter.slot("daily"):
+        pass
+    clock.now = first_done + 86_400 + 3  # a day later the first calls have left the window
+    assert limiter.budget_state().left_for_intraday >= 1
+    with limiter.slot("bulk"):
+        pass
+
+
+def test_the_state_reads_without_creating_anything(tmp_path: Path) -> None:
+    limiter = RateLimiter(tmp_path / "none" / "limiter.sqlite", reserve=200)
+    state = limiter.budget_state()
+    assert (state.used, state.left_for_intraday, state.resume_at) == (0, 4800, None)
+    assert not limiter.path.exists()
+    assert "4800 left for intraday" in str(state)

@@ -28,6 +28,7 @@ DEPLOYMENT: dict[str, tuple[str, object]] = {
     "BREEZE_MAX_BACKOFF_SECONDS": ("90", 90),
     "BREEZE_CALLS_PER_MINUTE": ("80", 80),
     "BREEZE_CALLS_PER_DAY": ("4000", 4000),
+    "BREEZE_DAILY_RESERVE": ("300", 300),
     "BREEZE_RATE_MARGIN_PERCENT": ("5", 5),
     "BREEZE_REFETCH_EMPTY_YEARS": ("true", True),
 }
