@@ -209,7 +209,8 @@ def read_intraday(
         f"SELECT * FROM intraday_bars WHERE {_INTRADAY_PARTITION} ORDER BY ts",
         [symbol, interval, start, end],
     ).df()
-    frame["ts"] = pd.to_datetime(frame["ts"]).dt.tz_localize(IST)
+    # The dtype sources return (sources.intraday_bars.TS_DTYPE), so frames compare and concat.
+    frame["ts"] = pd.to_datetime(frame["ts"]).astype("datetime64[ns]").dt.tz_localize(IST.key)
     return frame
 
 
