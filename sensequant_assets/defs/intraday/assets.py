@@ -24,6 +24,7 @@ from sensequant_assets.sources.batch import (
     settle_partitions,
     stored_mappings,
 )
+from sensequant_assets.sources.breeze.limiter import BudgetState
 from sensequant_assets.sources.intraday_batch import (
     CANDLE_STAMPS,
     IntradayFetch,
@@ -123,6 +124,9 @@ def intraday_bars(
         context.log.warning(
             f"{month_symbol_key(*partition)}: allow_shrink removed {len(removed)} stored candle(s)"
         )
+    budget = bar_source.budget_state()
+    if budget is not None:  # on the asset's Events tab: where the day's calls stand
+        context.log_event(dg.AssetObservation(context.asset_key, metadata=budget_metadata(budget)))
     if not outcome.failed and not fetched.paused:
         for key, metadata in written.items():
             context.add_asset_metadata(metadata, partition_key=key)
@@ -152,6 +156,17 @@ def intraday_metadata(result: FetchResult, interval: str, source: str) -> dict[s
         metadata["first_candle"] = f"{bars['ts'].min():%Y-%m-%d %H:%M}"
         metadata["last_candle"] = f"{bars['ts'].max():%Y-%m-%d %H:%M}"
     return metadata
+
+
+def budget_metadata(budget: BudgetState) -> dict[str, object]:
+    return {
+        "budget": str(budget),
+        "calls_used": budget.used,
+        "calls_cap": budget.cap,
+        "calls_reserved_for_daily": budget.reserved,
+        "calls_left_for_intraday": budget.left_for_intraday,
+        "intraday_resumes_at": _resume_text(budget.resume_at) if budget.resume_at else "now",
+    }
 
 
 def _resume_text(resume_at: dt.datetime | None) -> str:

@@ -121,6 +121,13 @@ def test_a_backfill_at_the_cap_pauses_and_resumes_the_next_day(instance, warehou
         r.partition_key: r.asset_observation.metadata["status"].value for r in observations
     } == (dict.fromkeys(paused, PAUSED_STATUS))
     assert len(source.pages()) == CAP
+    [budget] = [
+        r.asset_observation.metadata
+        for r in instance.fetch_observations(INTRADAY, limit=20).records
+        if r.partition_key is None
+    ]
+    assert budget["calls_used"].value == CAP and budget["calls_left_for_intraday"].value == 0
+    assert budget["intraday_resumes_at"].value.endswith(" IST")
     with warehouse.get_connection() as conn:
         stored = conn.execute("SELECT DISTINCT symbol FROM intraday_bars ORDER BY 1").fetchall()
     assert stored == [("INFY",), ("RELIANCE",)]
