@@ -116,6 +116,7 @@ def bar_source(kind: str | None = None) -> BarSource:
             api_secret=dg.EnvVar("BREEZE_API_SECRET"),
             session_token=dg.EnvVar("BREEZE_SESSION_TOKEN"),
             cache_dir=bound(BreezeSource, "cache_dir", "SENSEQUANT_CACHE_DIR"),
+            reference_dir=bound(BreezeSource, "reference_dir", "SENSEQUANT_REFERENCE_DIR"),
             **{field: bound(BreezeSource, field, var) for field, var in BREEZE_SETTINGS.items()},
         )
     raise ValueError(

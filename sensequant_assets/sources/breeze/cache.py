@@ -1,4 +1,4 @@
-"""Raw Breeze answers on disk, so that a finished year is paid for once.
+"""Raw Breeze answers on disk, so that a finished year or intraday page is paid for once.
 
 An entry is the exact answer plus a SHA-256 of it and the moment it was fetched. A year is final
 only once it has ended in IST: an entry fetched after that is reused forever, anything fetched
@@ -7,6 +7,10 @@ checksum does not match is reported as corrupt and refetched, never loaded. An e
 entry like any other, so a closed year that has no candles is asked once, and the entry says when.
 One entry holds one year, whether its call asked for that year alone or for several. Writes go to a
 temporary file renamed into place, so a killed run leaves the old entry or the new one.
+
+Intraday pages are entries of their own, keyed by ISEC code, interval and the page's first and
+last candle: a page is final once its last candle's session has closed when it was fetched. A
+backfill stopped by the daily budget finds every page it finished here the next day.
 """
 
 import datetime as dt
@@ -14,11 +18,14 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from sensequant_assets.market.calendar import IST
+import pandas as pd
+
+from sensequant_assets.market.calendar import IST, NSE_CLOSE
 
 CacheState = Literal["hit", "miss", "stale", "corrupt"]
 
@@ -36,6 +43,12 @@ def year_is_final(year: int, fetched_at: dt.datetime) -> bool:
     return fetched_at.astimezone(IST).date() > dt.date(year, 12, 31)
 
 
+def page_is_final(last_candle_end: pd.Timestamp, fetched_at: dt.datetime) -> bool:
+    """Whether a page fetched at `fetched_at` holds its last candle's whole session (IST)."""
+    close = pd.Timestamp(dt.datetime.combine(last_candle_end.date(), NSE_CLOSE), tz=IST)
+    return pd.Timestamp(fetched_at) >= max(close, last_candle_end)
+
+
 def _checksum(payload_text: str) -> str:
     return hashlib.sha256(payload_text.encode("utf-8")).hexdigest()
 
@@ -51,11 +64,41 @@ class AnswerCache:
         return cls(root, hashlib.sha256(server_url.encode("utf-8")).hexdigest()[:12])
 
     def path(self, isec_code: str, year: int, interval: str) -> Path:
+        return self._path(isec_code, interval, str(year))
+
+    def page_path(
+        self, isec_code: str, interval: str, first: pd.Timestamp, last: pd.Timestamp
+    ) -> Path:
+        return self._path(isec_code, interval, f"{first:%Y%m%dT%H%M}-{last:%Y%m%dT%H%M}")
+
+    def _path(self, isec_code: str, interval: str, key: str) -> Path:
         safe_code = "".join(c if c.isalnum() else "_" for c in isec_code)
-        return self.root / "answers" / self.namespace / interval / f"{safe_code}_{year}.json"
+        return self.root / "answers" / self.namespace / interval / f"{safe_code}_{key}.json"
 
     def load(self, isec_code: str, year: int, interval: str) -> CacheLookup:
-        path = self.path(isec_code, year, interval)
+        return self._load(
+            self.path(isec_code, year, interval),
+            lambda fetched_at: year_is_final(year, fetched_at),
+            "year still open",
+        )
+
+    def load_page(
+        self,
+        isec_code: str,
+        interval: str,
+        first: pd.Timestamp,
+        last: pd.Timestamp,
+        last_candle_end: pd.Timestamp,
+    ) -> CacheLookup:
+        return self._load(
+            self.page_path(isec_code, interval, first, last),
+            lambda fetched_at: page_is_final(last_candle_end, fetched_at),
+            "its last session had not closed",
+        )
+
+    def _load(
+        self, path: Path, is_final: Callable[[dt.datetime], bool], open_note: str
+    ) -> CacheLookup:
         if not path.exists():
             return CacheLookup("miss")
         try:
@@ -67,32 +110,53 @@ class AnswerCache:
             payload = json.loads(payload_text)
         except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
             return CacheLookup("corrupt", detail=f"{path}: {type(exc).__name__}: {exc}")
-        if not year_is_final(year, fetched_at):
-            return CacheLookup("stale", detail=f"fetched {fetched_at.isoformat()}, year still open")
+        if not is_final(fetched_at):
+            return CacheLookup("stale", detail=f"fetched {fetched_at.isoformat()}, {open_note}")
         return CacheLookup("hit", payload, fetched_at=fetched_at)
 
     def store(
         self, isec_code: str, year: int, interval: str, payload: Any, fetched_at: dt.datetime
     ) -> Path:
         path = self.path(isec_code, year, interval)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        payload_text = json.dumps(payload, sort_keys=True, allow_nan=True)
-        entry = {
+        return _write(
+            path, {"isec_code": isec_code, "year": year, "interval": interval}, payload, fetched_at
+        )
+
+    def store_page(
+        self,
+        isec_code: str,
+        interval: str,
+        first: pd.Timestamp,
+        last: pd.Timestamp,
+        payload: Any,
+        fetched_at: dt.datetime,
+    ) -> Path:
+        path = self.page_path(isec_code, interval, first, last)
+        key = {
             "isec_code": isec_code,
-            "year": year,
+            "page": [first.isoformat(), last.isoformat()],
             "interval": interval,
-            "fetched_at": fetched_at.isoformat(),
-            "sha256": _checksum(payload_text),
-            "payload": payload_text,
         }
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(entry, handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        return _write(path, key, payload, fetched_at)
+
+
+def _write(path: Path, key: dict[str, Any], payload: Any, fetched_at: dt.datetime) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload_text = json.dumps(payload, sort_keys=True, allow_nan=True)
+    entry = {
+        **key,
+        "fetched_at": fetched_at.isoformat(),
+        "sha256": _checksum(payload_text),
+        "payload": payload_text,
+    }
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(entry, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -20,7 +20,8 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field, PrivateAttr
 
-from sensequant_assets.market.calendar import IST
+from sensequant_assets.market.calendar import IST, last_completed_session
+from sensequant_assets.market.intraday import minutes_per_candle, month_sessions, session_candles
 from sensequant_assets.paths import DATA_DIR
 from sensequant_assets.sources.bars import BarsValidationError, empty_bars
 from sensequant_assets.sources.base import BarSource, FetchResult, SourceAuthError, SymbolMapping
@@ -51,6 +52,9 @@ from sensequant_assets.sources.breeze.client import (
     point_at,
 )
 from sensequant_assets.sources.breeze.limiter import BudgetState, CallKind, RateLimiter
+from sensequant_assets.sources.breeze.pages import Page, join_pages, page_frame, plan_pages
+from sensequant_assets.sources.intraday_bars import TS_DTYPE, conform_intraday, empty_intraday
+from sensequant_assets.universe.reference import SESSIONS_FILE, load_known_days
 from sensequant_assets.warehouse.storage import Origin
 
 # breeze_connect 1.0.69's own defaults (its config module), kept here so that reading them
@@ -145,6 +149,10 @@ class BreezeSource(BarSource):
     cache_dir: str = Field(
         default=str(DATA_DIR / "cache" / "breeze"),
         description="Answer cache, rate-limiter state and breeze_connect's own files.",
+    )
+    reference_dir: str = Field(
+        default=str(DATA_DIR / "reference"),
+        description="Folder of sessions.csv: the sessions and hours intraday pages are cut from.",
     )
     rate_window_seconds: float = Field(
         60.0, description="Length of the calls_per_minute window (shortened only by tests)."
@@ -245,9 +253,94 @@ class BreezeSource(BarSource):
         return {year: results[year] for year in years}
 
     def fetch_intraday(self, mapping: SymbolMapping, month: dt.date, interval: str) -> pd.DataFrame:
-        raise NotImplementedError(
-            "Breeze intraday paging is being built on branch intraday-source (issue 16)"
+        """A symbol-month in the fewest calls the 1000-candle cap allows (`breeze.pages`).
+
+        Pages are asked in order through the limiter as bulk calls, which leave the daily reserve
+        alone; each answer is checked against its page and cached as it arrives, so a fetch that
+        meets the day's budget raises `DailyBudgetExhaustedError` and the re-run the next day
+        asks only the pages not yet cached. The frame's `attrs["stats"]` holds the counters.
+        """
+        minutes = minutes_per_candle(interval)
+        if month.day != 1:
+            raise ValueError(f"month must be the first day of a month, not {month}")
+        label = f"{mapping.symbol}|{month:%Y-%m} at {interval}"
+        if not mapping.resolved or mapping.isec_code is None:
+            raise BreezeAnswerError(
+                f"{label}: no ISEC stock code (mapping {mapping.status}: {mapping.error}); fix "
+                "the symbol mapping before fetching bars."
+            )
+        isec_code = mapping.isec_code
+        now = dt.datetime.fromtimestamp(self._clock(), dt.UTC)
+        known = load_known_days(Path(self.reference_dir) / SESSIONS_FILE)
+        last_session = last_completed_session(now, known)
+        expected = pd.DatetimeIndex(
+            [
+                stamp
+                for day in month_sessions(month.year, month.month, known)
+                if day <= last_session
+                for stamp in session_candles(day, interval, known)
+            ],
+            dtype=TS_DTYPE,
         )
+        pages = plan_pages(expected, minutes)
+        cache = AnswerCache.for_server(self._work_dir(), self.historical_url)
+        context = f"Breeze {label} (stock_code={isec_code}) at {self.historical_url}"
+        stats = _new_stats() | {"pages": len(pages)}
+        frames = []
+        for page in pages:
+            cached = cache.load_page(isec_code, interval, page.first, page.last, page.end)
+            if cached.state == "hit":
+                stats["cache_hits"] = int(stats["cache_hits"]) + 1
+                frames.append(page_frame(cached.payload["Success"], page, context))
+                continue
+            candles = self._ask_page(isec_code, interval, page, context, stats)
+            frame = page_frame(candles, page, context)  # refused pages are never cached
+            cache.store_page(
+                isec_code,
+                interval,
+                page.first,
+                page.last,
+                {"Success": candles, "Status": 200, "Error": None},
+                now,
+            )
+            frames.append(frame)
+        if not frames:
+            bars = empty_intraday()
+        else:
+            joined = join_pages(frames, pages, context)
+            bars = conform_intraday(joined, mapping.symbol, month, where=context)
+        if bars.empty:
+            stats["note"] = f"{context} answered no candles for {len(pages)} pages"
+        bars.attrs["stats"] = stats
+        return bars
+
+    def _ask_page(
+        self, isec_code: str, interval: str, page: Page, context: str, stats: Stats
+    ) -> list[object]:
+        from_date, to_date = page.request()
+        where = (
+            f"{context}: get_historical_data_v2(interval={interval}, from_date={from_date}, "
+            f"to_date={to_date}) for {page.label()}"
+        )
+        breeze = self._session(stats)
+        answer = self._call(
+            where,
+            lambda: breeze.get_historical_data_v2(
+                interval=interval,
+                from_date=from_date,
+                to_date=to_date,
+                stock_code=isec_code,
+                exchange_code="NSE",
+                product_type="cash",
+            ),
+            classify_historical,
+            stats,
+            counter="api_calls",
+            kind="bulk",
+        )
+        if answer.kind not in ("success", "no_data"):
+            raise self._failure(answer, where)
+        return list(answer.payload["Success"]) if answer.kind == "success" else []
 
     def _from_cache(
         self, cached: CacheLookup, mapping: SymbolMapping, year: int

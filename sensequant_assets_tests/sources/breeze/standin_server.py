@@ -7,9 +7,20 @@ requested span, silently truncates at the 1000-candle cap like the real API). It
 call with the time it arrived, and answers scripted faults per stock code, one per call, in order.
 
 Like the real server it can enforce a rate limit on arrivals: beyond `calls` API calls in any
-rolling `window_seconds`, it answers HTTP 429 with an error body (`limit_rate`). And it can add
-network latency (`set_latency`): a random delay before a call arrives and another before its answer
-leaves, so calls sent at even intervals arrive at uneven ones, as they do over a real network.
+rolling `window_seconds`, it answers HTTP 429 with an error body (`limit_rate`). It can also
+enforce a per-day limit (`limit_daily`) on a clock tests move (`clock`): beyond `calls` API calls
+in one IST calendar day of that clock it answers the same 429 body with a daily-limit text (what
+the real API answers then is not documented; the client's limiter keeps it from ever asking).
+
+Intraday intervals (1minute, 5minute, 30minute) are answered from the synthetic source's intraday
+candles of the instrument's NSE symbol (the same candles, planted defects included), every candle
+whose start lies in [from_date, to_date] read as IST wall-clock, cut to the first 1000 like the
+daily answers. Which end the real API keeps when it truncates is not documented (breeze-api.md
+says only that it answers at most 1000); the client refuses a truncated page either way.
+
+It can add network latency (`set_latency`): a random delay before a call arrives and another
+before its answer leaves, so calls sent at even intervals arrive at uneven ones, as over a real
+network.
 
 breeze_connect loads SecurityMaster once per process, so one server per process serves every test
 (`StandinBreeze.shared()`); `reset()` clears calls and faults between tests.
@@ -23,12 +34,19 @@ import random
 import threading
 import time
 import zipfile
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 from urllib.parse import parse_qs, urlparse
 
-from sensequant_assets.market.calendar import FIRST_YEAR, sessions_in_year
+import pandas as pd
+
+from sensequant_assets.market.calendar import FIRST_YEAR, IST, sessions_in_year
+from sensequant_assets.market.intraday import INTERVALS
+from sensequant_assets.sources.base import SymbolMapping
+from sensequant_assets.sources.synthetic import SyntheticSource
 from sensequant_assets.universe.reference import CHECKED_IN, SESSIONS_FILE, load_known_days
 
 SPECIAL_SESSIONS = load_known_days(CHECKED_IN / SESSIONS_FILE).sessions
@@ -63,9 +81,12 @@ FAULTS = frozenset(
         "truncated_json",
         "echo_secret",
         "cap",
+        "drop_last",
+        "utc",
     }
 )
 RATE_LIMITED = {"Success": None, "Status": 429, "Error": "Too many requests"}
+DAILY_LIMITED = {"Success": None, "Status": 429, "Error": "Daily limit exceeded: too many requests"}
 
 
 @dataclass(frozen=True)
@@ -163,6 +184,9 @@ class Call:
     query: dict[str, str] = field(default_factory=dict)
     rate_limited: bool = False
     """Answered 429 because the call was over the rate limit when it arrived."""
+    day: dt.date | None = None
+    """The IST day of the server's clock when the call arrived (the daily limit counts these)."""
+    daily_limited: bool = False
 
 
 @dataclass(frozen=True)
@@ -184,9 +208,13 @@ class StandinBreeze:
         self.faults: dict[str, list[str]] = {}
         self.session_expired = False
         self.rate_limit: RateLimit | None = None
+        self.daily_limit: int | None = None
+        self.clock: Callable[[], float] = time.time
         self.latency = (0.0, 0.0)
         self.random = random.Random(12)
         self.master = security_master_zip()
+        self.synthetic = SyntheticSource()
+        self.intraday: dict[tuple[str, dt.date, str], pd.DataFrame] = {}
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.httpd.daemon_threads = True
         self.httpd.standin = self  # type: ignore[attr-defined]
@@ -224,12 +252,68 @@ class StandinBreeze:
             self.faults.clear()
             self.session_expired = False
             self.rate_limit = None
+            self.daily_limit = None
+            self.clock = time.time
             self.latency = (0.0, 0.0)
 
     def limit_rate(self, calls: int, window_seconds: float) -> None:
         """Answer 429 to any API call that arrives when `calls` already arrived in the window."""
         with self.lock:
             self.rate_limit = RateLimit(calls, window_seconds)
+
+    def limit_daily(self, calls: int, clock: Callable[[], float]) -> None:
+        """Answer 429 to any API call beyond `calls` in one IST day of `clock`."""
+        with self.lock:
+            self.daily_limit, self.clock = calls, clock
+
+    def page_calls(self, stock_code: str) -> Counter[tuple[str, str]]:
+        """How often each (from_date, to_date) of `stock_code` was asked."""
+        return Counter(
+            (c.query["from_date"], c.query["to_date"]) for c in self.historical_calls(stock_code)
+        )
+
+    def daily_limited_calls(self) -> list[Call]:
+        with self.lock:
+            return [c for c in self.calls if c.daily_limited]
+
+    def intraday_candles(
+        self, stock_code: str, first: pd.Timestamp, last: pd.Timestamp, interval: str
+    ) -> list[dict[str, object]]:
+        """The synthetic source's candles of the code's NSE symbol starting in [first, last]."""
+        instrument = next(i for i in INSTRUMENTS if i.isec_code == stock_code)
+        mapping = SymbolMapping(
+            instrument.nse_symbol,
+            instrument.nse_symbol,
+            stock_code,
+            instrument.token,
+            instrument.company,
+            "success",
+        )
+        months = pd.date_range(first.replace(day=1).normalize(), last, freq="MS")
+        frames = []
+        for month in (m.date() for m in months):
+            key = (stock_code, month, interval)
+            if key not in self.intraday:
+                self.intraday[key] = self.synthetic.fetch_intraday(mapping, month, interval)
+            frames.append(self.intraday[key])
+        candles = pd.concat(frames) if frames else pd.DataFrame(columns=["ts"])
+        candles = candles[(candles["ts"] >= first) & (candles["ts"] <= last)]
+        return [
+            {
+                "datetime": f"{row.ts:%Y-%m-%d %H:%M:%S}",
+                "stock_code": stock_code,
+                "exchange_code": "NSE",
+                "product_type": None,
+                "open": row.open,
+                "high": row.high,
+                "low": row.low,
+                "close": row.close,
+                "volume": int(row.volume),
+                "open_interest": None,
+                "count": 0,
+            }
+            for row in candles.itertuples()
+        ][:CANDLE_CAP]
 
     def set_latency(self, low: float, high: float) -> None:
         """Delay each call's arrival, and then its answer, by a uniform draw from [low, high]."""
@@ -280,7 +364,15 @@ class StandinBreeze:
             over = limit is not None and limit.calls <= sum(
                 1 for c in self.calls if c.at > now - limit.window_seconds
             )
-            self.calls.append(Call(endpoint, stock_code, now, query, rate_limited=over))
+            day = dt.datetime.fromtimestamp(self.clock(), IST).date()
+            over_day = self.daily_limit is not None and self.daily_limit <= sum(
+                1 for c in self.calls if c.day == day and not c.daily_limited
+            )
+            self.calls.append(
+                Call(endpoint, stock_code, now, query, over, day, daily_limited=over_day)
+            )
+            if over_day:
+                return "daily_limit"
             if over:
                 return "429"
             queue = self.faults.get(stock_code or "", [])
@@ -311,8 +403,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(404, {"Success": None, "Status": 404, "Error": "Not found"})
 
     def _customer_details(self, body: bytes) -> None:
-        if self.standin.record("customerdetails", None, {}) == "429":
-            self._json(429, RATE_LIMITED)
+        limited = self.standin.record("customerdetails", None, {})
+        if limited in ("429", "daily_limit"):
+            self._json(429, DAILY_LIMITED if limited == "daily_limit" else RATE_LIMITED)
             return
         try:
             request = json.loads(body or b"{}")
@@ -339,8 +432,8 @@ class _Handler(BaseHTTPRequestHandler):
         code = query.get("stock_code", "")
         fault = self.standin.record("historicalcharts", code, query)
         expected = base64.b64encode(f"{USER_ID}:{SESSION_KEY}".encode()).decode()
-        if fault == "429":
-            self._json(429, RATE_LIMITED)
+        if fault in ("429", "daily_limit"):
+            self._json(429, DAILY_LIMITED if fault == "daily_limit" else RATE_LIMITED)
             return
         if (
             self.headers.get("X-SessionToken") != expected
@@ -362,6 +455,17 @@ class _Handler(BaseHTTPRequestHandler):
             self.standin.stopping.wait(120)  # never answers while the server runs
         elif fault == "empty" or code in NO_DATA_CODES:
             self._json(200, {"Success": [], "Status": 200, "Error": None})
+        elif query.get("interval") in INTERVALS:
+            # "utc": a server that reads the request's times as UTC, not IST wall-clock.
+            zone = "UTC" if fault == "utc" else IST
+            first, last = (
+                pd.Timestamp(query[name][:19]).tz_localize(zone).tz_convert(IST)
+                for name in ("from_date", "to_date")
+            )
+            rows = self.standin.intraday_candles(code, first, last, query["interval"])
+            if fault == "drop_last":  # an answer one candle short at its end (a seam)
+                rows = rows[:-1]
+            self._json(200, {"Success": rows, "Status": 200, "Error": None})
         else:
             first = dt.date.fromisoformat(query["from_date"][:10])
             last = dt.date.fromisoformat(query["to_date"][:10])
