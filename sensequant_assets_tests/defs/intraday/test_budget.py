@@ -1,21 +1,15 @@
 """A backfill that meets the daily call cap pauses, shows the budget, and resumes by itself the
-next (simulated) day, paying for no page twice.
-
-The source is the synthetic one paid for like Breeze: each symbol-month is ceil(candles / 1000)
-pages, each page a call through the real installation-wide limiter (sqlite, rolling 24 h, the
-reserve), on a clock the test moves a day ahead; pages fetched are kept on disk, so a resumed
-fetch pays only for the pages it lacks, as the Breeze page cache does.
+next (simulated) day without fetching a page twice: the real breeze_connect client against the
+stand-in server (1000-candle cap, a daily limit), the real limiter on a clock a day ahead.
 """
 
-import json
-import math
 import time
 from pathlib import Path
 
 import dagster as dg
-import pandas as pd
 
 from sensequant_assets.definitions import defs
+from sensequant_assets.defs.ingestion.assets import symbol_mapping
 from sensequant_assets.defs.intraday.assets import PAUSED_PARTITIONS, PAUSED_STATUS, RESUME_AT
 from sensequant_assets.defs.intraday.jobs import intraday_checks_job
 from sensequant_assets.defs.intraday.sensors import (
@@ -24,87 +18,69 @@ from sensequant_assets.defs.intraday.sensors import (
     written_intraday_checks_sensor,
 )
 from sensequant_assets.defs.partitions import symbol_month_partitions
-from sensequant_assets.sources.base import SymbolMapping
-from sensequant_assets.sources.breeze.candles import CANDLE_CAP
-from sensequant_assets.sources.breeze.limiter import BudgetState, RateLimiter
-from sensequant_assets.sources.synthetic import SyntheticSource
-from sensequant_assets_tests.conftest import FIXED_NOW
-from sensequant_assets_tests.defs.intraday.test_assets import (
-    INTRADAY,
-    KEYS,
-    fetch_intraday,
-    prepare,
-    resources,
-)
+from sensequant_assets.sources.breeze.source import BreezeSource
+from sensequant_assets.universe.partitions import range_tags
+from sensequant_assets_tests.defs.intraday.test_assets import INTRADAY, fetch_intraday, resources
+from sensequant_assets_tests.sources.breeze.conftest import standin_source
+from sensequant_assets_tests.sources.breeze.standin_server import StandinBreeze
 
 DAY = 86_400.0
-CAP = 20  # calls a day: 2024-03 is 7 pages a symbol, so the cap falls inside the third symbol
+SYMBOLS = [f"BENCH{n:03d}" for n in range(11, 15)]
+KEYS = [f"2024-03|{symbol}" for symbol in SYMBOLS]
+# A login a run, and 7 pages a symbol-month: the mapping run's login, then the intraday run's
+# login and 7 + 7 pages, and the cap falls after the third symbol's 4th page.
+CAP = 20
 
 
-class PagedSynthetic(SyntheticSource):
-    """Synthetic candles that cost one limiter call per 1000-candle page (see the module doc)."""
+class ShiftedBreeze(BreezeSource):
+    """The Breeze source whose limiter counts on a clock `clock_shift_seconds` ahead: a setting,
+    so that it survives Dagster building the resource for each run and sensor tick."""
 
-    work_dir: str
-    calls_per_day: int = CAP
-    reserve: int = 0
     clock_shift_seconds: float = 0.0
-    """How far the limiter's clock runs ahead of the system's: a day later, in tests."""
 
-    def _limiter(self) -> RateLimiter:
-        return RateLimiter(
-            path=Path(self.work_dir) / "limiter.sqlite",
-            calls_per_day=self.calls_per_day,
-            reserve=self.reserve,
-            max_wait_seconds=5,
-            clock=lambda: time.time() + self.clock_shift_seconds,
-        )
-
-    def budget_state(self) -> BudgetState:
-        return self._limiter().budget_state()
-
-    @property
-    def ledger(self) -> Path:
-        return Path(self.work_dir) / "pages.json"
-
-    def pages(self) -> list[list[object]]:
-        return json.loads(self.ledger.read_text()) if self.ledger.exists() else []
-
-    def fetch_intraday(self, mapping: SymbolMapping, month, interval: str) -> pd.DataFrame:
-        bars = super().fetch_intraday(mapping, month, interval)
-        partition = f"{month:%Y-%m}|{mapping.symbol}"
-        done = {page for key, page in self.pages() if key == partition}
-        for page in range(math.ceil(len(bars) / CANDLE_CAP)):
-            if page in done:
-                continue
-            with self._limiter().slot("bulk"):
-                self.ledger.write_text(json.dumps([*self.pages(), [partition, page]]))
-        return bars
+    def model_post_init(self, context: object) -> None:
+        super().model_post_init(context)
+        self.use_clock(lambda: time.time() + self.clock_shift_seconds)
 
 
-def paged(tmp_path: Path, clock_shift_seconds: float = 0.0) -> PagedSynthetic:
-    return PagedSynthetic(
-        work_dir=str(tmp_path / "breeze"),
-        as_of=FIXED_NOW.isoformat(),
-        clock_shift_seconds=clock_shift_seconds,
-    )
+def source(server: StandinBreeze, tmp_path: Path, shift: float = 0.0) -> ShiftedBreeze:
+    base = standin_source(server, tmp_path / "breeze", calls_per_day=CAP)
+    return ShiftedBreeze(**base.model_dump(), clock_shift_seconds=shift)
 
 
-def tick(instance: dg.DagsterInstance, source: PagedSynthetic, cursor: str | None):
+def tick(instance: dg.DagsterInstance, bar_source: BreezeSource, cursor: str | None):
     context = dg.build_sensor_context(
-        instance=instance, cursor=cursor, definitions=defs(), resources={"bar_source": source}
+        instance=instance, cursor=cursor, definitions=defs(), resources={"bar_source": bar_source}
     )
     return intraday_resume_sensor.evaluate_tick(context)
 
 
-def test_a_backfill_at_the_cap_pauses_and_resumes_the_next_day(instance, warehouse, tmp_path):
-    source = paged(tmp_path)
-    prepare(instance, warehouse, source)
+def pages_asked(server: StandinBreeze) -> dict[str, list[int]]:
+    return {symbol: sorted(server.page_calls(f"BM{symbol[-3:]}").values()) for symbol in SYMBOLS}
 
-    first = fetch_intraday(instance, warehouse, source)
+
+def paused_run(instance, warehouse, server, tmp_path) -> dg.ExecuteInProcessResult:
+    shift = [0.0]
+    server.limit_daily(5000, lambda: time.time() + shift[0])
+    today = source(server, tmp_path)
+    instance.add_dynamic_partitions("symbols", SYMBOLS)
+    dg.materialize(
+        [symbol_mapping],
+        instance=instance,
+        resources=resources(warehouse, today),
+        tags=range_tags(SYMBOLS[0], SYMBOLS[-1]),
+    )
+    return fetch_intraday(instance, warehouse, today, KEYS)
+
+
+def test_a_backfill_at_the_cap_pauses_and_resumes_the_next_day(
+    instance, warehouse, breeze_server, tmp_path
+):
+    first = paused_run(instance, warehouse, breeze_server, tmp_path)
 
     assert not first.success
     statuses = instance.get_status_by_partition(INTRADAY, KEYS, symbol_month_partitions)
-    fetched, paused = KEYS[:2], KEYS[2:]  # 7 + 7 pages; the third meets the cap at its 7th
+    fetched, paused = KEYS[:2], KEYS[2:]
     assert [statuses[k] for k in fetched] == [dg.AssetPartitionStatus.MATERIALIZED] * 2
     assert [statuses[k] for k in paused] == [dg.AssetPartitionStatus.FAILED] * 2
     [failure] = [e for e in first.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE]
@@ -114,26 +90,24 @@ def test_a_backfill_at_the_cap_pauses_and_resumes_the_next_day(instance, warehou
     )
     assert list(data.metadata[PAUSED_PARTITIONS].value) == paused
     resume_at = data.metadata[RESUME_AT].value
-    observations = instance.fetch_observations(
-        dg.AssetRecordsFilter(asset_key=INTRADAY, asset_partitions=paused), limit=10
-    ).records
+    observations = instance.fetch_observations(INTRADAY, limit=20).records
     assert {
-        r.partition_key: r.asset_observation.metadata["status"].value for r in observations
-    } == (dict.fromkeys(paused, PAUSED_STATUS))
-    assert len(source.pages()) == CAP
-    [budget] = [
-        r.asset_observation.metadata
-        for r in instance.fetch_observations(INTRADAY, limit=20).records
-        if r.partition_key is None
-    ]
+        r.partition_key: r.asset_observation.metadata["status"].value
+        for r in observations
+        if r.partition_key
+    } == dict.fromkeys(paused, PAUSED_STATUS)
+    [budget] = [r.asset_observation.metadata for r in observations if r.partition_key is None]
     assert budget["calls_used"].value == CAP and budget["calls_left_for_intraday"].value == 0
     assert budget["intraday_resumes_at"].value.endswith(" IST")
-    with warehouse.get_connection() as conn:
-        stored = conn.execute("SELECT DISTINCT symbol FROM intraday_bars ORDER BY 1").fetchall()
-    assert stored == [("INFY",), ("RELIANCE",)]
+    assert pages_asked(breeze_server) == {
+        "BENCH011": [1] * 7,
+        "BENCH012": [1] * 7,
+        "BENCH013": [1] * 4,
+        "BENCH014": [],
+    }
 
     # The same day: the sensor's tick states the budget and launches nothing.
-    waiting = tick(instance, source, None)
+    waiting = tick(instance, source(breeze_server, tmp_path), None)
     assert not waiting.run_requests
     assert waiting.skip_message.startswith(
         f"Breeze budget: {CAP} of {CAP} calls used in the last 24 h, 0 reserved for daily "
@@ -145,28 +119,30 @@ def test_a_backfill_at_the_cap_pauses_and_resumes_the_next_day(instance, warehou
     )
 
     # The next day: the budget has room, the sensor requests exactly the paused partitions.
-    source = paged(tmp_path, clock_shift_seconds=DAY + 120)
-    resumed = tick(instance, source, waiting.cursor)
+    tomorrow = source(breeze_server, tmp_path, shift=DAY + 120)
+    resumed = tick(instance, tomorrow, waiting.cursor)
     [request] = resumed.run_requests
     assert request.tags[RESUMES_TAG] == "2"
     subset = request.asset_graph_subset.partitions_subsets_by_asset_key[INTRADAY]
     assert sorted(subset.get_partition_keys()) == sorted(paused)
 
-    # The backfill's run (executed here in-process) fetches only the pages still missing.
-    second = fetch_intraday(instance, warehouse, source, paused)
+    # The backfill's run (executed here in-process) asks only for the pages still missing.
+    second = fetch_intraday(instance, warehouse, tomorrow, paused)
     assert second.success
-    pages = source.pages()
-    assert len(pages) == len({tuple(p) for p in pages}) == 28, "no page fetched twice"
+    assert pages_asked(breeze_server) == dict.fromkeys(SYMBOLS, [1] * 7), "no page twice"
+    assert breeze_server.daily_limited_calls() == []  # the client never went over
     statuses = instance.get_status_by_partition(INTRADAY, KEYS, symbol_month_partitions)
     assert set(statuses.values()) == {dg.AssetPartitionStatus.MATERIALIZED}
-    done = tick(instance, source, resumed.cursor)
+    with warehouse.get_connection() as conn:
+        assert conn.execute("SELECT count(*) FROM intraday_bars").fetchone() == (4 * 6855,)
+    done = tick(instance, tomorrow, resumed.cursor)
     assert not done.run_requests and "no intraday partition paused" in done.skip_message
 
 
-def test_the_partitions_a_paused_run_wrote_are_checked(instance, warehouse, tmp_path):
-    source = paged(tmp_path)
-    prepare(instance, warehouse, source)
-    failed = fetch_intraday(instance, warehouse, source)
+def test_the_partitions_a_paused_run_wrote_are_checked(
+    instance, warehouse, breeze_server, tmp_path
+):
+    failed = paused_run(instance, warehouse, breeze_server, tmp_path)
     context = dg.build_run_status_sensor_context(
         sensor_name=written_intraday_checks_sensor.name,
         dagster_event=failed.get_run_failure_event(),
@@ -174,17 +150,16 @@ def test_the_partitions_a_paused_run_wrote_are_checked(instance, warehouse, tmp_
         dagster_run=failed.dagster_run,
     ).for_run_failure()
     [request] = written_intraday_checks_sensor(context)
-    assert (
-        request.tags["dagster/asset_partition_range_start"],
-        request.tags["dagster/asset_partition_range_end"],
-    ) == ("2024-03|RELIANCE", "2024-03|INFY")
+    assert range_tags(*KEYS[:2]).items() <= request.tags.items()
     job = defs().resolve_job_def(intraday_checks_job.name)
     run = job.execute_in_process(
-        instance=instance, resources=resources(warehouse, source), tags=request.tags
+        instance=instance,
+        resources=resources(warehouse, source(breeze_server, tmp_path)),
+        tags=request.tags,
     )
     checked = {
         e.asset_check_evaluation_data.partition
         for e in run.all_events
         if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
     }
-    assert checked == {"2024-03|RELIANCE", "2024-03|INFY"}
+    assert checked == set(KEYS[:2])
