@@ -174,11 +174,14 @@ def replace_intraday(
     so the zone maps skip every other partition.
     """
     start, end = month_span(month)
+    # One value per column: as categoricals DuckDB reads them ~4x faster than Python strings.
+    same = {
+        name: pd.Categorical([value]).repeat(len(bars))
+        for name, value in (("symbol", symbol), ("interval", interval), ("source", source))
+    }
     rows = (
         bars.sort_values("ts", kind="stable").assign(
-            ts=lambda f: f["ts"].dt.tz_convert(IST).dt.tz_localize(None),
-            interval=interval,
-            source=source,
+            ts=lambda f: f["ts"].dt.tz_convert(IST).dt.tz_localize(None), **same
         )
         if not bars.empty
         else pd.DataFrame(columns=list(INTRADAY_BARS.column_names))
@@ -209,19 +212,43 @@ def read_intraday(
         f"SELECT * FROM intraday_bars WHERE {_INTRADAY_PARTITION} ORDER BY ts",
         [symbol, interval, start, end],
     ).df()
-    # The dtype sources return (sources.intraday_bars.TS_DTYPE), so frames compare and concat.
-    frame["ts"] = pd.to_datetime(frame["ts"]).astype("datetime64[ns]").dt.tz_localize(IST.key)
-    return frame
+    return _zoned(frame)
 
 
 def read_intraday_partitions(
     conn: duckdb.DuckDBPyConnection, partitions: Sequence[tuple[str, dt.date]], interval: str
 ) -> dict[tuple[str, dt.date], pd.DataFrame]:
-    """Each (symbol, month)'s candles (ts zoned IST), an empty frame where none are stored."""
-    return {
-        (symbol, month): read_intraday(conn, symbol, *month_span(month), interval)
-        for symbol, month in partitions
+    """Each (symbol, month)'s candles (ts zoned IST), an empty frame where none are stored, in
+    one query over the run's symbols and months."""
+    if not partitions:
+        return {}
+    spans = [month_span(month) for _, month in partitions]
+    frame = _zoned(
+        conn.execute(
+            "SELECT * FROM intraday_bars WHERE list_contains(?, symbol) AND interval = ? "
+            "AND ts >= ? AND ts < ? ORDER BY symbol, ts",
+            [
+                sorted({symbol for symbol, _ in partitions}),
+                interval,
+                min(start for start, _ in spans),
+                max(end for _, end in spans),
+            ],
+        ).df()
+    )
+    stamps = frame["ts"].dt
+    groups = {
+        (str(symbol), dt.date(int(year), int(month), 1)): rows.reset_index(drop=True)
+        for (symbol, year, month), rows in frame.groupby(
+            [frame["symbol"], stamps.year, stamps.month], sort=False
+        )
     }
+    return {key: groups.get(key, frame.iloc[0:0]) for key in partitions}
+
+
+def _zoned(frame: pd.DataFrame) -> pd.DataFrame:
+    # The dtype sources return (sources.intraday_bars.TS_DTYPE), so frames compare and concat.
+    frame["ts"] = pd.to_datetime(frame["ts"]).astype("datetime64[ns]").dt.tz_localize(IST.key)
+    return frame
 
 
 def stored_years(conn: duckdb.DuckDBPyConnection, symbol: str) -> list[int]:
