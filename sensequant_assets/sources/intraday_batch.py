@@ -101,10 +101,14 @@ def due_to_resume(
 ) -> list[str]:
     """The paused partitions to fetch again now.
 
-    With a call budget, all of them once it has calls left for intraday (it knows better than
-    a time recorded when the partitions paused: a reserve lowered or a day that rolled on);
-    without one, those whose recorded resume time has passed.
+    With a call budget, all of them once a tenth of the day's intraday share is free again (the
+    budget knows better than a time recorded when they paused: a reserve lowered, a day that
+    rolled on). Not at the first free call: the rolling day frees calls one by one, and a run
+    launched for each would fetch a page and pause again. Once running, a resumed run keeps
+    pace with the calls the rolling day frees (the limiter waits up to 10 minutes for one).
+    Without a budget, those whose recorded resume time has passed.
     """
     if budget is not None:
-        return sorted(paused) if budget.left_for_intraday > 0 else []
+        enough = max(1, (budget.cap - budget.reserved) // 10)
+        return sorted(paused) if budget.left_for_intraday >= enough else []
     return sorted(key for key, at in paused.items() if at is None or at <= now)

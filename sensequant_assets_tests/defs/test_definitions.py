@@ -26,6 +26,7 @@ ASSETS = {
     "teacher_model",
     "teacher_universe_model",
     "corporate_actions",
+    "intraday_bars",
 }
 CHECKS = {
     "coverage_check",
@@ -34,6 +35,10 @@ CHECKS = {
     "mapping_check",
     "calendar_evidence_check",
     "freshness_check",
+    "intraday_sessions_check",
+    "intraday_hours_check",
+    "intraday_integrity_check",
+    "intraday_daily_consistency_check",
 }
 JOBS = {
     "mapping_job",
@@ -44,12 +49,16 @@ JOBS = {
     "universe_job",
     "reference_job",
     "freshness_job",
+    "intraday_job",
+    "intraday_checks_job",
 }
 SENSORS = {
     "constituent_lists_sensor",
     "written_bars_checks_sensor",
     "failure_alerts_sensor",
     "teacher_automation_sensor",
+    "intraday_resume_sensor",
+    "written_intraday_checks_sensor",
 }
 SCHEDULES = {"current_year_refresh", "freshness_schedule"}
 
