@@ -479,6 +479,8 @@ SECTIONS: dict[str, Callable[[bool], list[Figure]]] = {
 
 # Measured by the teacher's null and power tests and the demo, not by a bench section.
 TEACHER_QUALITY = Path(__file__).with_name("teacher_quality.md")
+# Measured by `python -m benchmarks.intraday_calls`, not by a bench section.
+INTRADAY_CALLS = Path(__file__).with_name("intraday_calls.md")
 
 NOTES = """
 ## Reading the figures
@@ -543,7 +545,13 @@ def render(
             f"| {f.section} | {f.figure} | {f.value:.3g} {f.unit} | {base} | {f.ratio} | "
             f"{f.target} | {f.how} |"
         )
-    return "\n".join(lines) + "\n" + NOTES + "\n" + TEACHER_QUALITY.read_text(encoding="utf-8")
+    return (
+        "\n".join(lines)
+        + "\n"
+        + NOTES
+        + "\n"
+        + "".join(path.read_text(encoding="utf-8") for path in (INTRADAY_CALLS, TEACHER_QUALITY))
+    )
 
 
 def previous_figures(path: Path) -> list[Figure]:

@@ -81,9 +81,11 @@ def month_sessions(year: int, month: int, known: KnownDays) -> list[dt.date]:
     return sorted(days)
 
 
-def month_candles(year: int, month: int, interval: str, known: KnownDays) -> pd.DatetimeIndex:
-    """Every candle start a complete month has at `interval`, in order."""
-    days = month_sessions(year, month, known)
+def month_candles(
+    year: int, month: int, interval: str, known: KnownDays, through: dt.date | None = None
+) -> pd.DatetimeIndex:
+    """Every candle start the month's sessions (up to `through`, if given) have, in order."""
+    days = [d for d in month_sessions(year, month, known) if through is None or d <= through]
     if not days:
         return pd.DatetimeIndex([], dtype=f"datetime64[ns, {IST.key}]")
     return pd.DatetimeIndex(

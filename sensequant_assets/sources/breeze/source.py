@@ -21,7 +21,7 @@ import pandas as pd
 from pydantic import Field, PrivateAttr
 
 from sensequant_assets.market.calendar import IST, last_completed_session
-from sensequant_assets.market.intraday import minutes_per_candle, month_sessions, session_candles
+from sensequant_assets.market.intraday import minutes_per_candle, month_candles
 from sensequant_assets.paths import DATA_DIR
 from sensequant_assets.sources.bars import BarsValidationError, empty_bars
 from sensequant_assets.sources.base import BarSource, FetchResult, SourceAuthError, SymbolMapping
@@ -53,7 +53,7 @@ from sensequant_assets.sources.breeze.client import (
 )
 from sensequant_assets.sources.breeze.limiter import BudgetState, CallKind, RateLimiter
 from sensequant_assets.sources.breeze.pages import Page, join_pages, page_frame, plan_pages
-from sensequant_assets.sources.intraday_bars import TS_DTYPE, conform_intraday, empty_intraday
+from sensequant_assets.sources.intraday_bars import conform_intraday, empty_intraday
 from sensequant_assets.universe.reference import SESSIONS_FILE, load_known_days
 from sensequant_assets.warehouse.storage import Origin
 
@@ -272,16 +272,8 @@ class BreezeSource(BarSource):
         isec_code = mapping.isec_code
         now = dt.datetime.fromtimestamp(self._clock(), dt.UTC)
         known = load_known_days(Path(self.reference_dir) / SESSIONS_FILE)
-        last_session = last_completed_session(now, known)
-        expected = pd.DatetimeIndex(
-            [
-                stamp
-                for day in month_sessions(month.year, month.month, known)
-                if day <= last_session
-                for stamp in session_candles(day, interval, known)
-            ],
-            dtype=TS_DTYPE,
-        )
+        through = last_completed_session(now, known)
+        expected = month_candles(month.year, month.month, interval, known, through)
         pages = plan_pages(expected, minutes)
         cache = AnswerCache.for_server(self._work_dir(), self.historical_url)
         context = f"Breeze {label} (stock_code={isec_code}) at {self.historical_url}"

@@ -14,6 +14,7 @@ from sensequant_assets.market.calendar import IST
 from sensequant_assets.market.intraday import month_candles
 from sensequant_assets.sources.bars import BarsValidationError
 from sensequant_assets.sources.base import SymbolMapping
+from sensequant_assets.sources.breeze.cache import AnswerCache
 from sensequant_assets.sources.breeze.limiter import DailyBudgetExhaustedError
 from sensequant_assets.sources.breeze.source import BreezeSource
 from sensequant_assets.sources.intraday_plan import calls_for_month
@@ -205,3 +206,14 @@ def test_the_stand_in_truncates_at_the_cap_and_limits_each_day(
         len(_ask(breeze_server, "2024-03-01T09:15:00.000Z", "2024-03-01T09:15:59.000Z")["Success"])
         == 1
     )
+
+
+def test_a_page_of_a_session_not_yet_closed_is_asked_again(tmp_path: Path) -> None:
+    cache = AnswerCache.for_server(tmp_path, "http://stand-in/")
+    first = pd.Timestamp("2025-06-30 09:15", tz=IST)
+    last = pd.Timestamp("2025-06-30 11:39", tz=IST)
+    end = last + pd.Timedelta(minutes=1)
+    for fetched, state in (("2025-06-30 12:00", "stale"), ("2025-06-30 15:31", "hit")):
+        at = pd.Timestamp(fetched, tz=IST).to_pydatetime()
+        cache.store_page("BM001", "1minute", first, last, {"Success": []}, at)
+        assert cache.load_page("BM001", "1minute", first, last, end).state == state
