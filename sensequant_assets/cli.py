@@ -1,5 +1,9 @@
 """`sensequant`: the demo, and batch backfills launched on a running Dagster instance.
 
+`sensequant intraday LIST --from 2023-01 --to 2025-12` prints the Breeze call plan of an intraday
+backfill (calls, hours at the per-minute rate, days at the daily cap less the reserve, the
+finish date) before anything is fetched; with `--launch` it then starts that backfill.
+
 `sensequant backfill LIST` goes through the webserver's GraphQL API, exactly as the Dagster UI's
 "Materialize" dialog does: the backfill is the instance's, visible on the UI's backfills page and
 run by its daemon, never an in-process shortcut that the UI does not see. `sensequant retry ID`
@@ -10,7 +14,9 @@ first one did not materialize (failed ones and what depends on them), nothing it
 """
 
 import argparse
+import datetime as dt
 import json
+import os
 import sys
 import time
 import urllib.error
@@ -22,11 +28,16 @@ from typing import Any
 import duckdb
 
 from sensequant_assets import demo
+from sensequant_assets.defs.intraday.assets import intraday_bars
 from sensequant_assets.defs.partitions import symbols_partitions
-from sensequant_assets.defs.resources import project_paths, warehouse
+from sensequant_assets.defs.resources import BREEZE_SETTINGS, project_paths, warehouse
 from sensequant_assets.defs.universe.sensors import BATCH_ASSETS
+from sensequant_assets.sources.breeze.source import BreezeSource
+from sensequant_assets.sources.intraday_batch import IntradaySettings
+from sensequant_assets.sources.intraday_plan import CallPlan, months_of, plan
 from sensequant_assets.universe.constituents import ConstituentListError, read_constituent_file
-from sensequant_assets.universe.partitions import BATCH_TAG
+from sensequant_assets.universe.partitions import BATCH_TAG, month_symbol_key
+from sensequant_assets.universe.reference import CHECKED_IN, SESSIONS_FILE, load_known_days
 from sensequant_assets.warehouse.lake import LakeUnavailableError
 from sensequant_assets.warehouse.migration import MigrationError, migrate
 from sensequant_assets.warehouse.resources import WarehouseLockedError
@@ -118,15 +129,22 @@ def register_symbols(url: str, symbols: Sequence[str]) -> list[str]:
     return added
 
 
-def launch_backfill(url: str, symbols: Sequence[str], batch: str) -> str:
-    """One asset backfill of the batch: mapping, bars for every year and their checks, labels,
-    models, the universe model and the coverage report, ordered and chunked by the daemon.
-    Returns its id."""
+def launch_backfill(
+    url: str,
+    partitions: Sequence[str],
+    batch: str,
+    assets: Sequence[Any] = BATCH_ASSETS,
+    title: str | None = None,
+) -> str:
+    """One asset backfill of `partitions` of `assets`, ordered and chunked by the daemon. By
+    default the batch's: mapping, bars for every year and their checks, labels, models, the
+    universe model and the coverage report (`partitions` then names the symbols). Returns its
+    id."""
     params = {
-        "partitionNames": list(symbols),
-        "assetSelection": [{"path": key.path} for key in BATCH_ASSETS],
+        "partitionNames": list(partitions),
+        "assetSelection": [{"path": key.path} for key in assets],
         "tags": [{"key": BATCH_TAG, "value": batch}],
-        "title": f"batch {batch}",
+        "title": title or f"batch {batch}",
     }
     result = graphql(url, LAUNCH_BACKFILL, {"params": params})["launchPartitionBackfill"]
     if result["__typename"] != "LaunchBackfillSuccess":
@@ -189,6 +207,69 @@ def retry(backfill_id: str, url: str, wait: bool, timeout_s: float) -> int:
         f"{url.rstrip('/')}/runs/b/{new_id}"
     )
     return follow(url, new_id, timeout_s) if wait else 0
+
+
+def breeze_limit(field: str) -> int:
+    """A Breeze limit as this deployment's runs see it: its variable, else the source's default."""
+    value = os.environ.get(BREEZE_SETTINGS[field])
+    return int(value) if value else int(BreezeSource.model_fields[field].default)
+
+
+def intraday_plan(symbols: Sequence[str], first: dt.date, last: dt.date, interval: str) -> CallPlan:
+    """The call plan of `symbols` x the months from `first` to `last`, on the deployment's
+    calendar corrections and Breeze limits (the reserve included), starting today."""
+    reference = Path(os.environ.get("SENSEQUANT_REFERENCE_DIR") or CHECKED_IN)
+    return plan(
+        symbols,
+        months_of(first, last),
+        interval,
+        load_known_days(reference / SESSIONS_FILE),
+        per_minute=breeze_limit("calls_per_minute"),
+        per_day=breeze_limit("calls_per_day"),
+        reserve=breeze_limit("daily_reserve"),
+    )
+
+
+def intraday(
+    list_path: Path,
+    first: dt.date,
+    last: dt.date,
+    interval: str,
+    url: str,
+    launch: bool,
+    wait: bool,
+    timeout_s: float,
+) -> int:
+    """Print the call plan; with `launch`, then backfill intraday_bars for those partitions."""
+    try:
+        batch = read_constituent_file(list_path)
+    except ConstituentListError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not batch.symbols:
+        print(f"error: {list_path} lists no valid symbol; nothing to plan", file=sys.stderr)
+        return 2
+    print(intraday_plan(batch.symbols, first, last, interval))
+    if not launch:
+        print("Nothing launched: add --launch to start this backfill on the running instance.")
+        return 0
+    register_symbols(url, batch.symbols)
+    keys = [month_symbol_key(s, m) for m in months_of(first, last) for s in batch.symbols]
+    backfill_id = launch_backfill(
+        url, keys, batch.batch, [intraday_bars.key], f"intraday {batch.batch} {interval}"
+    )
+    print(
+        f"intraday backfill {backfill_id} ({len(keys)} partitions; their symbols need a "
+        f"materialized symbol_mapping): {url.rstrip('/')}/runs/b/{backfill_id}"
+    )
+    return follow(url, backfill_id, timeout_s) if wait else 0
+
+
+def _month(text: str) -> dt.date:
+    try:
+        return dt.datetime.strptime(text, "%Y-%m").date()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a month like 2024-03") from None
 
 
 def follow(url: str, backfill_id: str, timeout_s: float) -> int:
@@ -267,7 +348,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         "retry", help="re-run exactly the partitions a finished backfill did not materialize"
     )
     rerun.add_argument("backfill_id", help="the backfill's id, as `backfill` printed it")
-    for command in (launch, rerun):
+    minutes = commands.add_parser(
+        "intraday", help="print an intraday backfill's Breeze call plan, and launch it if asked"
+    )
+    minutes.add_argument("list", type=Path, help="constituent list, e.g. data/constituents/x.txt")
+    minutes.add_argument("--from", dest="first", type=_month, required=True, help="e.g. 2023-01")
+    minutes.add_argument("--to", dest="last", type=_month, required=True, help="e.g. 2025-12")
+    minutes.add_argument(
+        "--interval",
+        default=os.environ.get("SENSEQUANT_INTRADAY_INTERVAL")
+        or IntradaySettings.model_fields["interval"].default,
+        choices=["1minute", "5minute", "30minute"],
+        help="candle length (default: SENSEQUANT_INTRADAY_INTERVAL, else 1minute)",
+    )
+    minutes.add_argument("--launch", action="store_true", help="start the backfill after the plan")
+    for command in (launch, rerun, minutes):
         command.add_argument(
             "--url", default=DEFAULT_URL, help=f"webserver (default {DEFAULT_URL})"
         )
@@ -297,6 +392,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "migrate-to-lake":
         return migrate_to_lake(args.source, args.replace)
     try:
+        if args.command == "intraday":
+            return intraday(
+                args.list,
+                args.first,
+                args.last,
+                args.interval,
+                args.url,
+                args.launch,
+                args.wait,
+                args.timeout,
+            )
         if args.command == "retry":
             return retry(args.backfill_id, args.url, args.wait, args.timeout)
         return backfill(args.list, args.url, args.wait, args.timeout)

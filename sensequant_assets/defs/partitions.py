@@ -1,4 +1,5 @@
-"""Partitions: symbols come from constituent lists; years run from 2022 to the current year."""
+"""Partitions: symbols come from constituent lists; years (daily bars) and months (intraday bars)
+run from 2022 to the current one."""
 
 import dagster as dg
 
@@ -14,6 +15,14 @@ years_partitions = dg.TimeWindowPartitionsDefinition(
 
 symbol_year_partitions = dg.MultiPartitionsDefinition(
     {"symbol": symbols_partitions, "year": years_partitions}
+)
+
+# Intraday bars: symbol x month (keys "YYYY-MM|SYMBOL"), from January of the first year.
+months_partitions = dg.TimeWindowPartitionsDefinition(
+    cron_schedule="0 0 1 * *", fmt="%Y-%m", start=f"{FIRST_YEAR}-01", end_offset=1
+)
+symbol_month_partitions = dg.MultiPartitionsDefinition(
+    {"symbol": symbols_partitions, "month": months_partitions}
 )
 
 BATCHED_BACKFILL = dg.BackfillPolicy.multi_run(PARTITIONS_PER_RUN)

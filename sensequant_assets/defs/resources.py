@@ -15,6 +15,7 @@ from sensequant_assets.alerts import AlertsResource
 from sensequant_assets.paths import DATA_DIR, ProjectPaths
 from sensequant_assets.sources.base import BarSource
 from sensequant_assets.sources.breeze.source import BreezeSource
+from sensequant_assets.sources.intraday_batch import IntradaySettings
 from sensequant_assets.sources.legacy_csv import LegacyCsvSource
 from sensequant_assets.sources.synthetic import SyntheticSource
 from sensequant_assets.teacher.settings import TeacherSettings
@@ -108,6 +109,12 @@ def warehouse() -> WarehouseResource:
     )
 
 
+def intraday_settings() -> IntradaySettings:
+    return IntradaySettings(
+        interval=bound(IntradaySettings, "interval", "SENSEQUANT_INTRADAY_INTERVAL")
+    )
+
+
 def project_paths() -> ProjectPaths:
     return ProjectPaths(
         constituents_dir=bound(ProjectPaths, "constituents_dir", "SENSEQUANT_CONSTITUENTS_DIR"),
@@ -150,5 +157,6 @@ def resources() -> dg.Definitions:
             "paths": project_paths(),
             "teacher": teacher_settings(),
             "alerts": alerts(),
+            "intraday": intraday_settings(),
         }
     )

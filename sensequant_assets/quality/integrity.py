@@ -12,7 +12,6 @@ import pandas as pd
 from sensequant_assets.quality.coverage import SHOWN_DATES
 
 PRICE_COLUMNS = ("open", "high", "low", "close")
-REQUIRED_COLUMNS = ("symbol", "date", *PRICE_COLUMNS, "volume")
 
 
 @dataclass(frozen=True)
@@ -54,20 +53,22 @@ class IntegrityResult:
         }
 
 
-def check_integrity(bars: pd.DataFrame, partition: str) -> IntegrityResult:
-    """Apply every rule to one partition's bars; each violated rule names its first dates."""
-    missing = [c for c in REQUIRED_COLUMNS if c not in bars.columns]
+def check_integrity(bars: pd.DataFrame, partition: str, stamp: str = "date") -> IntegrityResult:
+    """Apply every rule to one partition's bars; each violated rule names its first dates (or
+    minutes, for intraday bars: `stamp="ts"`)."""
+    required = ("symbol", stamp, *PRICE_COLUMNS, "volume")
+    missing = [c for c in required if c not in bars.columns]
     if missing:
         raise ValueError(f"{partition}: bars frame lacks columns {missing}; read it with read_bars")
-    dates = pd.to_datetime(bars["date"], errors="coerce")
+    dates = pd.to_datetime(bars[stamp], errors="coerce")
     prices = bars.loc[:, list(PRICE_COLUMNS)].apply(pd.to_numeric, errors="coerce")
     volume = pd.to_numeric(bars["volume"], errors="coerce")
     low, high = prices["low"], prices["high"]
     body_low = prices[["open", "close"]].min(axis=1)
     body_high = prices[["open", "close"]].max(axis=1)
     rules: dict[str, pd.Series] = {
-        "duplicate symbol and date": bars.duplicated(["symbol", "date"], keep="first"),
-        "null values": bars.loc[:, list(REQUIRED_COLUMNS)].isna().any(axis=1)
+        f"duplicate symbol and {stamp}": bars.duplicated(["symbol", stamp], keep="first"),
+        "null values": bars.loc[:, list(required)].isna().any(axis=1)
         | prices.isna().any(axis=1)
         | volume.isna(),
         "non-positive price": (prices <= 0).any(axis=1),
@@ -77,14 +78,15 @@ def check_integrity(bars: pd.DataFrame, partition: str) -> IntegrityResult:
         "fractional volume": volume.notna() & (volume != volume.round()),
     }
     violations = tuple(
-        Violation(rule, int(mask.sum()), _first_dates(dates[mask]))
+        Violation(rule, int(mask.sum()), _first_stamps(dates[mask], stamp))
         for rule, mask in rules.items()
         if mask.any()
     )
     return IntegrityResult(partition=partition, bar_count=len(bars), violations=violations)
 
 
-def _first_dates(dates: pd.Series) -> tuple[str, ...]:
+def _first_stamps(stamps: pd.Series, stamp: str) -> tuple[str, ...]:
+    shape = "%Y-%m-%d" if stamp == "date" else "%Y-%m-%d %H:%M"
     return tuple(
-        "unknown date" if pd.isna(d) else d.date().isoformat() for d in dates.head(SHOWN_DATES)
+        f"unknown {stamp}" if pd.isna(d) else d.strftime(shape) for d in stamps.head(SHOWN_DATES)
     )

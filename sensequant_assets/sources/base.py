@@ -11,12 +11,15 @@ import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import dagster as dg
 import pandas as pd
 
 from sensequant_assets.warehouse.storage import Origin
+
+if TYPE_CHECKING:  # the Breeze package imports this module
+    from sensequant_assets.sources.breeze.limiter import BudgetState
 
 MappingStatus = Literal["success", "failed"]
 
@@ -91,6 +94,11 @@ class BarSource(dg.ConfigurableResource, ABC):
             except Exception as exc:
                 results[year] = exc
         return results
+
+    def budget_state(self) -> "BudgetState | None":
+        """Where the source's daily call budget stands, for the UI and intraday resumption;
+        None for a source that spends no calls (synthetic, csv)."""
+        return None
 
 
 class SourceAuthError(RuntimeError):

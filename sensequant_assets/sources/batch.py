@@ -5,9 +5,9 @@ source can; one partition's error, or an answer that would drop stored sessions,
 partition alone, so a bad symbol never costs the other partitions their data.
 """
 
-import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 import pandas as pd
 
@@ -42,50 +42,71 @@ def fetch_partitions(
     answers: dict[tuple[str, int], FetchResult | Exception] = {}
     for symbol, years in years_by_symbol.items():
         mapping = mappings.get(symbol)
-        if mapping is None:
-            missing = LookupError(
-                f"symbol_mapping[{symbol}] has not been materialized; materialize it first "
-                "(a backfill does this in order)"
-            )
-            answers.update({(symbol, year): missing for year in years})
-        elif not mapping.resolved:
-            unmapped = FetchResult(pd.DataFrame(), {"note": f"unmapped: {mapping.error}"})
-            answers.update({(symbol, year): unmapped for year in years})
+        if mapping is None or not mapping.resolved:
+            answer = unusable_mapping(symbol, mapping)
+            answers.update({(symbol, year): answer for year in years})
         else:
-            for year, answer in source.fetch_years(mapping, years).items():
-                answers[symbol, year] = answer
+            for year, fetched in source.fetch_years(mapping, years).items():
+                answers[symbol, year] = fetched
     return {key: answers[key] for key in keys}
 
 
+def unusable_mapping(symbol: str, mapping: SymbolMapping | None) -> FetchResult | Exception:
+    """What a partition of a symbol without a usable mapping gets: an error while the mapping
+    was never materialized, an empty answer noting why once it failed (nothing to fetch)."""
+    if mapping is None:
+        return LookupError(
+            f"symbol_mapping[{symbol}] has not been materialized; materialize it first "
+            "(a backfill does this in order)"
+        )
+    return FetchResult(pd.DataFrame(), {"note": f"unmapped: {mapping.error}"})
+
+
 @dataclass(frozen=True)
-class BatchOutcome:
+class Stamps:
+    """What never-shrink compares for one table: each answer's stamps, and their names."""
+
+    of: Callable[[pd.DataFrame], Collection] = session_dates
+    unit: str = "session"
+    item: str = "date"
+
+
+SESSION_DATES = Stamps()
+
+K = TypeVar("K", bound=Hashable)
+
+
+@dataclass(frozen=True)
+class BatchOutcome(Generic[K]):
     """Which partitions of a run may be written, and why each of the others may not."""
 
-    written: dict[tuple[str, int], FetchResult]
-    failed: dict[tuple[str, int], str]
-    removed: dict[tuple[str, int], list[dt.date]]
+    written: dict[K, FetchResult]
+    failed: dict[K, str]
+    removed: dict[K, list] = field(default_factory=dict)
 
 
 def settle_partitions(
-    answers: dict[tuple[str, int], FetchResult | Exception],
-    stored: dict[tuple[str, int], set[dt.date]],
+    answers: dict[K, FetchResult | Exception],
+    stored: dict[K, set],
     allow_shrink: bool = False,
-) -> BatchOutcome:
+    stamps: Stamps = SESSION_DATES,
+) -> BatchOutcome[K]:
     """Sort a run's answers into those to write and those that fail their partition.
 
     A partition fails on a source error, or when its answer would drop stored session dates
-    (`shrink_problem`) and the user did not allow it; a failed partition keeps its rows.
+    (intraday: candle stamps) (`shrink_problem`) and the user did not allow it; a failed
+    partition keeps its rows.
     """
-    written: dict[tuple[str, int], FetchResult] = {}
-    failed: dict[tuple[str, int], str] = {}
-    removed: dict[tuple[str, int], list[dt.date]] = {}
+    written: dict[K, FetchResult] = {}
+    failed: dict[K, str] = {}
+    removed: dict[K, list] = {}
     for partition, answer in answers.items():
         if isinstance(answer, Exception):
             failed[partition] = f"{type(answer).__name__}: {answer}"
             continue
         before = stored.get(partition, set())
-        after = set(session_dates(answer.bars)) if not answer.bars.empty else set()
-        problem = shrink_problem(before, after)
+        after = set(stamps.of(answer.bars)) if not answer.bars.empty else set()
+        problem = shrink_problem(before, after, unit=stamps.unit, item=stamps.item)
         if problem and not allow_shrink:
             failed[partition] = (
                 f"refused to shrink: {problem}. Kept the stored rows; to replace them anyway, "
@@ -98,7 +119,7 @@ def settle_partitions(
     return BatchOutcome(written=written, failed=failed, removed=removed)
 
 
-def partial_batch_message(errors: dict[str, str], total: int) -> str:
+def partial_batch_message(errors: dict[str, str], total: int, asset: str = "daily_bars") -> str:
     """What the step failure says: each failed partition and why, and how to re-run them."""
     written = (
         f"the other {total - len(errors)} were written and are materialized"
@@ -106,7 +127,7 @@ def partial_batch_message(errors: dict[str, str], total: int) -> str:
         else "none was written"
     )
     return (
-        f"{len(errors)} of {total} daily_bars partitions failed and kept their stored rows; "
+        f"{len(errors)} of {total} {asset} partitions failed and kept their stored rows; "
         f"{written}.\n  "
         + "\n  ".join(f"{key}: {error}" for key, error in sorted(errors.items()))
         + "\nRe-run exactly the failed ones: on the backfill's page, Re-execute > From failure "

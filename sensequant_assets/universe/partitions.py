@@ -1,8 +1,10 @@
 """Partition keys, run tags and batch sizes, as plain values (the definitions are in defs/).
 
-A daily_bars key is "SYMBOL|YEAR": Dagster orders a multi-partition's dimensions by name.
+A daily_bars key is "SYMBOL|YEAR", an intraday_bars key "YYYY-MM|SYMBOL": Dagster orders a
+multi-partition's dimensions by name.
 """
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 
 # Every run pays ~3 s of process start-up and waits its turn for the single-writer `warehouse`
@@ -30,6 +32,17 @@ def split_symbol_year(key: str) -> tuple[str, int]:
 
 def symbol_year_key(symbol: str, year: int) -> str:
     return f"{symbol}|{year}"
+
+
+def split_month_symbol(key: str) -> tuple[str, dt.date]:
+    """'2024-03|RELIANCE' -> ('RELIANCE', 2024-03-01): an intraday_bars key, month first (its
+    dimensions, too, are ordered by name)."""
+    month, symbol = str(key).split("|")
+    return symbol, dt.datetime.strptime(month, "%Y-%m").date()
+
+
+def month_symbol_key(symbol: str, month: dt.date) -> str:
+    return f"{month:%Y-%m}|{symbol}"
 
 
 def contiguous_ranges(ordered: Sequence[str], wanted: Iterable[str]) -> list[tuple[str, str]]:
@@ -82,3 +95,18 @@ def covering_ranges(
         ]
         opened, previous = runs, symbol
     return ranges
+
+
+def month_ranges(keys: Iterable[str], symbols: Sequence[str]) -> list[tuple[str, str]]:
+    """Ranges (first, last) of "YYYY-MM|SYMBOL" keys that together hold exactly `keys`: per
+    month, the runs of symbols contiguous in `symbols`' order (the partitions' insertion order),
+    so a run over each range covers nothing else."""
+    by_month: dict[str, list[str]] = {}
+    for key in keys:
+        month, symbol = str(key).split("|")
+        by_month.setdefault(month, []).append(symbol)
+    return [
+        (f"{month}|{first}", f"{month}|{last}")
+        for month in sorted(by_month)
+        for first, last in contiguous_ranges(symbols, by_month[month])
+    ]

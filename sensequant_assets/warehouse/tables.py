@@ -37,6 +37,9 @@ class Table:
     name: str
     columns: tuple[Column, ...]
     primary_key: tuple[str, ...] = ()
+    indexed: bool = True
+    """Whether the primary key is declared in SQL too (DuckDB then keeps an ART index of it).
+    Frames are checked for duplicate keys before every write either way."""
 
     @property
     def column_names(self) -> tuple[str, ...]:
@@ -51,7 +54,7 @@ class Table:
         values come only from this code; the DuckDB file keeps enforcing both.
         """
         parts = [column.ddl(constraints) for column in self.columns]
-        if self.primary_key and constraints:
+        if self.primary_key and self.indexed and constraints:
             parts.append(f"PRIMARY KEY ({', '.join(self.primary_key)})")
         return f"CREATE TABLE IF NOT EXISTS {self.name} (\n    " + ",\n    ".join(parts) + "\n)"
 
@@ -157,6 +160,40 @@ DAILY_BARS = Table(
         ),
     ),
     primary_key=("symbol", "date"),
+)
+
+INTERVALS_SQL = "interval IN ('1minute', '5minute', '30minute')"
+
+# 28 million rows for NIFTY 100 x 3 years of 1-minute candles. No index on the key: DuckDB's ART
+# index over it costs memory and write time on every partition replace and DuckLake has none;
+# instead each partition is appended as one block sorted by time, so the zone maps (min/max of
+# symbol and ts per row group) let a symbol-day read one or two row groups (docs/benchmarks.md).
+INTRADAY_BARS = Table(
+    "intraday_bars",
+    (
+        Column("symbol", "VARCHAR", nullable=False, description="Universe symbol"),
+        Column(
+            "interval",
+            "VARCHAR",
+            nullable=False,
+            description="Candle length: 1minute, 5minute or 30minute",
+            check=INTERVALS_SQL,
+        ),
+        Column(
+            "ts",
+            "TIMESTAMP",
+            nullable=False,
+            description="Candle start, IST wall-clock time as the exchange and Breeze give it",
+        ),
+        Column("open", "DOUBLE", nullable=False, minimum=MIN_PRICE),
+        Column("high", "DOUBLE", nullable=False, minimum=MIN_PRICE),
+        Column("low", "DOUBLE", nullable=False, minimum=MIN_PRICE),
+        Column("close", "DOUBLE", nullable=False, minimum=MIN_PRICE),
+        Column("volume", "BIGINT", nullable=False, minimum=0, description="Shares traded"),
+        Column("source", "VARCHAR", nullable=False, description="synthetic or breeze"),
+    ),
+    primary_key=("symbol", "interval", "ts"),
+    indexed=False,
 )
 
 # One row per daily_bars partition ever written, empty ones included: which symbol-years exist
@@ -325,6 +362,7 @@ TABLES: tuple[Table, ...] = (
     SYMBOL_MAPPING,
     DAILY_BARS,
     BAR_PARTITIONS,
+    INTRADAY_BARS,
     TEACHER_LABELS,
     TEACHER_RUNS,
     TEACHER_UNIVERSE_RUNS,

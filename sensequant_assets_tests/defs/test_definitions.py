@@ -26,6 +26,7 @@ ASSETS = {
     "teacher_model",
     "teacher_universe_model",
     "corporate_actions",
+    "intraday_bars",
 }
 CHECKS = {
     "coverage_check",
@@ -35,6 +36,10 @@ CHECKS = {
     "calendar_evidence_check",
     "freshness_check",
     "teacher_freshness_check",
+    "intraday_sessions_check",
+    "intraday_hours_check",
+    "intraday_integrity_check",
+    "intraday_daily_consistency_check",
 }
 JOBS = {
     "mapping_job",
@@ -46,12 +51,16 @@ JOBS = {
     "reference_job",
     "freshness_job",
     "teacher_freshness_job",
+    "intraday_job",
+    "intraday_checks_job",
 }
 SENSORS = {
     "constituent_lists_sensor",
     "written_bars_checks_sensor",
     "failure_alerts_sensor",
     "teacher_automation_sensor",
+    "intraday_resume_sensor",
+    "written_intraday_checks_sensor",
 }
 SCHEDULES = {"current_year_refresh", "freshness_schedule", "teacher_freshness_schedule"}
 
@@ -136,6 +145,7 @@ def test_dg_lists_every_definition_with_its_group_and_kinds() -> None:
         "paths",
         "teacher",
         "alerts",
+        "intraday",
     }
 
 

@@ -233,37 +233,55 @@ def daily_bars(
             tags=_tags(key),
         )
     if outcome.failed:
-        written = sorted(symbol_year_key(*partition) for partition in outcome.written)
-        yield from _report_failures(context, written, outcome.failed, stored, len(keys))
+        errors = {symbol_year_key(*partition): error for partition, error in outcome.failed.items()}
+        kept = {symbol_year_key(*p): len(stored[p]) for p in outcome.failed}
+        yield from failed_partition_events(context, errors, kept)
+        written = [symbol_year_key(*partition) for partition in outcome.written]
+        raise partial_batch_error(written, errors, partial_batch_message(errors, len(keys)))
     yield reported_output()
 
 
-def _report_failures(
+def failed_partition_events(
     context: dg.AssetExecutionContext,
-    written: list[str],
-    failed: dict[tuple[str, int], str],
-    stored: dict[tuple[str, int], set[dt.date]],
-    total: int,
-) -> Iterator[dg.AssetObservation]:
-    """After the written partitions' materializations, an observation per failed partition,
-    carrying its error and the rows it kept (readable on the partition's own page), then the
-    step's failure naming each. Dagster marks a partition of a failed run "failed" unless the run
-    materialized it, so only the failed ones read failed."""
-    errors = {symbol_year_key(*partition): error for partition, error in failed.items()}
-    for (symbol, year), error in failed.items():
-        key = symbol_year_key(symbol, year)
-        kept = len(stored[symbol, year])
-        context.log.error(f"{key}: {error}; its {kept} stored row(s) were kept")
-        yield dg.AssetObservation(
+    failed: dict[str, str],
+    kept: dict[str, int],
+    paused: dict[str, dict[str, object]] | None = None,
+) -> list[dg.AssetObservation]:
+    """For a step that wrote some partitions and then fails: an observation per failed partition,
+    carrying its error and the rows it kept, and per paused one, saying when it resumes, both
+    readable on the partition's own page. Dagster marks a partition of a failed run "failed"
+    unless the run materialized it, so only these read failed."""
+    for key, error in failed.items():
+        context.log.error(f"{key}: {error}; its {kept[key]} stored row(s) were kept")
+    observations = [
+        dg.AssetObservation(
             context.asset_key,
             partition=key,
-            metadata={"status": "failed; stored rows kept", "error": error, "rows_kept": kept},
+            metadata={"status": "failed; stored rows kept", "error": error, "rows_kept": kept[key]},
         )  # no partition tags: uncached statuses read any tagged event as materialized
-    raise dg.Failure(
-        description=partial_batch_message(errors, total),
+        for key, error in failed.items()
+    ]
+    observations += [
+        dg.AssetObservation(context.asset_key, partition=key, metadata=entry)
+        for key, entry in (paused or {}).items()
+    ]
+    return observations
+
+
+def partial_batch_error(
+    written: list[str],
+    failed: dict[str, str],
+    description: str,
+    metadata: dict[str, object] | None = None,
+) -> dg.Failure:
+    """The step's failure naming each failed partition and the ones it did write (which
+    `written_bars_checks_sensor` and its intraday twin check in a follow-up run)."""
+    return dg.Failure(
+        description=description,
         metadata={
-            "failed_partitions": dg.MetadataValue.json(errors),
-            WRITTEN_PARTITIONS: dg.MetadataValue.json(written),
+            "failed_partitions": dg.MetadataValue.json(failed),
+            WRITTEN_PARTITIONS: dg.MetadataValue.json(sorted(written)),
+            **(metadata or {}),
         },
     )
 

@@ -19,11 +19,14 @@ from sensequant_assets.universe.partitions import BATCH_TAG, covering_ranges, ra
 CHECKS_FOR_RUN_TAG = "sensequant/checks_for_run"
 
 
-def written_partitions(step_failures: Sequence[dg.DagsterEvent]) -> list[str]:
-    """The daily_bars partitions a failed run wrote, from its bars step's failure metadata."""
+def written_partitions(
+    step_failures: Sequence[dg.DagsterEvent], step_key: str = daily_bars.op.name
+) -> list[str]:
+    """The partitions a failed run wrote, from its `step_key` step's failure metadata (the
+    daily_bars step unless another asset's is named)."""
     for event in step_failures:
         failure = event.step_failure_data.user_failure_data
-        if event.step_key == daily_bars.op.name and failure is not None:
+        if event.step_key == step_key and failure is not None:
             entry = failure.metadata.get(WRITTEN_PARTITIONS)
             if entry is not None:
                 return [str(key) for key in entry.value]
