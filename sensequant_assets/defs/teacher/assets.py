@@ -180,7 +180,7 @@ def teacher_labels(
                 continue
             if (bars := read_adjusted_bars(conn, [symbol])).empty:
                 errors.append(
-                    f"teacher_labels[{symbol}]: no daily_bars rows in {warehouse.database}; "
+                    f"teacher_labels[{symbol}]: no daily_bars rows in {warehouse.location}; "
                     f"materialize daily_bars for {symbol} first."
                 )
             else:
