@@ -465,21 +465,26 @@ def backfills(quick: bool) -> list[Figure]:
             )
         )
     sqlite = m  # the 100-symbol measurement above, same machine, same bench run
-    deployed = asset_backfill(n_symbols=100, years=3, deployment="postgres")
-    figures.append(
-        Figure(
-            "Backfill",
-            f"100 symbols x 3 years on the deployment shape ({deployed.status})",
-            deployed.wall_s,
-            "s",
-            "the same backfill on dagster dev, sqlite instance",
-            sqlite.wall_s,
-            "code server, webserver and daemon as separate processes on a private PostgreSQL 15 "
-            f"(scaleout/deployment.py), warehouse on the DuckDB file; {deployed.runs} runs, peak "
-            f"memory {deployed.peak_rss_mib:.0f} MiB, check results for "
-            f"{deployed.partitions_with_check_results} partitions",
+    for deployment in ("postgres", "postgres+ducklake"):
+        other = asset_backfill(n_symbols=100, years=3, deployment=deployment)
+        warehouse = "a DuckLake (catalog in the same PostgreSQL, pool `warehouse` at 2)"
+        figures.append(
+            Figure(
+                "Backfill",
+                f"100 symbols x 3 years on {deployment} ({other.status})",
+                other.wall_s,
+                "s",
+                "the same backfill on dagster dev, sqlite instance, DuckDB file",
+                sqlite.wall_s,
+                "code server, webserver and daemon as separate processes on a private "
+                "PostgreSQL 15 (scaleout/deployment.py), warehouse on "
+                f"{warehouse if deployment.endswith('ducklake') else 'the DuckDB file'}; "
+                f"{other.runs} runs, {other.bar_rows} daily_bars rows at {other.bar_rows_per_s} "
+                f"rows/s of backfill wall time (sqlite + file: {sqlite.bar_rows_per_s}), peak "
+                f"memory {other.peak_rss_mib:.0f} MiB, check results for "
+                f"{other.partitions_with_check_results} partitions",
+            )
         )
-    )
     return figures
 
 

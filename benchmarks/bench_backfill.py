@@ -14,6 +14,9 @@ largest sum of resident memory over every process of that instance, sampled twic
 
 import argparse
 import json
+import os
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -39,6 +42,7 @@ from sensequant_assets.defs.universe.sensors import (
 from sensequant_assets.paths import DATA_DIR
 from sensequant_assets.universe.constituents import list_files, read_constituent_file
 from sensequant_assets.universe.partitions import PARTITIONS_PER_RUN
+from sensequant_assets.warehouse.resources import WAREHOUSE_POOL, WarehouseResource
 from sensequant_assets_tests.e2e.server import (
     DagsterDev,
     dagster_dev,
@@ -48,9 +52,11 @@ from sensequant_assets_tests.e2e.server import (
 from sensequant_assets_tests.scaleout.deployment import deployed
 from sensequant_assets_tests.scaleout.postgres import local_postgres
 
-# Where the instance lives: the project-local sqlite (`make ui`), or PostgreSQL with the
-# services apart, as deploy/ runs them.
-Deployment = Literal["sqlite", "postgres"]
+# Where the instance and the warehouse live: the project-local sqlite and the DuckDB file (`make
+# ui`); PostgreSQL with the services apart (deploy/) and the DuckDB file; or that with a DuckLake
+# whose catalog sits in the same PostgreSQL, its `warehouse` pool raised to LAKE_WRITERS steps.
+Deployment = Literal["sqlite", "postgres", "postgres+ducklake"]
+LAKE_WRITERS = 2  # the machine's cores (docs/deploy.md, "Pools on the lake")
 
 LAUNCH_RUN = """
 mutation($params: ExecutionParams!) {
@@ -92,6 +98,8 @@ class Measurement:
     s_per_bar_partition: float
     peak_rss_mib: float
     partitions_with_check_results: int
+    bar_rows: int = 0
+    bar_rows_per_s: float = 0.0
 
 
 def universe(n: int) -> list[str]:
@@ -161,7 +169,12 @@ def graph_params(symbols: Sequence[str], years: Sequence[str]) -> dict[str, obje
 
 
 def measure(
-    server: DagsterDev, label: str, params: dict[str, object], n: int, years: Sequence[str]
+    server: DagsterDev,
+    warehouse: WarehouseResource,
+    label: str,
+    params: dict[str, object],
+    n: int,
+    years: Sequence[str],
 ) -> Measurement:
     with PeakMemory(str(server.root / "dagster_home")) as memory:
         started = time.monotonic()
@@ -174,6 +187,8 @@ def measure(
         for row in server.query(CHECK_RESULTS, name="coverage_check")["assetCheckExecutions"]
         if row["status"] in {"SUCCEEDED", "FAILED"}
     }
+    with warehouse.get_connection() as conn:
+        [(rows,)] = conn.execute("SELECT count(*) FROM daily_bars").fetchall()
     bars = n * len(years)
     return Measurement(
         label,
@@ -186,19 +201,44 @@ def measure(
         round(wall / bars, 3),
         round(memory.peak_bytes / 2**20),
         len(checked),
+        rows,
+        round(rows / wall),
     )
 
 
 @contextmanager
-def instance(deployment: Deployment, root: Path) -> Iterator[DagsterDev]:
+def instance(deployment: Deployment, root: Path) -> Iterator[tuple[DagsterDev, WarehouseResource]]:
     """`dagster dev` on sqlite, or the deployment shape (code server, webserver, daemon) on a
-    private PostgreSQL started for the measurement."""
+    private PostgreSQL started for the measurement; with the warehouse its runs write."""
     if deployment == "sqlite":
         with dagster_dev(root) as server:
-            yield server
+            yield server, WarehouseResource(database=str(server.warehouse))
         return
-    with local_postgres() as postgres, deployed(root, postgres.database("bench")) as server:
-        yield server
+    with local_postgres() as postgres:
+        catalog = postgres.database("bench")
+        data = str(root / "lake")
+        lake = {"SENSEQUANT_WAREHOUSE_BACKEND": "ducklake", "SENSEQUANT_LAKE_DATA_PATH": data}
+        chosen = lake if deployment == "postgres+ducklake" else {}
+        with deployed(root, catalog, chosen) as server:
+            if not chosen:
+                yield server, WarehouseResource(database=str(server.warehouse))
+                return
+            home = {**os.environ, **catalog, "DAGSTER_HOME": str(root / "dagster_home")}
+            dagster = str(Path(sys.executable).parent / "dagster")
+            pool = [dagster, "instance", "concurrency", "set", WAREHOUSE_POOL, str(LAKE_WRITERS)]
+            subprocess.run(pool, env=home, check=True, capture_output=True)
+            yield (
+                server,
+                WarehouseResource(
+                    backend="ducklake",
+                    lake_data_path=data,
+                    lake_catalog_host=catalog["DAGSTER_PG_HOST"],
+                    lake_catalog_port=int(catalog["DAGSTER_PG_PORT"]),
+                    lake_catalog_db=catalog["DAGSTER_PG_DB"],
+                    lake_catalog_user=catalog["DAGSTER_PG_USER"],
+                    lake_catalog_password=catalog["DAGSTER_PG_PASSWORD"],
+                ),
+            )
 
 
 def asset_backfill(
@@ -206,13 +246,17 @@ def asset_backfill(
 ) -> Measurement:
     symbols = universe(n_symbols)
     year_keys = years_partitions.get_partition_keys()[:years]
-    with tempfile.TemporaryDirectory() as tmp, instance(deployment, Path(tmp)) as server:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        instance(deployment, Path(tmp)) as (server, warehouse),
+    ):
         register_symbols(server.url, symbols)
         # The batch's list, for coverage_report; its symbols are partitions already, so the
         # sensor launches nothing for it.
         (server.constituents / "bench.txt").write_text("\n".join(symbols) + "\n")
         return measure(
             server,
+            warehouse,
             f"asset backfill on {deployment}, multi_run({PARTITIONS_PER_RUN}), whole graph",
             graph_params(symbols, year_keys),
             n_symbols,
@@ -282,7 +326,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--years", type=int, default=3)
     parser.add_argument("--baseline-symbols", type=int, default=10)
     parser.add_argument("--skip-baseline", action="store_true")
-    parser.add_argument("--deployment", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument(
+        "--deployment", choices=["sqlite", "postgres", "postgres+ducklake"], default="sqlite"
+    )
     args = parser.parse_args(argv)
     results = [asset_backfill(args.symbols, args.years, args.deployment)]
     if not args.skip_baseline:
