@@ -58,10 +58,12 @@ browser:
 	  echo "installing chromium (Debian package) for the end-to-end test"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+# Two pytest-xdist workers: the daemon-bound end-to-end tests (mostly waiting on the daemon's 30 s
+# passes) run one after another on one, everything else on the other (docs/benchmarks.md).
 test: $(BIN)/.installed instance browser
 	$(BIN)/dg check defs
 	$(BIN)/dagster definitions validate -w workspace.yaml
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m benchmarks.bench

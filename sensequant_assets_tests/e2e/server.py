@@ -26,6 +26,10 @@ from sensequant_assets.paths import REPO_ROOT
 
 STARTUP_TIMEOUT_S = 180
 
+# Tests that spend most of their time waiting on a daemon's fixed 30 s passes: `make test` runs
+# them one after another on one pytest-xdist worker while the other runs everything else.
+DAEMON_BOUND = "daemon-bound"
+
 
 @dataclass(frozen=True)
 class DagsterDev:

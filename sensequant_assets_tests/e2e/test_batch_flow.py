@@ -37,6 +37,7 @@ from sensequant_assets_tests.e2e.queries import (
     entries,
 )
 from sensequant_assets_tests.e2e.server import (
+    DAEMON_BOUND,
     DagsterDev,
     all_finished,
     backfills,
@@ -195,6 +196,7 @@ def store_a_previous_version(server: DagsterDev, monkeypatch: pytest.MonkeyPatch
                 assert done.success
 
 
+@pytest.mark.xdist_group(DAEMON_BOUND)
 def test_dropped_list_and_cli_batch_end_to_end(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

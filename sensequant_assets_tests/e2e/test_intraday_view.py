@@ -22,7 +22,7 @@ from sensequant_assets.universe.partitions import range_tags
 from sensequant_assets.warehouse.resources import WarehouseResource
 from sensequant_assets_tests.e2e import breeze_location
 from sensequant_assets_tests.e2e.browser import chromium_page
-from sensequant_assets_tests.e2e.server import DagsterDev, dagster_dev, wait_for
+from sensequant_assets_tests.e2e.server import DAEMON_BOUND, DagsterDev, dagster_dev, wait_for
 from sensequant_assets_tests.sources.breeze.conftest import standin_source
 from sensequant_assets_tests.sources.breeze.standin_server import (
     API_KEY,
@@ -73,6 +73,7 @@ def map_symbols(server: DagsterDev, standin: StandinBreeze, monkeypatch) -> None
             assert mapped.success
 
 
+@pytest.mark.xdist_group(DAEMON_BOUND)
 def test_the_intraday_grid_and_the_budget_as_a_user_sees_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

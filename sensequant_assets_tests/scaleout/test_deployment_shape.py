@@ -14,7 +14,7 @@ from sensequant_assets.defs.partitions import years_partitions
 from sensequant_assets.universe.partitions import BATCH_TAG
 from sensequant_assets_tests.e2e.browser import chromium_page
 from sensequant_assets_tests.e2e.queries import backfill_counts, check_row, coverage
-from sensequant_assets_tests.e2e.server import all_finished, backfills, wait_for
+from sensequant_assets_tests.e2e.server import DAEMON_BOUND, all_finished, backfills, wait_for
 from sensequant_assets_tests.scaleout.deployment import deployed
 
 WORKSPACE = """
@@ -37,6 +37,7 @@ SYMBOLS = ["TCS", "INFY"]
 
 
 @pytest.mark.slow
+@pytest.mark.xdist_group(DAEMON_BOUND)
 def test_dropped_list_is_backfilled_through_code_server_webserver_and_daemon_on_postgres(
     tmp_path: Path, postgres_env: dict[str, str]
 ) -> None:

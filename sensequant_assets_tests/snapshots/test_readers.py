@@ -16,7 +16,7 @@ from sensequant_assets.sources.synthetic import SyntheticSource
 from sensequant_assets.warehouse.resources import WarehouseLockedError, WarehouseResource
 from sensequant_assets.warehouse.snapshots import connect_snapshots
 from sensequant_assets_tests.defs.ingestion.test_assets import ingest
-from sensequant_assets_tests.e2e.server import all_finished, dagster_dev, wait_for
+from sensequant_assets_tests.e2e.server import DAEMON_BOUND, all_finished, dagster_dev, wait_for
 from sensequant_assets_tests.faults.processes import (
     SYMBOLS,
     YEAR,
@@ -112,6 +112,7 @@ def test_the_reader_never_opens_the_warehouse_file(
 
 
 @pytest.mark.slow  # dagster dev and the backfill daemon's 30 s passes: about two minutes here
+@pytest.mark.xdist_group(DAEMON_BOUND)
 def test_a_reader_open_throughout_a_daemon_backfill_sees_each_partition_old_or_new(
     tmp_path: Path,
 ) -> None:
