@@ -7,19 +7,10 @@ stand-in server and a small daily cap.
 
 import dagster as dg
 
-from sensequant_assets import definitions  # the module: one @dg.definitions per module scope
 from sensequant_assets.defs.resources import bar_source
+from sensequant_assets_tests.e2e.location import project_with_source
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    project = definitions.defs()
-    return dg.Definitions(
-        assets=project.assets,
-        asset_checks=project.asset_checks,
-        jobs=project.jobs,
-        sensors=project.sensors,
-        schedules=project.schedules,
-        executor=project.executor,
-        resources={**(project.resources or {}), "bar_source": bar_source("breeze")},
-    )
+    return project_with_source(bar_source("breeze"))

@@ -11,6 +11,7 @@ import dagster as dg
 from sensequant_assets import definitions  # the module: one @dg.definitions per module scope
 from sensequant_assets.defs.resources import setting
 from sensequant_assets.paths import DATA_DIR
+from sensequant_assets.sources.base import BarSource
 from sensequant_assets_tests.faults.answers import FaultyAnswers
 
 BROKEN = "WIPRO|2023"
@@ -18,11 +19,16 @@ BROKEN = "WIPRO|2023"
 
 @dg.definitions
 def defs() -> dg.Definitions:
-    project = definitions.defs()
     source = FaultyAnswers(
         reference_dir=setting("SENSEQUANT_REFERENCE_DIR", str(DATA_DIR / "reference")),
         faults={BROKEN: "duplicated"},
     )
+    return project_with_source(source)
+
+
+def project_with_source(source: BarSource) -> dg.Definitions:
+    """The project's definitions, every one, with `source` as the bar source."""
+    project = definitions.defs()
     return dg.Definitions(
         assets=project.assets,
         asset_checks=project.asset_checks,

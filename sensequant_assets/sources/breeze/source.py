@@ -314,13 +314,26 @@ class BreezeSource(BarSource):
             f"{context}: get_historical_data_v2(interval={interval}, from_date={from_date}, "
             f"to_date={to_date}) for {page.label()}"
         )
+        return self._historical(isec_code, interval, (from_date, to_date), where, stats, "bulk")
+
+    def _historical(
+        self,
+        isec_code: str,
+        interval: str,
+        dates: tuple[str, str],
+        where: str,
+        stats: Stats,
+        kind: CallKind,
+    ) -> list[object]:
+        """One historical call through the limiter: its candles (none for an empty answer), or a
+        failure naming `where`."""
         breeze = self._session(stats)
         answer = self._call(
             where,
             lambda: breeze.get_historical_data_v2(
                 interval=interval,
-                from_date=from_date,
-                to_date=to_date,
+                from_date=dates[0],
+                to_date=dates[1],
                 stock_code=isec_code,
                 exchange_code="NSE",
                 product_type="cash",
@@ -328,7 +341,7 @@ class BreezeSource(BarSource):
             classify_historical,
             stats,
             counter="api_calls",
-            kind="bulk",
+            kind=kind,
         )
         if answer.kind not in ("success", "no_data"):
             raise self._failure(answer, where)
@@ -390,24 +403,8 @@ class BreezeSource(BarSource):
         )
         label = f"{mapping.symbol}|{span[0]}" + (f"-{span[-1]}" if len(span) > 1 else "")
         stats = _new_stats() | {"call_years": f"{span[0]}-{span[-1]}"}
-        breeze = self._session(stats)
-        answer = self._call(
-            where,
-            lambda: breeze.get_historical_data_v2(
-                interval=INTERVAL,
-                from_date=from_date,
-                to_date=to_date,
-                stock_code=isec_code,
-                exchange_code="NSE",
-                product_type="cash",
-            ),
-            classify_historical,
-            stats,
-            counter="api_calls",
-        )
-        if answer.kind not in ("success", "no_data"):
-            raise self._failure(answer, f"{where} for {label}")
-        candles = answer.payload["Success"] if answer.kind == "success" else []
+        asked = f"{where} for {label}"
+        candles = self._historical(isec_code, INTERVAL, (from_date, to_date), asked, stats, "daily")
         if len(candles) >= CANDLE_CAP and len(span) > 1:
             raise _AnswerAtCapError(
                 f"{where} answered {len(candles)} candles for {label}, Breeze's "
