@@ -59,7 +59,7 @@ browser:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 # Two pytest-xdist workers: the daemon-bound end-to-end tests (mostly waiting on the daemon's 30 s
-# passes) run one after another on one, everything else on the other (docs/benchmarks.md).
+# passes) run one after another on one, everything else on the other.
 test: $(BIN)/.installed instance browser
 	$(BIN)/dg check defs
 	$(BIN)/dagster definitions validate -w workspace.yaml
