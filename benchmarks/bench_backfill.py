@@ -230,6 +230,7 @@ def instance(deployment: Deployment, root: Path) -> Iterator[tuple[DagsterDev, W
             yield (
                 server,
                 WarehouseResource(
+                    database=str(server.warehouse),  # required by the resource; never opened
                     backend="ducklake",
                     lake_data_path=data,
                     lake_catalog_host=catalog["DAGSTER_PG_HOST"],
