@@ -25,6 +25,7 @@ And one thing 1.13 gets wrong: a pool's slot claim on PostgreSQL is not exclusiv
 An upgrade that moves any of them fails in `sensequant_assets_tests/test_dagster_internals.py`.
 """
 
+import functools
 from collections.abc import Mapping, Sequence, Set
 from typing import Any
 
@@ -45,15 +46,9 @@ from dagster._core.definitions.data_version import (
 from dagster._core.definitions.partitions.subset.partitions_subset import PartitionsSubset
 from dagster._core.definitions.partitions.utils import get_tags_from_multi_partition_key
 from dagster._core.definitions.source_asset import SYSTEM_METADATA_KEY_SOURCE_ASSET_OBSERVATION
-from dagster._core.storage.event_log.schema import ConcurrencySlotsTable
-from dagster._serdes import ConfigurableClassData
-from dagster._utils.concurrency import ConcurrencySlotStatus
-from dagster_postgres.event_log import PostgresEventLogStorage
-from dagster_postgres.utils import get_token_provider_from_config, pg_url_from_config
 
 __all__ = [
     "AssetCheckEvaluationTargetMaterializationData",
-    "ExactPoolPostgresEventLogStorage",
     "backfill_request",
     "data_version",
     "input_provenance",
@@ -166,49 +161,68 @@ def partition_tags(key: dg.MultiPartitionKey) -> dict[str, str]:
     return dict(get_tags_from_multi_partition_key(key))
 
 
-class ExactPoolPostgresEventLogStorage(PostgresEventLogStorage):
-    """Dagster's Postgres event log, with a pool slot that one step at a time can claim.
+def __getattr__(name: str) -> type:
+    """`ExactPoolPostgresEventLogStorage`, built when first asked for: only a Postgres instance
+    loads it (by name, from its dagster.yaml), and importing dagster_postgres up front would add
+    about 0.35 s to every run's start-up, since every run imports this module."""
+    if name == "ExactPoolPostgresEventLogStorage":
+        return _exact_pool_storage()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-    In 1.13.27 `_claim_concurrency_slot` picks a free slot row with `SELECT ... FOR UPDATE SKIP
-    LOCKED` on a connection in AUTOCOMMIT mode, so the row lock ends with the SELECT, and then
-    updates the row by id alone: two steps that claim at the same moment both pick the one free
-    slot of a limit-1 pool and both are told CLAIMED. Measured here with four processes claiming
-    a limit-1 pool at the same instant (docs/deploy.md): 16 of 40 rounds gave the slot to more
-    than one. Two DuckDB writers then meet the file lock, which is the 1-in-20 failure of the
-    four-runs test on Postgres. The claim below updates the row only while it is still free, so
-    PostgreSQL's row lock decides: the loser's UPDATE re-reads the row, finds it taken, changes
-    nothing, and the step waits for the next free slot as Dagster's own path does.
-    """
 
-    @classmethod
-    def from_config_value(
-        cls, inst_data: ConfigurableClassData | None, config_value: Mapping[str, Any]
-    ) -> "ExactPoolPostgresEventLogStorage":
-        return cls(
-            inst_data=inst_data,
-            postgres_url=pg_url_from_config(config_value),
-            should_autocreate_tables=config_value.get("should_autocreate_tables", True),
-            token_provider=get_token_provider_from_config(config_value),
-        )
+@functools.cache
+def _exact_pool_storage() -> type:
+    from dagster._core.storage.event_log.schema import ConcurrencySlotsTable
+    from dagster._serdes import ConfigurableClassData
+    from dagster._utils.concurrency import ConcurrencySlotStatus
+    from dagster_postgres.event_log import PostgresEventLogStorage
+    from dagster_postgres.utils import get_token_provider_from_config, pg_url_from_config
 
-    def _claim_concurrency_slot(
-        self, concurrency_key: str, run_id: str, step_key: str
-    ) -> ConcurrencySlotStatus:
-        slots = ConcurrencySlotsTable
-        free = (
-            slots.c.concurrency_key == concurrency_key,
-            slots.c.step_key.is_(None),
-            slots.c.deleted.is_(False),
-        )
-        with self.index_connection() as conn:
-            candidate = conn.execute(
-                slots.select().with_only_columns(slots.c.id).where(*free).limit(1)
-            ).fetchone()
-            if candidate is None:
-                return ConcurrencySlotStatus.BLOCKED
-            taken = conn.execute(
-                slots.update()
-                .values(run_id=run_id, step_key=step_key)
-                .where(slots.c.id == candidate[0], *free)
-            ).rowcount
-        return ConcurrencySlotStatus.CLAIMED if taken else ConcurrencySlotStatus.BLOCKED
+    class ExactPoolPostgresEventLogStorage(PostgresEventLogStorage):
+        """Dagster's Postgres event log, with a pool slot that one step at a time can claim.
+
+        In 1.13.27 `_claim_concurrency_slot` picks a free slot row with `SELECT ... FOR UPDATE SKIP
+        LOCKED` on a connection in AUTOCOMMIT mode, so the row lock ends with the SELECT, and then
+        updates the row by id alone: two steps that claim at the same moment both pick the one free
+        slot of a limit-1 pool and both are told CLAIMED. Measured here with four processes claiming
+        a limit-1 pool at the same instant (docs/deploy.md): 16 of 40 rounds gave the slot to more
+        than one. Two DuckDB writers then meet the file lock, which is the 1-in-20 failure of the
+        four-runs test on Postgres. The claim below updates the row only while it is still free, so
+        PostgreSQL's row lock decides: the loser's UPDATE re-reads the row, finds it taken, changes
+        nothing, and the step waits for the next free slot as Dagster's own path does.
+        """
+
+        @classmethod
+        def from_config_value(
+            cls, inst_data: ConfigurableClassData | None, config_value: Mapping[str, Any]
+        ) -> "ExactPoolPostgresEventLogStorage":
+            return cls(
+                inst_data=inst_data,
+                postgres_url=pg_url_from_config(config_value),
+                should_autocreate_tables=config_value.get("should_autocreate_tables", True),
+                token_provider=get_token_provider_from_config(config_value),
+            )
+
+        def _claim_concurrency_slot(
+            self, concurrency_key: str, run_id: str, step_key: str
+        ) -> ConcurrencySlotStatus:
+            slots = ConcurrencySlotsTable
+            free = (
+                slots.c.concurrency_key == concurrency_key,
+                slots.c.step_key.is_(None),
+                slots.c.deleted.is_(False),
+            )
+            with self.index_connection() as conn:
+                candidate = conn.execute(
+                    slots.select().with_only_columns(slots.c.id).where(*free).limit(1)
+                ).fetchone()
+                if candidate is None:
+                    return ConcurrencySlotStatus.BLOCKED
+                taken = conn.execute(
+                    slots.update()
+                    .values(run_id=run_id, step_key=step_key)
+                    .where(slots.c.id == candidate[0], *free)
+                ).rowcount
+            return ConcurrencySlotStatus.CLAIMED if taken else ConcurrencySlotStatus.BLOCKED
+
+    return ExactPoolPostgresEventLogStorage

@@ -11,7 +11,7 @@ import time
 import dagster as dg
 
 HOLD_S = 0.2
-ROUND_S = 0.5
+ROUND_S = 1.0  # a claimant starting late still frees its slot before the next round
 
 
 def main() -> int:

@@ -103,7 +103,7 @@ def test_a_limit_one_pool_grants_its_slot_to_one_claimant_at_a_time(
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     with dg.DagsterInstance.get() as instance:
         instance.event_log_storage.set_concurrency_slots("probe", 1)
-    start = time.time() + 8  # every claimant imported and connected by then
+    start = time.time() + 10  # every claimant imported and connected by then
     claimants = [
         subprocess.Popen(
             [sys.executable, "-m", claim_child.__name__, f"claimant{n}", str(start), str(ROUNDS)],

@@ -47,16 +47,24 @@ def written_bars_checks_sensor(context: dg.RunFailureSensorContext) -> list[dg.R
     written = written_partitions(context.get_step_failure_events())
     if not written:
         return None  # nothing of ours to check: let the sensor move on to the next failed run
-    run = context.dagster_run
     symbols = context.instance.get_dynamic_partitions(symbols_partitions.name)
     years = years_partitions.get_partition_keys()
+    return check_requests(context, covering_ranges(written, symbols, years), len(written))
+
+
+def check_requests(
+    context: dg.RunFailureSensorContext, ranges: list[tuple[str, str]], written: int
+) -> list[dg.RunRequest]:
+    """One checks run per range of the partitions a failed run wrote, tagged with that run (and
+    its batch), so the follow-up runs are found from it."""
+    run = context.dagster_run
     tags = {CHECKS_FOR_RUN_TAG: run.run_id}
     if BATCH_TAG in run.tags:
         tags[BATCH_TAG] = run.tags[BATCH_TAG]
-    context.log.info(f"run {run.run_id} wrote {len(written)} partition(s): checking them")
+    context.log.info(f"run {run.run_id} wrote {written} partition(s): checking them")
     return [
         dg.RunRequest(
             run_key=f"{run.run_id}:{start}:{end}", tags={**tags, **range_tags(start, end)}
         )
-        for start, end in covering_ranges(written, symbols, years)
+        for start, end in ranges
     ]

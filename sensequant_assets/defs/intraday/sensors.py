@@ -18,13 +18,13 @@ import json
 import dagster as dg
 
 from sensequant_assets.dagster_internals import backfill_request
-from sensequant_assets.defs.ingestion.sensors import CHECKS_FOR_RUN_TAG, written_partitions
+from sensequant_assets.defs.ingestion.sensors import check_requests, written_partitions
 from sensequant_assets.defs.intraday.assets import PAUSED_STATUS, RESUME_AT, intraday_bars
 from sensequant_assets.defs.intraday.jobs import intraday_checks_job
 from sensequant_assets.defs.partitions import symbol_month_partitions, symbols_partitions
 from sensequant_assets.sources.base import BarSource
 from sensequant_assets.sources.intraday_batch import due_to_resume
-from sensequant_assets.universe.partitions import BATCH_TAG, month_ranges, range_tags
+from sensequant_assets.universe.partitions import month_ranges
 
 INTRADAY_BARS = intraday_bars.key
 RESUMES_TAG = "sensequant/resumes_paused"
@@ -127,15 +127,5 @@ def written_intraday_checks_sensor(
     written = written_partitions(context.get_step_failure_events(), intraday_bars.op.name)
     if not written:
         return None
-    run = context.dagster_run
     symbols = context.instance.get_dynamic_partitions(symbols_partitions.name)
-    tags = {CHECKS_FOR_RUN_TAG: run.run_id}
-    if BATCH_TAG in run.tags:
-        tags[BATCH_TAG] = run.tags[BATCH_TAG]
-    context.log.info(f"run {run.run_id} wrote {len(written)} intraday partition(s): checking them")
-    return [
-        dg.RunRequest(
-            run_key=f"{run.run_id}:{start}:{end}", tags={**tags, **range_tags(start, end)}
-        )
-        for start, end in month_ranges(written, symbols)
-    ]
+    return check_requests(context, month_ranges(written, symbols), len(written))

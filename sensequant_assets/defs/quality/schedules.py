@@ -5,6 +5,8 @@ no new session the run is one warehouse query. Running when the deployment sets
 `SENSEQUANT_AUTOMATION=on` (docs/operations.md); switchable in the UI either way.
 """
 
+import datetime as dt
+
 import dagster as dg
 
 from sensequant_assets.defs.quality.checks import JUDGED_AT_TAG
@@ -14,14 +16,30 @@ from sensequant_assets.market.calendar import IST
 from sensequant_assets.quality.freshness import FRESHNESS_CUTOFF
 
 
-@dg.schedule(
-    name="freshness_schedule",
-    job=freshness_job,
-    cron_schedule=f"{FRESHNESS_CUTOFF.minute} {FRESHNESS_CUTOFF.hour} * * *",
-    execution_timezone=IST.key,
-    default_status=dg.DefaultScheduleStatus(automation_status().value),
-    description="Daily 20:00 IST: is the last due session stored? Overdue writes an alert.",
+def cutoff_schedule(
+    name: str, job: dg.JobDefinition, cutoff: dt.time, description: str
+) -> dg.ScheduleDefinition:
+    """A daily run of `job` at `cutoff` IST, its judging time tagged on the run (the checks judge
+    as of the scheduled time, not whenever the run happens to start)."""
+
+    @dg.schedule(
+        name=name,
+        job=job,
+        cron_schedule=f"{cutoff.minute} {cutoff.hour} * * *",
+        execution_timezone=IST.key,
+        default_status=dg.DefaultScheduleStatus(automation_status().value),
+        description=description,
+    )
+    def judge_at_cutoff(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        when = context.scheduled_execution_time
+        return dg.RunRequest(run_key=when.isoformat(), tags={JUDGED_AT_TAG: when.isoformat()})
+
+    return judge_at_cutoff
+
+
+freshness_schedule = cutoff_schedule(
+    "freshness_schedule",
+    freshness_job,
+    FRESHNESS_CUTOFF,
+    "Daily 20:00 IST: is the last due session stored? Overdue writes an alert.",
 )
-def freshness_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    when = context.scheduled_execution_time
-    return dg.RunRequest(run_key=when.isoformat(), tags={JUDGED_AT_TAG: when.isoformat()})
