@@ -459,7 +459,8 @@ def backfills(quick: bool) -> list[Figure]:
                 f"dagster dev, asset backfill of mapping, bars, checks, labels, models, report; "
                 f"{m.runs} runs, {m.s_per_bar_partition} s of orchestration per bar partition, "
                 f"peak memory of all instance processes {m.peak_rss_mib:.0f} MiB, check results "
-                f"for {m.partitions_with_check_results} partitions; baseline measured "
+                f"for {m.partitions_with_check_results} partitions"
+                f"{f', failed: {m.failed}' if m.failed else ''}; baseline measured "
                 f"{baseline.wall_s} s for {baseline.bar_partitions} runs (bars and checks only)",
                 target="< 180 s for 100 symbols" if symbols == 100 else "",
             )
@@ -482,7 +483,8 @@ def backfills(quick: bool) -> list[Figure]:
                 f"{other.runs} runs, {other.bar_rows} daily_bars rows at {other.bar_rows_per_s} "
                 f"rows/s of backfill wall time (sqlite + file: {sqlite.bar_rows_per_s}), peak "
                 f"memory {other.peak_rss_mib:.0f} MiB, check results for "
-                f"{other.partitions_with_check_results} partitions",
+                f"{other.partitions_with_check_results} partitions"
+                f"{f', failed: {other.failed}' if other.failed else ''}",
             )
         )
     return figures

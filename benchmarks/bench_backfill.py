@@ -78,6 +78,34 @@ query($id: String!) {
   }
 }"""
 
+SENSOR = """
+query($selector: SensorSelector!) {
+  sensorOrError(sensorSelector: $selector) { __typename ... on Sensor { id } }
+}"""
+
+STOP_SENSOR = """
+mutation($id: String!) {
+  stopSensor(id: $id) { __typename ... on PythonError { message } }
+}"""
+
+BACKFILL_OUTCOME = """
+query($id: String!) {
+  partitionBackfillOrError(backfillId: $id) {
+    ... on PartitionBackfill {
+      assetBackfillData {
+        assetBackfillStatuses {
+          ... on AssetPartitionsStatusCounts {
+            assetKey { path }
+            numPartitionsTargeted
+            numPartitionsFailed
+          }
+          ... on UnpartitionedAssetStatus { assetKey { path } failed }
+        }
+      }
+    }
+  }
+}"""
+
 CHECK_RESULTS = """
 query($name: String!) {
   assetCheckExecutions(assetKey: {path: ["daily_bars"]}, checkName: $name, limit: 100000) {
@@ -100,6 +128,7 @@ class Measurement:
     partitions_with_check_results: int
     bar_rows: int = 0
     bar_rows_per_s: float = 0.0
+    failed: str = ""  # what the backfill's page lists as failed, read back after it ended
 
 
 def universe(n: int) -> list[str]:
@@ -146,6 +175,36 @@ def launch(server: DagsterDev, params: dict[str, object]) -> str:
     if result["__typename"] != "LaunchBackfillSuccess":
         raise RuntimeError(f"backfill not launched: {result}")
     return result["backfillId"]
+
+
+def stop_sensor(server: DagsterDev, name: str) -> None:
+    """Stopped as a user stops it on its page, so that only the measured backfill runs."""
+    selector = {
+        "repositoryLocationName": LOCATION,
+        "repositoryName": REPOSITORY,
+        "sensorName": name,
+    }
+    sensor = server.query(SENSOR, selector=selector)["sensorOrError"]
+    if sensor["__typename"] != "Sensor":
+        raise RuntimeError(f"sensor {name} not found: {sensor}")
+    stopped = server.query(STOP_SENSOR, id=sensor["id"])["stopSensor"]
+    if stopped["__typename"] != "StopSensorMutationResult":
+        raise RuntimeError(f"sensor {name} not stopped: {stopped}")
+
+
+def failures(server: DagsterDev, backfill_id: str) -> str:
+    """Each asset with failed partitions, as `asset: failed/targeted`; empty when none failed."""
+    data = server.query(BACKFILL_OUTCOME, id=backfill_id)["partitionBackfillOrError"]
+    failed = []
+    for status in data["assetBackfillData"]["assetBackfillStatuses"]:
+        asset = status["assetKey"]["path"][-1]
+        if status.get("numPartitionsFailed"):
+            failed.append(
+                f"{asset}: {status['numPartitionsFailed']}/{status['numPartitionsTargeted']}"
+            )
+        elif status.get("failed"):
+            failed.append(f"{asset}: failed")
+    return "; ".join(failed)
 
 
 def graph_params(symbols: Sequence[str], years: Sequence[str]) -> dict[str, object]:
@@ -203,6 +262,7 @@ def measure(
         len(checked),
         rows,
         round(rows / wall),
+        failures(server, backfill_id),
     )
 
 
@@ -252,8 +312,9 @@ def asset_backfill(
         instance(deployment, Path(tmp)) as (server, warehouse),
     ):
         register_symbols(server.url, symbols)
-        # The batch's list, for coverage_report. Dropping it also makes constituent_lists_sensor
-        # start a second backfill for it, which races this one (docs/benchmarks.md).
+        # The batch's list, for coverage_report; with the sensor left running it would also start
+        # a second backfill of its own, racing the measured one (docs/benchmarks.md).
+        stop_sensor(server, "constituent_lists_sensor")
         (server.constituents / "bench.txt").write_text("\n".join(symbols) + "\n")
         return measure(
             server,

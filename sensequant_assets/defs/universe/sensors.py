@@ -10,8 +10,10 @@ checks, labels, models, the universe model and the coverage report) for the symb
 partitions yet: the backfill daemon orders the levels and batches partitions by the assets'
 backfill policies, so a 100-symbol list costs a few runs, not hundreds. A symbol is requested
 once, when it becomes a partition, so the same file dropped again, or a second list sharing
-symbols, launches nothing twice; removing a symbol from a list deletes nothing. Failed
-partitions are retried from the backfill's page in the UI.
+symbols, launches nothing twice; removing a symbol from a list deletes nothing. A changed list
+that makes no symbol new only refreshes the coverage report, which reads the lists: training the
+universe model again would teach it nothing new, and on symbols whose labels another backfill is
+still building it would fail. Failed partitions are retried from the backfill's page in the UI.
 """
 
 import json
@@ -36,9 +38,10 @@ SYMBOL_ASSETS = (
     dg.AssetKey("teacher_model"),
 )
 SYMBOL_YEAR_ASSETS = (dg.AssetKey("daily_bars"),)
+COVERAGE_REPORT = dg.AssetKey("coverage_report")
 UNPARTITIONED_ASSETS = (
     dg.AssetKey("corporate_actions"),
-    dg.AssetKey("coverage_report"),
+    COVERAGE_REPORT,
     dg.AssetKey("teacher_universe_model"),
 )
 BATCH_ASSETS = (*SYMBOL_ASSETS, *SYMBOL_YEAR_ASSETS, *UNPARTITIONED_ASSETS)
@@ -47,20 +50,18 @@ BATCH_ASSETS = (*SYMBOL_ASSETS, *SYMBOL_YEAR_ASSETS, *UNPARTITIONED_ASSETS)
 def batch_request(batch: Batch, years: Sequence[str]) -> dg.RunRequest:
     """One asset backfill (not a run) for the batch, launched by the daemon, tagged for the UI:
     the per-symbol assets, each symbol's bars for every year (their checks run with them), and
-    the coverage report."""
+    the coverage report; a batch that makes no symbol new refreshes the report alone."""
     symbols = batch.new_symbols
+    if not symbols:
+        return backfill_request({}, {COVERAGE_REPORT}, {BATCH_TAG: batch.name})
     by_symbol = symbols_partitions.empty_subset().with_partition_keys(symbols)
     by_symbol_year = symbol_year_partitions.empty_subset().with_partition_keys(
         [symbol_year_key(symbol, int(year)) for symbol in symbols for year in years]
     )
-    partitions = (
-        {
-            **dict.fromkeys(SYMBOL_ASSETS, by_symbol),
-            **dict.fromkeys(SYMBOL_YEAR_ASSETS, by_symbol_year),
-        }
-        if symbols
-        else {}
-    )
+    partitions = {
+        **dict.fromkeys(SYMBOL_ASSETS, by_symbol),
+        **dict.fromkeys(SYMBOL_YEAR_ASSETS, by_symbol_year),
+    }
     return backfill_request(partitions, set(UNPARTITIONED_ASSETS), {BATCH_TAG: batch.name})
 
 

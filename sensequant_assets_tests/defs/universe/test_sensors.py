@@ -128,6 +128,21 @@ def test_unchanged_and_redropped_files_request_nothing_twice(
     assert not tick(instance, again.cursor, lists_dir).run_requests
 
 
+def test_changed_list_without_new_symbols_refreshes_only_the_coverage_report(
+    instance: dg.DagsterInstance, lists_dir: Path
+) -> None:
+    # Symbols registered another way (`sensequant backfill`, an earlier list) whose labels may
+    # still be building: retraining the universe model here would fail on them.
+    instance.add_dynamic_partitions("symbols", ["RELIANCE", "TCS"])
+    (lists_dir / "known.txt").write_text("TCS\nRELIANCE\n")
+    data = tick(instance, None, lists_dir)
+    [request] = data.run_requests or []
+    subset = request.asset_graph_subset
+    assert subset is not None and request.tags[BATCH_TAG] == "known"
+    assert subset.asset_keys == {dg.AssetKey("coverage_report")}
+    assert instance.get_dynamic_partitions("symbols") == ["RELIANCE", "TCS"]
+
+
 def test_cursor_survives_a_restart(instance: dg.DagsterInstance, lists_dir: Path) -> None:
     (lists_dir / "batch_a.txt").write_text("RELIANCE\n")
     cursor = tick(instance, None, lists_dir).cursor
