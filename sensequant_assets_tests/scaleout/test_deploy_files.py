@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from sensequant_assets.defs.resources import WAREHOUSE_SETTINGS
 from sensequant_assets.paths import REPO_ROOT
 
 DEPLOY = REPO_ROOT / "deploy"
@@ -86,6 +87,43 @@ def test_helm_values_launch_runs_on_kubernetes_with_secrets_from_a_secret() -> N
         values["global"]["postgresqlSecretName"] and not values["generatePostgresqlPasswordSecret"]
     )
     assert scalar_secrets(values) == []
+
+
+# What a run needs to reach the lake; the catalog schema has a default of its own.
+LAKE_VARIABLES = set(WAREHOUSE_SETTINGS.values()) - {"SENSEQUANT_LAKE_SCHEMA"}
+
+
+def image_variables() -> set[str]:
+    """The variables deploy/Dockerfile sets in the image (ENV A=... \\ B=...)."""
+    env = re.findall(r"^ENV .*(?:\n .*)*", (DEPLOY / "Dockerfile").read_text(), re.M)
+    return set(re.findall(r"([A-Z_]+)=", " ".join(env)))
+
+
+def test_compose_runs_reach_the_lake_when_the_host_selects_it() -> None:
+    """SENSEQUANT_WAREHOUSE_BACKEND=ducklake on the host reaches the code server, the daemon and
+    every run container, with all else the lake needs; unset, they keep the DuckDB file."""
+    services = load(DEPLOY / "docker-compose.yaml")["services"]
+    for name in ("code-server", "daemon"):
+        backend = services[name]["environment"]["SENSEQUANT_WAREHOUSE_BACKEND"]
+        assert backend == "${SENSEQUANT_WAREHOUSE_BACKEND:-duckdb}", name
+    passed_to_runs = set(load(DEPLOY / "dagster.yaml")["run_launcher"]["config"]["env_vars"])
+    assert passed_to_runs | image_variables() >= LAKE_VARIABLES
+    lake_path = re.search(r"SENSEQUANT_LAKE_DATA_PATH=(\S+)", (DEPLOY / "Dockerfile").read_text())
+    assert lake_path and lake_path[1].startswith("/data/")  # on the shared sensequant-data volume
+
+
+def test_helm_runs_write_a_lake_on_the_shared_claim_with_the_password_from_a_secret() -> None:
+    values = load(DEPLOY / "helm" / "values.yaml")
+    [deployment] = values["dagster-user-deployments"]["deployments"]
+    env = {entry["name"]: entry["value"] for entry in deployment["env"]}
+    assert env["SENSEQUANT_WAREHOUSE_BACKEND"] == "ducklake"
+    [mount] = deployment["volumeMounts"]
+    assert env["SENSEQUANT_LAKE_DATA_PATH"].startswith(mount["mountPath"] + "/")
+    # The password is the one variable left to the Secret; the header says how to create it.
+    assert LAKE_VARIABLES - set(env) == {"DAGSTER_PG_PASSWORD"}
+    header = (DEPLOY / "helm" / "values.yaml").read_text().split("\nglobal:")[0]
+    assert "--from-literal=DAGSTER_PG_PASSWORD=..." in header
+    assert deployment["includeConfigInLaunchedRuns"]["enabled"]  # runs get the same env
 
 
 def scalar_secrets(node: Any, key: str = "") -> list[str]:
