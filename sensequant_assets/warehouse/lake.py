@@ -13,6 +13,7 @@ duckdb-ext-postgres packages (built for DuckDB 1.4.4 only), never from the netwo
 """
 
 import contextlib
+import datetime as dt
 import importlib.metadata
 import os
 import random
@@ -276,6 +277,52 @@ def conflict_retries(
         if attempt.conflict is None:
             return
         time.sleep(first_wait_seconds * 2**number * (1 + random.random()))
+
+
+# A data file that no snapshot references may belong to a writer that has not committed yet;
+# one younger than this is left alone. Run monitoring ends a run after an hour (dagster.yaml), so
+# a day is far past the longest writer, and past any reader still on a just-expired snapshot.
+FILE_GRACE = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Reclaimed:
+    """What one clean-up of the lake removed."""
+
+    snapshots_expired: int
+    replaced_files_deleted: int
+    orphaned_files_deleted: int
+
+
+def reclaim(
+    conn: duckdb.DuckDBPyConnection, keep_snapshots: dt.timedelta, grace: dt.timedelta = FILE_GRACE
+) -> Reclaimed:
+    """Expire the snapshots older than `keep_snapshots` (the window a reader can travel back in),
+    then delete the data files only expired snapshots referenced and those killed writers left,
+    once they are older than `grace`.
+
+    Every replace-by-partition keeps the replaced file for time travel, so a lake refreshed
+    nightly grows without end unless this runs. Files are not merged: a compaction would put
+    several partitions in one file, and their writers would then conflict (module docstring).
+    """
+
+    def call(procedure: str, age: dt.timedelta) -> int:
+        """How many snapshots or files `procedure` removed that are older than `age`."""
+        cutoff = f"now() - to_microseconds({int(age.total_seconds() * 1e6)})"
+        try:
+            return len(
+                conn.execute(f"CALL {procedure}('{LAKE}', older_than => {cutoff})").fetchall()
+            )
+        except duckdb.Error as exc:
+            if is_commit_conflict(exc):
+                raise conflict_error(exc) from None
+            raise
+
+    return Reclaimed(
+        snapshots_expired=call("ducklake_expire_snapshots", keep_snapshots),
+        replaced_files_deleted=call("ducklake_cleanup_old_files", grace),
+        orphaned_files_deleted=call("ducklake_delete_orphaned_files", grace),
+    )
 
 
 def _sql_quote(value: str) -> str:

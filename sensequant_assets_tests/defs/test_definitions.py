@@ -53,6 +53,7 @@ JOBS = {
     "teacher_freshness_job",
     "intraday_job",
     "intraday_checks_job",
+    "lake_space_job",
 }
 SENSORS = {
     "constituent_lists_sensor",
@@ -62,7 +63,12 @@ SENSORS = {
     "intraday_resume_sensor",
     "written_intraday_checks_sensor",
 }
-SCHEDULES = {"current_year_refresh", "freshness_schedule", "teacher_freshness_schedule"}
+SCHEDULES = {
+    "current_year_refresh",
+    "freshness_schedule",
+    "teacher_freshness_schedule",
+    "lake_space_schedule",
+}
 
 
 @pytest.mark.parametrize(

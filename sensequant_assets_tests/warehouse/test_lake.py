@@ -1,8 +1,11 @@
 """What only the DuckLake backend has: commit conflicts, its extensions, its catalog's password,
 and many processes opening a fresh lake at once."""
 
+import datetime as dt
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import dagster as dg
@@ -239,6 +242,54 @@ def test_a_notebook_reading_the_lake_never_blocks_a_run_and_sees_one_snapshot(
     finally:
         notebook.kill()
     assert out.splitlines() == ["(5, 100.0)", "(3, 7.0)"], err[-2000:]
+
+
+def test_reclaiming_space_keeps_every_current_row_and_spares_a_writer_in_flight(
+    lake_warehouse: WarehouseResource,
+) -> None:
+    """Three generations of one partition leave the replaced files of its two tables behind.
+    With no time-travel window kept, a first clean-up expires their snapshots and deletes an
+    orphan a killed writer left two days ago, but neither the just-expired files (a reader may
+    still be on them) nor a fresh, uncommitted writer's file; one after the grace deletes the
+    replaced files, and the lake then holds exactly the files of its current snapshot."""
+    for close in (1.0, 2.0, 3.0):
+        with lake_warehouse.get_connection() as conn, storage.transaction(conn):
+            storage.replace_bars(conn, "AAA", 2023, bars_for("AAA", DAYS_2023, close=close))
+
+    def current_files() -> set[Path]:
+        with lake_warehouse.get_connection() as conn:
+            return {
+                Path(path)
+                for table in ("daily_bars", "bar_partitions")
+                for (path,) in conn.execute(
+                    f"SELECT data_file FROM ducklake_list_files('{lake.LAKE}', '{table}')"
+                ).fetchall()
+            }
+
+    root = Path(lake_warehouse.lake_data_path)
+    current = current_files()
+    replaced = set(root.rglob("*.parquet")) - current
+    assert len(current) == 2 and len(replaced) == 4  # two tables, two older generations each
+    folder = next(iter(current)).parent
+    killed, in_flight = folder / "ducklake-killed.parquet", folder / "ducklake-in-flight.parquet"
+    killed.write_bytes(b"PAR1")
+    two_days_ago = time.time() - 2 * 86400
+    os.utime(killed, (two_days_ago, two_days_ago))
+    in_flight.write_bytes(b"PAR1")
+
+    with lake_warehouse.get_connection() as conn:
+        first = lake.reclaim(conn, keep_snapshots=dt.timedelta(0), grace=dt.timedelta(hours=1))
+    assert first.snapshots_expired >= 2 and first.orphaned_files_deleted == 1
+    assert first.replaced_files_deleted == 0
+    assert not killed.exists() and in_flight.exists() and all(p.exists() for p in replaced)
+
+    in_flight.unlink()  # its writer committed elsewhere or died; not this test's concern
+    with lake_warehouse.get_connection() as conn:
+        later = lake.reclaim(conn, keep_snapshots=dt.timedelta(0), grace=dt.timedelta(0))
+        stored = conn.execute("SELECT count(*), min(close), max(close) FROM daily_bars").fetchone()
+    assert later.replaced_files_deleted == len(replaced)
+    assert set(root.rglob("*.parquet")) == current == current_files()
+    assert stored == (len(DAYS_2023), 3.0, 3.0)
 
 
 def test_an_unknown_backend_names_the_variable_to_set(tmp_path: Path) -> None:
