@@ -43,6 +43,7 @@ from sensequant_assets.paths import DATA_DIR
 from sensequant_assets.universe.constituents import list_files, read_constituent_file
 from sensequant_assets.universe.partitions import PARTITIONS_PER_RUN
 from sensequant_assets.warehouse.resources import WAREHOUSE_POOL, WarehouseResource
+from sensequant_assets_tests.e2e.queries import backfill_failures
 from sensequant_assets_tests.e2e.server import (
     DagsterDev,
     dagster_dev,
@@ -86,24 +87,6 @@ query($selector: SensorSelector!) {
 STOP_SENSOR = """
 mutation($id: String!) {
   stopSensor(id: $id) { __typename ... on PythonError { message } }
-}"""
-
-BACKFILL_OUTCOME = """
-query($id: String!) {
-  partitionBackfillOrError(backfillId: $id) {
-    ... on PartitionBackfill {
-      assetBackfillData {
-        assetBackfillStatuses {
-          ... on AssetPartitionsStatusCounts {
-            assetKey { path }
-            numPartitionsTargeted
-            numPartitionsFailed
-          }
-          ... on UnpartitionedAssetStatus { assetKey { path } failed }
-        }
-      }
-    }
-  }
 }"""
 
 CHECK_RESULTS = """
@@ -196,21 +179,6 @@ def stop_sensor(server: DagsterDev, name: str) -> None:
         raise RuntimeError(f"sensor {name} not stopped: {stopped}")
 
 
-def failures(server: DagsterDev, backfill_id: str) -> str:
-    """Each asset with failed partitions, as `asset: failed/targeted`; empty when none failed."""
-    data = server.query(BACKFILL_OUTCOME, id=backfill_id)["partitionBackfillOrError"]
-    failed = []
-    for status in data["assetBackfillData"]["assetBackfillStatuses"]:
-        asset = status["assetKey"]["path"][-1]
-        if status.get("numPartitionsFailed"):
-            failed.append(
-                f"{asset}: {status['numPartitionsFailed']}/{status['numPartitionsTargeted']}"
-            )
-        elif status.get("failed"):
-            failed.append(f"{asset}: failed")
-    return "; ".join(failed)
-
-
 def graph_params(symbols: Sequence[str], years: Sequence[str]) -> dict[str, object]:
     """The whole batch graph over a rectangle: multi-partition ranges span both dimensions."""
     first, last = symbols[0], symbols[-1]
@@ -256,7 +224,9 @@ def measure(
             s for (s,) in conn.execute("SELECT DISTINCT symbol FROM teacher_runs").fetchall()
         }
     untrained = ", ".join(sorted(set(symbols) - trained))
-    failed = failures(server, backfill_id) + (f" (no model: {untrained})" if untrained else "")
+    failed = backfill_failures(server, backfill_id) + (
+        f" (no model: {untrained})" if untrained else ""
+    )
     n = len(symbols)
     bars = n * len(years)
     return Measurement(

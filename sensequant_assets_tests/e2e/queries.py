@@ -36,6 +36,7 @@ query($id: String!) {
             numPartitionsMaterialized
             numPartitionsFailed
           }
+          ... on UnpartitionedAssetStatus { assetKey { path } failed }
         }
       }
       partitionsTargetedForAssetKey(assetKey: {path: ["daily_bars"]}) { partitionKeys }
@@ -60,8 +61,24 @@ def backfill_counts(server: DagsterDev, backfill_id: str) -> dict[str, tuple[int
             status["numPartitionsFailed"],
         )
         for status in data["assetBackfillData"]["assetBackfillStatuses"]
-        if "assetKey" in status
+        if "numPartitionsTargeted" in status
     }
+
+
+def backfill_failures(server: DagsterDev, backfill_id: str) -> str:
+    """Each asset with failed partitions, as `asset: failed/targeted` (an unpartitioned one as
+    `asset: failed`), as the backfill page lists them; empty when none failed."""
+    data = server.query(BACKFILL, id=backfill_id)["partitionBackfillOrError"]
+    failed = []
+    for status in data["assetBackfillData"]["assetBackfillStatuses"]:
+        asset = status["assetKey"]["path"][-1]
+        if status.get("numPartitionsFailed"):
+            failed.append(
+                f"{asset}: {status['numPartitionsFailed']}/{status['numPartitionsTargeted']}"
+            )
+        elif status.get("failed"):
+            failed.append(f"{asset}: failed")
+    return "; ".join(failed)
 
 
 def entries(metadata: list[dict[str, Any]]) -> dict[str, Any]:
