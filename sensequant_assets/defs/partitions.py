@@ -27,5 +27,7 @@ symbol_month_partitions = dg.MultiPartitionsDefinition(
 
 BATCHED_BACKFILL = dg.BackfillPolicy.multi_run(PARTITIONS_PER_RUN)
 
-# Assets partitioned by symbol read every year of that symbol's bars.
-BARS_BY_SYMBOL = dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="symbol")
+# Between an asset partitioned by symbol and one by symbol x year or month: each partition of
+# either side maps to its symbol (a model reads every year of its bars; a year of bars needs its
+# symbol's mapping).
+BY_SYMBOL = dg.MultiToSingleDimensionPartitionMapping(partition_dimension_name="symbol")

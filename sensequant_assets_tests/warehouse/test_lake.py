@@ -26,6 +26,19 @@ from sensequant_assets_tests.warehouse.test_storage import DAYS_2023
 MARKER = "pw-MARKER-7f3a"
 
 
+def warehouse_process(script: str, warehouse: WarehouseResource) -> subprocess.Popen[str]:
+    """`script` in a process of its own, as a run or a notebook is, with the warehouse's settings
+    as sys.argv[1] and pipes to talk to it."""
+    return subprocess.Popen(
+        [sys.executable, "-c", script, warehouse.model_dump_json()],
+        cwd=REPO_ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def test_a_commit_conflict_is_a_clear_error_and_is_retried(lake_warehouse: WarehouseResource):
     """Two writers of different partitions whose rows share one data file (as after a
     migration or a compaction): the second commit conflicts, nothing of it is stored, and
@@ -139,17 +152,7 @@ def test_processes_opening_a_fresh_lake_at_once_all_get_it(
         "with warehouse.get_connection() as conn:\n"
         "    print(conn.execute('SELECT count(*) FROM daily_bars').fetchone()[0])\n"
     )
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-c", opener, warehouse.model_dump_json()],
-            cwd=REPO_ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(4)
-    ]
+    processes = [warehouse_process(opener, warehouse) for _ in range(4)]
     for process in processes:
         assert process.stdout is not None and process.stdout.readline().strip() == "ready"
     for process in processes:  # all imported and waiting: release them together
@@ -223,14 +226,7 @@ def test_a_notebook_reading_the_lake_never_blocks_a_run_and_sees_one_snapshot(
         "    conn.execute('COMMIT')\n"
         "    print(conn.execute(query).fetchone(), flush=True)\n"
     )
-    notebook = subprocess.Popen(
-        [sys.executable, "-c", reader, lake_warehouse.model_dump_json()],
-        cwd=REPO_ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    notebook = warehouse_process(reader, lake_warehouse)
     try:
         assert notebook.stdout is not None and notebook.stdin is not None
         assert notebook.stdout.readline().strip() == "(5, 100.0)"

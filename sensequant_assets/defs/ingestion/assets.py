@@ -22,6 +22,7 @@ from sensequant_assets.dagster_internals import (
 )
 from sensequant_assets.defs.partitions import (
     BATCHED_BACKFILL,
+    BY_SYMBOL,
     symbol_year_partitions,
     symbols_partitions,
 )
@@ -149,14 +150,7 @@ class DailyBarsConfig(dg.Config):
 
 @dg.asset(
     partitions_def=symbol_year_partitions,
-    deps=[
-        dg.AssetDep(
-            symbol_mapping,
-            partition_mapping=dg.MultiToSingleDimensionPartitionMapping(
-                partition_dimension_name="symbol"
-            ),
-        )
-    ],
+    deps=[dg.AssetDep(symbol_mapping, partition_mapping=BY_SYMBOL)],
     backfill_policy=BATCHED_BACKFILL,
     pool=WAREHOUSE_POOL,
     group_name="ingestion",

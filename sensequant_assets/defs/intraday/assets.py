@@ -21,7 +21,7 @@ from sensequant_assets.defs.ingestion.assets import (
     partial_batch_error,
     symbol_mapping,
 )
-from sensequant_assets.defs.partitions import BATCHED_BACKFILL, symbol_month_partitions
+from sensequant_assets.defs.partitions import BATCHED_BACKFILL, BY_SYMBOL, symbol_month_partitions
 from sensequant_assets.market.calendar import IST
 from sensequant_assets.sources.base import BarSource, FetchResult
 from sensequant_assets.sources.batch import (
@@ -72,14 +72,7 @@ class IntradayBarsConfig(dg.Config):
 
 @dg.asset(
     partitions_def=symbol_month_partitions,
-    deps=[
-        dg.AssetDep(
-            symbol_mapping,
-            partition_mapping=dg.MultiToSingleDimensionPartitionMapping(
-                partition_dimension_name="symbol"
-            ),
-        )
-    ],
+    deps=[dg.AssetDep(symbol_mapping, partition_mapping=BY_SYMBOL)],
     backfill_policy=BATCHED_BACKFILL,
     pool=WAREHOUSE_POOL,
     group_name="intraday",

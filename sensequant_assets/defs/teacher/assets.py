@@ -29,7 +29,7 @@ from sensequant_assets.dagster_internals import (
     reported_output,
     versioned_materialization,
 )
-from sensequant_assets.defs.partitions import BARS_BY_SYMBOL, BATCHED_BACKFILL, symbols_partitions
+from sensequant_assets.defs.partitions import BATCHED_BACKFILL, BY_SYMBOL, symbols_partitions
 from sensequant_assets.defs.resources import teacher_settings
 from sensequant_assets.paths import ProjectPaths
 from sensequant_assets.quality.gate import blocking_failures
@@ -130,7 +130,7 @@ def _gated_metadata(failures: list[str]) -> dict[str, object]:
 @dg.asset(
     partitions_def=symbols_partitions,
     deps=[
-        dg.AssetDep(DAILY_BARS, partition_mapping=BARS_BY_SYMBOL),
+        dg.AssetDep(DAILY_BARS, partition_mapping=BY_SYMBOL),
         dg.AssetDep(CORPORATE_ACTIONS),
     ],
     pool=WAREHOUSE_POOL,

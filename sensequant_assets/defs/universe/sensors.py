@@ -28,6 +28,8 @@ from sensequant_assets.defs.partitions import (
     symbols_partitions,
     years_partitions,
 )
+from sensequant_assets.defs.quality.checks import COVERAGE_REPORT
+from sensequant_assets.defs.teacher.assets import CORPORATE_ACTIONS
 from sensequant_assets.paths import ProjectPaths
 from sensequant_assets.universe.batches import Batch, parse_cursor, plan_tick
 from sensequant_assets.universe.partitions import BATCH_TAG, symbol_year_key
@@ -38,9 +40,8 @@ SYMBOL_ASSETS = (
     dg.AssetKey("teacher_model"),
 )
 SYMBOL_YEAR_ASSETS = (dg.AssetKey("daily_bars"),)
-COVERAGE_REPORT = dg.AssetKey("coverage_report")
 UNPARTITIONED_ASSETS = (
-    dg.AssetKey("corporate_actions"),
+    CORPORATE_ACTIONS,
     COVERAGE_REPORT,
     dg.AssetKey("teacher_universe_model"),
 )
