@@ -6,6 +6,7 @@ page). Assets, checks and sensors receive this resource; nothing reads the envir
 tests build a `ProjectPaths` over a temporary folder instead of patching variables.
 """
 
+import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -73,3 +74,44 @@ class ProjectPaths(dg.ConfigurableResource):
     @property
     def listings_file(self) -> Path:
         return self.reference / "listings.csv"
+
+
+class PathOutsideRootError(ValueError):
+    """A path built from input (a partition key, a file name, a catalog entry) that would lead
+    outside the folder it belongs to. Raised before anything is read, written or deleted."""
+
+
+def inside(root: Path, path: Path) -> Path:
+    """`path` resolved, proven to lie strictly below `root` (resolved too, symlinks followed).
+
+    Every delete goes through this, so a hostile partition key (`..`, `/abs`, `a/../../b`) or a
+    symlink planted in a data folder can never reach a file the platform does not own."""
+    resolved_root = Path(root).resolve()
+    resolved = Path(path).resolve()
+    if resolved == resolved_root or not resolved.is_relative_to(resolved_root):
+        raise PathOutsideRootError(
+            f"refusing to touch {path}: it resolves to {resolved}, which is not inside "
+            f"{resolved_root}; nothing was changed"
+        )
+    return resolved
+
+
+def remove_inside(root: Path, path: Path) -> bool:
+    """Delete the file or folder `path` once it is proven to lie below `root`. A symlink is
+    removed itself (its own folder must lie within `root`), never followed. False when there was
+    nothing to remove."""
+    target = Path(path)
+    if target.is_symlink():
+        folder = target.parent.resolve()
+        if folder != Path(root).resolve():
+            inside(root, folder)
+        target.unlink()
+        return True
+    target = inside(root, target)
+    if not target.exists():
+        return False
+    if target.is_dir():
+        shutil.rmtree(target)
+    else:
+        target.unlink()
+    return True
