@@ -1,5 +1,6 @@
 """The one guard every delete goes through: a path is used only once proven inside its root."""
 
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -23,10 +24,8 @@ def test_a_hostile_key_never_deletes_outside_its_root(tmp_path: Path, key: str) 
     (root / "TCS" / "m.cbm").write_bytes(b"model")
     (tmp_path / "data" / "lists.txt").write_text("TCS\n")
     before = listing(tmp_path)
-    try:
+    with contextlib.suppress(PathOutsideRootError, OSError):
         remove_inside(root, root / key)
-    except (PathOutsideRootError, OSError):
-        pass
     assert listing(tmp_path) == before
 
 
