@@ -48,6 +48,8 @@ class CoverageResult:
     """Bars no session explains, with why (non-session day, before listing, not yet closed)."""
     beyond_horizon: bool = False
     """The year reaches past exchange_calendars' horizon: its sessions are weekdays, corrected."""
+    last_session: dt.date | None = None
+    """The last session of a listing that ended (listings.csv): nothing is expected after it."""
 
     @property
     def bar_count(self) -> int:
@@ -81,6 +83,8 @@ class CoverageResult:
         ) + (f"; {HORIZON_NOTE}" if self.beyond_horizon else "")
         if self.verdict == "no_sessions":
             since = f" (listed {self.listed_on})" if self.listed_on else ""
+            if self.last_session and self.last_session.year <= self.year:
+                since = f" (its listing ended with the session of {self.last_session})"
             return f"No sessions expected for {self.symbol} in {self.year}{since}, and no bars."
         if self.verdict == "empty":
             return (
@@ -124,6 +128,7 @@ class CoverageResult:
             "expected_from": self.expected[0].isoformat() if self.expected else "",
             "expected_to": self.expected[-1].isoformat() if self.expected else "",
             "listed_on": self.listed_on.isoformat() if self.listed_on else "",
+            "last_session": self.last_session.isoformat() if self.last_session else "",
             "calendar": HORIZON_NOTE if self.beyond_horizon else "exchange_calendars XBOM",
         }
 
@@ -135,10 +140,14 @@ def check_coverage(
     listed_on: dt.date | None = None,
     now: dt.datetime | None = None,
     known: KnownDays = NO_KNOWN_DAYS,
+    last_session: dt.date | None = None,
 ) -> CoverageResult:
     """Compare one symbol-year's bar dates (the frame's `date` column) with the calendar, as
-    corrected by `known` (the reference file and the cross-symbol evidence)."""
+    corrected by `known` (the reference file and the cross-symbol evidence). A listing that
+    ended (`last_session`) is expected to trade up to that session and to have no bar after."""
     expected = expected_sessions(year, listed_on, now, known)
+    if last_session is not None:
+        expected = tuple(day for day in expected if day <= last_session)
     expected_set = set(expected)
     last = last_completed_session(now, known)
     days = sorted({ts.date() for ts in pd.to_datetime(bars["date"])})
@@ -150,6 +159,8 @@ def check_coverage(
             unexpected[day] = f"is outside {year}"
         elif day > last:
             unexpected[day] = f"is after the last completed session {last}"
+        elif last_session is not None and day > last_session:
+            unexpected[day] = f"is after the listing's last session {last_session}"
         elif listed_on is not None and day < listed_on:
             unexpected[day] = f"is before the listing date {listed_on}"
         elif day in known.sessions:
@@ -175,6 +186,7 @@ def check_coverage(
         },
         unexpected=unexpected,
         beyond_horizon=beyond_horizon(year),
+        last_session=last_session,
     )
 
 

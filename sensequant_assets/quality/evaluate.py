@@ -19,6 +19,7 @@ from sensequant_assets.quality.integrity import IntegrityResult, check_integrity
 from sensequant_assets.quality.mapping import mapping_problem
 from sensequant_assets.quality.sessions import SessionEvidence, find_calendar_evidence
 from sensequant_assets.universe.partitions import symbol_year_key
+from sensequant_assets.universe.reference import Listings
 from sensequant_assets.warehouse.bar_days import read_bar_days
 from sensequant_assets.warehouse.storage import read_bars, read_mappings
 
@@ -86,11 +87,18 @@ def evaluate_symbol_years(
         results.append(
             SymbolYearQuality(
                 partition=partition,
-                coverage=check_coverage(frame, symbol, year, listings.get(symbol), now, known),
+                coverage=check_coverage(
+                    frame, symbol, year, listings.get(symbol), now, known, _last(listings, symbol)
+                ),
                 integrity=check_integrity(frame, partition),
             )
         )
     return results
+
+
+def _last(listings: Mapping[str, dt.date], symbol: str) -> dt.date | None:
+    """The last session of the symbol's listing, where the listings loaded say one ended."""
+    return listings.last_session(symbol) if isinstance(listings, Listings) else None
 
 
 def mapping_problems(

@@ -39,6 +39,7 @@ from sensequant_assets.sources.synthetic_intraday import month_candles
 from sensequant_assets.universe.reference import (
     CORPORATE_ACTIONS_FILE,
     SESSIONS_FILE,
+    Listings,
     load_corporate_actions,
     load_known_days,
     load_listing_dates,
@@ -174,7 +175,7 @@ class SyntheticSource(BarSource):
         return Scenario.load()
 
     @cached_property
-    def _listings(self) -> dict[str, dt.date]:
+    def _listings(self) -> Listings:
         return load_listing_dates(Path(self.reference_dir) / "listings.csv")
 
     @cached_property
@@ -210,6 +211,8 @@ class SyntheticSource(BarSource):
         if defects.get("no_bars"):
             return FetchResult(empty_bars(), {"note": "the source returned no rows"})
         until = min(dt.date(year, 12, 31), last_completed_session(self._now, self._known_days))
+        # A listing that ended (listings.csv last_session) trades no more, as a real feed shows.
+        until = min(until, self._listings.last_session(mapping.symbol) or until)
         sessions = _sessions_through(
             year, self._listings.get(mapping.symbol), until, self._known_days
         )

@@ -2,7 +2,10 @@
 
 The universe key, the NSE ticker used for lookup and the ISEC code are three different things
 (universe OBEROI is NSE OBEROIRLTY is ISEC OBEREA); aliases map the first to the second.
-Listing dates tell coverage where a symbol's history begins (LICI listed 2022-05-17). The calendar
+Listing dates tell coverage where a symbol's history begins (LICI listed 2022-05-17) and, for a
+listing that ended (delisted, merged away, suspended), where it ends. Symbol changes
+(symbol_changes.csv) say which old NSE tickers are a company's former names, so that membership
+follows the company across a rename (ISEC codes stay). The calendar
 corrections (sessions.csv) and corporate actions (corporate_actions.csv) hold what exchange data
 packages do not: days the exchange calendar gets wrong, and the splits and bonuses that make raw
 prices jump. Every file is CSV with a header and `#` comment lines, extended by users; a bad row
@@ -21,6 +24,8 @@ from sensequant_assets.paths import DATA_DIR
 
 SESSIONS_FILE = "sessions.csv"
 CORPORATE_ACTIONS_FILE = "corporate_actions.csv"
+SYMBOL_CHANGES_FILE = "symbol_changes.csv"
+MEMBERSHIP_DIR = "membership"
 # The project's own reference folder: what a library call uses when no deployment names another.
 CHECKED_IN = DATA_DIR / "reference"
 
@@ -68,12 +73,72 @@ def load_aliases(path: Path) -> dict[str, str]:
     }
 
 
-def load_listing_dates(path: Path) -> dict[str, dt.date]:
-    """Symbol -> first NSE session, for symbols listed after the platform's first year."""
-    return {
-        row["symbol"].strip().upper(): _date(path, number, row, "listed_on")
-        for number, row in _rows(path, ("symbol", "listed_on"))
-    }
+class Listings(dict[str, dt.date]):
+    """Symbol -> first NSE session (what every reader of listing dates looks up), and `ends`:
+    symbol -> the last session of a listing that ended. One object, so that every caller that
+    passes listing dates along passes the ends with them."""
+
+    def __init__(self, starts: dict[str, dt.date], ends: dict[str, dt.date]) -> None:
+        super().__init__(starts)
+        self.ends = ends
+
+    def last_session(self, symbol: str) -> dt.date | None:
+        return self.ends.get(symbol)
+
+
+def load_listing_dates(path: Path) -> Listings:
+    """listings.csv: `symbol,listed_on,last_session` rows. `listed_on` is the first NSE session
+    of a symbol listed after the platform's first year (empty if earlier); `last_session`
+    (optional) the last session a listing that ended traded (delisted, merged away, suspended
+    without end): coverage expects nothing after it."""
+    starts: dict[str, dt.date] = {}
+    ends: dict[str, dt.date] = {}
+    for number, row in _rows(path, ("symbol", "listed_on"), optional=("last_session",)):
+        symbol = (row["symbol"] or "").strip().upper()
+        if not symbol:
+            raise ReferenceFileError(f"{path}:{number}: symbol is empty")
+        if symbol in starts or symbol in ends:
+            raise ReferenceFileError(f"{path}:{number}: {symbol} is listed twice")
+        if (row["listed_on"] or "").strip():
+            starts[symbol] = _date(path, number, row, "listed_on")
+        if (row.get("last_session") or "").strip():
+            ends[symbol] = _date(path, number, row, "last_session")
+        if symbol not in starts and symbol not in ends:
+            raise ReferenceFileError(f"{path}:{number}: {symbol} has neither date; give one")
+        if symbol in starts and symbol in ends and ends[symbol] < starts[symbol]:
+            raise ReferenceFileError(
+                f"{path}:{number}: {symbol}'s last_session {ends[symbol]} is before its "
+                f"listed_on {starts[symbol]}"
+            )
+    return Listings(starts, ends)
+
+
+def load_symbol_changes(path: Path) -> dict[str, str]:
+    """symbol_changes.csv: `old_symbol,new_symbol,changed_on,note` rows (NSE's own file of
+    symbol changes has these facts) -> {old: newest}, chains followed (A -> B -> C gives A: C
+    and B: C). A missing file is no changes; a cycle is refused naming its line."""
+    if not path.is_file():
+        return {}
+    changes: dict[str, tuple[int, str]] = {}
+    for number, row in _rows(path, ("old_symbol", "new_symbol", "changed_on", "note")):
+        old = (row["old_symbol"] or "").strip().upper()
+        new = (row["new_symbol"] or "").strip().upper()
+        if not old or not new or old == new:
+            raise ReferenceFileError(f"{path}:{number}: needs two different symbols")
+        _date(path, number, row, "changed_on")
+        if old in changes:
+            raise ReferenceFileError(f"{path}:{number}: {old} is renamed twice")
+        changes[old] = (number, new)
+    newest = {}
+    for old, (number, new) in changes.items():
+        seen = {old}
+        while new in changes:
+            if new in seen:
+                raise ReferenceFileError(f"{path}:{number}: the renames of {old} go in a circle")
+            seen.add(new)
+            new = changes[new][1]
+        newest[old] = new
+    return newest
 
 
 def load_known_days(path: Path) -> KnownDays:

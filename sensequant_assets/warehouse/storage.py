@@ -15,7 +15,7 @@ import pandas as pd
 
 from sensequant_assets.market.calendar import IST
 from sensequant_assets.warehouse.lake import conflict_error, is_commit_conflict
-from sensequant_assets.warehouse.tables import INTRADAY_BARS
+from sensequant_assets.warehouse.tables import INTRADAY_BARS, UNIVERSE_MEMBERSHIP
 
 Origin = Literal["synthetic", "market"]
 
@@ -354,4 +354,16 @@ def read_predictions(
     frame = conn.execute(query + " ORDER BY symbol, window_index, date", params).df()
     frame["date"] = pd.to_datetime(frame["date"])
     frame["label"] = frame["label"].astype("Int8")
+    return frame
+
+
+def read_membership(conn: duckdb.DuckDBPyConnection, index: str | None = None) -> pd.DataFrame:
+    """The universe_membership spells of one index (of all where None), dates as timestamps."""
+    frame = conn.execute(
+        f"SELECT * FROM {UNIVERSE_MEMBERSHIP.name} WHERE ? IS NULL OR index_name = ? "
+        "ORDER BY index_name, symbol, member_from",
+        [index, index],
+    ).df()
+    for column in ("member_from", "member_to"):
+        frame[column] = pd.to_datetime(frame[column])
     return frame

@@ -357,6 +357,22 @@ CORPORATE_ACTIONS = Table(
     primary_key=("symbol", "ex_date", "kind"),
 )
 
+# Which names belonged to which index when, from every dated constituent list
+# (universe/membership.py); rebuilt whole from the lists, so a name that left keeps its spells.
+UNIVERSE_MEMBERSHIP = Table(
+    "universe_membership",
+    (
+        Column("index_name", "VARCHAR", nullable=False, description="Index, e.g. nifty100"),
+        Column("symbol", "VARCHAR", nullable=False, description="Universe symbol (newest name)"),
+        Column("member_from", "DATE", nullable=False, description="First day of the spell"),
+        Column("member_to", "DATE", description="Last day of the spell; NULL while a member"),
+        Column("joined_in", "VARCHAR", nullable=False, description="The list(s) it joined in"),
+        Column("left_in", "VARCHAR", description="The list(s) that dropped it"),
+        Column("listed_as", "VARCHAR", nullable=False, description="Tickers the lists used"),
+    ),
+    primary_key=("index_name", "symbol", "member_from"),
+)
+
 TABLES: tuple[Table, ...] = (
     WAREHOUSE_BINDING,
     SYMBOL_MAPPING,
@@ -368,4 +384,5 @@ TABLES: tuple[Table, ...] = (
     TEACHER_UNIVERSE_RUNS,
     TEACHER_PREDICTIONS,
     CORPORATE_ACTIONS,
+    UNIVERSE_MEMBERSHIP,
 )
