@@ -33,6 +33,7 @@ SPELL_COLUMNS = (
     "symbol",
     "member_from",
     "member_to",
+    "last_listed",
     "joined_in",
     "left_in",
     "listed_as",
@@ -98,18 +99,20 @@ def membership_spells(lists: Iterable[DatedList], renames: Mapping[str, str]) ->
                         "symbol": symbol,
                         "member_from": effective,
                         "member_to": None,
+                        "last_listed": effective,
                         "joined_in": files,
                         "left_in": None,
                         "listed_as": [],
                     },
                 )
+                spell["last_listed"] = effective
                 for name in listed_as:
                     if name not in spell["listed_as"]:
                         spell["listed_as"].append(name)
         rows.extend(open_spells.values())
     frame = pd.DataFrame(rows, columns=list(SPELL_COLUMNS))
     frame["listed_as"] = frame["listed_as"].map(", ".join)
-    for column in ("member_from", "member_to"):
+    for column in ("member_from", "member_to", "last_listed"):
         frame[column] = pd.to_datetime(frame[column])
     return frame.sort_values(["index_name", "symbol", "member_from"], ignore_index=True)
 
@@ -151,22 +154,18 @@ def _days_after(spells: pd.DataFrame) -> set[dt.date]:
 
 
 def stale_members(spells: pd.DataFrame, ends: Mapping[str, dt.date]) -> list[str]:
-    """Spells that run past the end of the symbol's listing (listings.csv `last_session`): a
-    list that still names a delisted or merged-away company. Each message names the symbol,
-    the index, the list and what to do."""
+    """Spells in which a list dated after the end of the symbol's listing (listings.csv
+    `last_session`) still names it: a stale list that keeps a delisted or merged-away company
+    in its index. Each message names the symbol, the index, the date and what to do."""
     problems = []
     for spell in spells.itertuples():
         last = ends.get(str(spell.symbol))
-        if last is None:
-            continue
-        to = None if pd.isna(spell.member_to) else spell.member_to.date()
-        if to is None or to > last:
+        if last is not None and spell.last_listed.date() > last:
             problems.append(
-                f"{spell.symbol} is a member of {spell.index_name} "
-                f"{'until ' + str(to) if to else 'to this day'} (joined in {spell.joined_in}), "
-                "but its "
-                f"listing ended with the session of {last} (listings.csv): drop it from the "
-                "lists dated after that, or correct its last_session"
+                f"{spell.symbol} is still named by a {spell.index_name} list that took effect "
+                f"on {spell.last_listed.date()} (joined in {spell.joined_in}), but its listing "
+                f"ended with the session of {last} (listings.csv): drop it from the lists "
+                "dated after that, or correct its last_session"
             )
     return problems
 
@@ -203,6 +202,7 @@ def membership_markdown(spells: pd.DataFrame, until: dt.date) -> str:
         member_to=spells["member_to"]
         .dt.date.astype("object")
         .where(spells["member_to"].notna(), ""),
+        last_listed=spells["last_listed"].dt.date,
         left_in=spells["left_in"].fillna(""),
     )
     return f"![members over time](data:image/png;base64,{png})\n\n" + shown.to_markdown(index=False)

@@ -364,6 +364,6 @@ def read_membership(conn: duckdb.DuckDBPyConnection, index: str | None = None) -
         "ORDER BY index_name, symbol, member_from",
         [index, index],
     ).df()
-    for column in ("member_from", "member_to"):
+    for column in ("member_from", "member_to", "last_listed"):
         frame[column] = pd.to_datetime(frame[column])
     return frame

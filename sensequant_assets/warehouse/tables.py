@@ -366,6 +366,12 @@ UNIVERSE_MEMBERSHIP = Table(
         Column("symbol", "VARCHAR", nullable=False, description="Universe symbol (newest name)"),
         Column("member_from", "DATE", nullable=False, description="First day of the spell"),
         Column("member_to", "DATE", description="Last day of the spell; NULL while a member"),
+        Column(
+            "last_listed",
+            "DATE",
+            nullable=False,
+            description="When the last list of the spell that names it took effect",
+        ),
         Column("joined_in", "VARCHAR", nullable=False, description="The list(s) it joined in"),
         Column("left_in", "VARCHAR", description="The list(s) that dropped it"),
         Column("listed_as", "VARCHAR", nullable=False, description="Tickers the lists used"),
