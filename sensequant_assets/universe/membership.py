@@ -131,26 +131,23 @@ def is_member(spells: pd.DataFrame, symbols: pd.Series, dates: pd.Series) -> pd.
 
 
 def members_over_time(spells: pd.DataFrame, until: dt.date) -> pd.DataFrame:
-    """Members per index on every date a list took effect, and on `until`: the plot's points."""
-    dates = sorted({*pd.to_datetime(spells["member_from"]).dt.date, *_days_after(spells), until})
+    """Members per index on every day a list took effect or a spell ended, and on `until`:
+    the plot's steps."""
+    ends = spells["member_to"].dropna() + pd.Timedelta(days=1)
+    days = sorted({*spells["member_from"], *ends, pd.Timestamp(until)})
     counts = {
         index: [
             int(
                 (
-                    (group["member_from"].dt.date <= day)
-                    & (group["member_to"].isna() | (group["member_to"].dt.date >= day))
+                    (group["member_from"] <= day)
+                    & (group["member_to"].isna() | (group["member_to"] >= day))
                 ).sum()
             )
-            for day in dates
+            for day in days
         ]
         for index, group in spells.groupby("index_name")
     }
-    return pd.DataFrame(counts, index=pd.to_datetime(dates))
-
-
-def _days_after(spells: pd.DataFrame) -> set[dt.date]:
-    ended = spells["member_to"].dropna()
-    return {day.date() + dt.timedelta(days=1) for day in ended}
+    return pd.DataFrame(counts, index=pd.DatetimeIndex(days))
 
 
 def stale_members(spells: pd.DataFrame, ends: Mapping[str, dt.date]) -> list[str]:
@@ -181,7 +178,15 @@ def members_chart_png(spells: pd.DataFrame, until: dt.date) -> bytes:
     figure.subplots_adjust(left=0.08, right=0.98, bottom=0.18, top=0.85)
     axes = figure.subplots()
     for index in counts.columns:
-        axes.step(counts.index, counts[index].to_numpy(), where="post", label=index)
+        # An index is drawn from its first list on (an undated list's is the day it changed).
+        since = counts.index >= spells.loc[spells["index_name"] == index, "member_from"].min()
+        axes.step(
+            counts.index[since],
+            counts[index][since].to_numpy(),
+            where="post",
+            marker=".",
+            label=index,
+        )
     axes.set_ylim(bottom=0)
     axes.set_title("members per index over time (universe_membership)", fontsize=9)
     axes.legend(fontsize=7)
