@@ -17,7 +17,7 @@ from pydantic import Field
 
 from sensequant_assets.teacher.features import DEFAULT_FEATURE_SET, FEATURE_SETS
 from sensequant_assets.teacher.labels import LabelSpec, label_settings
-from sensequant_assets.teacher.training import TrainingParams
+from sensequant_assets.teacher.training import TrainingParams, UniverseRule
 from sensequant_assets.teacher.windows import WindowSpec
 
 
@@ -66,6 +66,18 @@ class TeacherSettings(dg.ConfigurableResource):
     min_names: int = Field(
         default=5, ge=2, description="Fewest symbols a date needs for its rank IC to count."
     )
+    universe_rule: UniverseRule = Field(
+        default="point_in_time",
+        description="Which names the universe model trains and scores on each date: "
+        "point_in_time, the members of `universe_index` on that date (universe_membership; a "
+        "name that left keeps its rows before it left); every_gated_name, every name whose bars "
+        "passed the gate, on every date (today's list applied to the past: survivorship bias).",
+    )
+    universe_index: str = Field(
+        default="nifty100",
+        description="The index whose membership the point_in_time rule reads, as "
+        "universe_membership names it (e.g. nifty100).",
+    )
 
     def label_spec(self) -> LabelSpec:
         return LabelSpec(
@@ -94,6 +106,21 @@ class TeacherSettings(dg.ConfigurableResource):
         for speed_only in ("thread_count", "task_type"):
             params.pop(speed_only)
         return _digest({"labels": self.label_settings(), "training": params})
+
+    def universe_version(self) -> str:
+        """The universe model's code version: the model settings and the universe rule, so a
+        changed rule or index marks it unsynced (the per-symbol models do not depend on it)."""
+        return _digest(
+            {"model": self.model_version(), "universe": [self.universe_rule, self.universe_index]}
+        )
+
+    def universe_rule_text(self) -> str:
+        """The rule in words, as the universe model's metadata states it."""
+        if self.universe_rule == "point_in_time":
+            return (
+                f"point_in_time: each date's members of {self.universe_index} (universe_membership)"
+            )
+        return "every_gated_name: every name whose bars passed the gate, on every date"
 
     def training_params(self) -> TrainingParams:
         return TrainingParams(

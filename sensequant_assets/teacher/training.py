@@ -39,11 +39,15 @@ from sensequant_assets.teacher.metrics import (
     window_metrics,
 )
 from sensequant_assets.teacher.windows import WindowSpec, plan_windows
+from sensequant_assets.universe.membership import is_member
 from sensequant_assets.warehouse.tables import (
     TEACHER_PREDICTIONS,
     TEACHER_RUNS,
     TEACHER_UNIVERSE_RUNS,
 )
+
+# Which names the universe model sees on each date (TeacherSettings.universe_rule).
+UniverseRule = Literal["point_in_time", "every_gated_name"]
 
 RUN_COLUMNS = TEACHER_RUNS.column_names
 UNIVERSE_RUN_COLUMNS = TEACHER_UNIVERSE_RUNS.column_names
@@ -334,6 +338,14 @@ def train_universe(
         _run_frame(rows, UNIVERSE_RUN_COLUMNS),
         _prediction_frame(predictions, "universe", params.seed),
     )
+
+
+def point_in_time_rows(labels: pd.DataFrame, spells: pd.DataFrame) -> pd.DataFrame:
+    """The label rows whose symbol was a member of the index on the row's date (`spells`: one
+    index's universe_membership rows), training and evaluation alike: a name that joined later
+    adds nothing from before it joined, and a name that left keeps its rows from before it
+    left. Today's list applied to every past date would let the future pick the sample."""
+    return labels[is_member(spells, labels["symbol"], labels["date"])]
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ from sensequant_assets.teacher.stored import headline, interval_text, pooled, st
 from sensequant_assets.teacher.training import (
     TrainingResult,
     device_problem,
+    point_in_time_rows,
     train_universe,
     train_windows,
 )
@@ -59,6 +60,7 @@ from sensequant_assets.warehouse.snapshots import publish_committed
 from sensequant_assets.warehouse.storage import (
     label_row_counts,
     pack_features,
+    read_membership,
     read_predictions,
     replace_rows,
     transaction,
@@ -82,6 +84,7 @@ LABELS_RUN = "labels_run"  # the run whose label rows a partition's latest mater
 BARS_VERSIONS = "bars_versions"  # {daily_bars partition: data version} the rows were built from
 LAST_SESSION = "last_session"
 DAILY_BARS = dg.AssetKey("daily_bars")
+UNIVERSE_MEMBERSHIP_KEY = dg.AssetKey("universe_membership")
 CORPORATE_ACTIONS = dg.AssetKey("corporate_actions")
 UNCHANGED = "unchanged"
 
@@ -512,12 +515,12 @@ def _model_metadata(
 # teacher_labels and teacher_model share their runs, and the warehouse pool admits one writer,
 # so the per-symbol predictions it compares against are those of the latest teacher_model run.
 @dg.asset(
-    deps=[dg.AssetDep(teacher_labels)],
+    deps=[dg.AssetDep(teacher_labels), dg.AssetDep(UNIVERSE_MEMBERSHIP_KEY)],
     pool=WAREHOUSE_POOL,
     metadata=TEACHER_UNIVERSE_RUNS.metadata(),
     group_name="teacher",
     kinds={"duckdb", "catboost"},
-    code_version=DEPLOYED.model_version(),
+    code_version=DEPLOYED.universe_version(),
 )
 def teacher_universe_model(
     context: dg.AssetExecutionContext,
@@ -527,7 +530,9 @@ def teacher_universe_model(
 ) -> dg.MaterializeResult:
     """One cross-sectional CatBoost model per walk-forward window on every symbol that passes the
     gate and has labels built with these settings, evaluated by per-date rank IC; shown beside
-    the per-symbol models on the same evaluation rows, so a user can see which teaches better."""
+    the per-symbol models on the same evaluation rows, so a user can see which teaches better.
+    Under the point_in_time universe rule (the default) each date holds only that date's members
+    of the index (universe_membership), so no name is chosen by what happened after."""
     params = teacher.training_params()
     if problem := device_problem(params):
         _problems("teacher_universe_model", [problem])
@@ -543,14 +548,16 @@ def teacher_universe_model(
         passing = [s for s in symbols if not blocking_failures(conn, s, listings, reference=known)]
         labels, refused = stored_labels(conn, passing, teacher.label_settings())
         per_symbol = read_predictions(conn, "per_symbol", list(labels))
+        spells = read_membership(conn, teacher.universe_index)
     if not labels:
         raise dg.Failure(
             description="teacher_universe_model: no symbol has labels built with these settings "
             "and passing bars; materialize teacher_labels first."
             + "".join(f"\n{message}" for message in refused.values())
         )
+    rows = _universe_rows(pd.concat(labels.values(), ignore_index=True), spells, teacher)
     folder = run_folder(paths.models, UNIVERSE_OWNER, context.run_id)
-    result = train_universe(pd.concat(labels.values(), ignore_index=True), params, folder, folder)
+    result = train_universe(rows, params, folder, folder)
     with warehouse.get_connection() as conn:
         with transaction(conn):
             replace_rows(
@@ -578,7 +585,9 @@ def teacher_universe_model(
     comparison = comparison_markdown(pooled(same_symbol, teacher), pooled(same_universe, teacher))
     return dg.MaterializeResult(
         metadata={
-            "symbols": len(labels),
+            "universe_rule": teacher.universe_rule_text(),
+            "symbols": int(rows["symbol"].nunique()),
+            "symbols_never_members": ", ".join(sorted(set(labels) - set(rows["symbol"]))),
             "symbols_left_out": len(refused) + len(symbols) - len(passing),
             "dagster/row_count": len(result.runs),
             "pooled_auc_95ci": interval_text(report, "model", "roc_auc"),
@@ -588,7 +597,35 @@ def teacher_universe_model(
             "models": dg.MetadataValue.path(str(folder)),
             "per_symbol_vs_universe": dg.MetadataValue.md(comparison),
             "report": dg.MetadataValue.md(
-                universe_markdown(result.runs, result.predictions, report, params.min_names)
+                f"Universe: {teacher.universe_rule_text()}\n\n"
+                + universe_markdown(result.runs, result.predictions, report, params.min_names)
             ),
         }
     )
+
+
+def _universe_rows(
+    labels: pd.DataFrame, spells: pd.DataFrame, teacher: TeacherSettings
+) -> pd.DataFrame:
+    """The label rows the universe rule admits; a point-in-time universe with no membership, or
+    with no labelled name a member on any date, fails naming what to do."""
+    if teacher.universe_rule == "every_gated_name":
+        return labels
+    fix = (
+        f"materialize universe_membership (reference_job) from dated lists of "
+        f"{teacher.universe_index} (docs/operations.md), set the teacher's universe_index, or "
+        "set universe_rule to every_gated_name"
+    )
+    if spells.empty:
+        raise dg.Failure(
+            description=f"teacher_universe_model: universe_membership holds no spells of index "
+            f"{teacher.universe_index!r}; {fix}."
+        )
+    rows = point_in_time_rows(labels, spells)
+    if rows.empty:
+        raise dg.Failure(
+            description=f"teacher_universe_model: none of the {labels['symbol'].nunique()} "
+            f"labelled symbols was a member of {teacher.universe_index} on any labelled date; "
+            f"{fix}."
+        )
+    return rows
