@@ -27,6 +27,7 @@ ASSETS = {
     "teacher_universe_model",
     "corporate_actions",
     "intraday_bars",
+    "universe_membership",
 }
 CHECKS = {
     "coverage_check",
@@ -34,6 +35,7 @@ CHECKS = {
     "plausibility_check",
     "mapping_check",
     "calendar_evidence_check",
+    "membership_check",
     "freshness_check",
     "teacher_freshness_check",
     "intraday_sessions_check",

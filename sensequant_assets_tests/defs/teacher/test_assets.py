@@ -296,7 +296,7 @@ def test_the_universe_model_trains_on_every_passing_symbol_beside_the_per_symbol
 ) -> None:
     assert materialize_all(seeded, instance, paths).success
     gate.blocked["CCC"] = [GATE_MESSAGE]
-    settings = TeacherSettings(**FAST, min_names=2)
+    settings = TeacherSettings(**FAST, min_names=2, universe_rule="every_gated_name")
     result = dg.materialize(
         [teacher_labels.to_source_asset(), teacher_universe_model],
         selection=[teacher_universe_model],
@@ -315,6 +315,7 @@ def test_the_universe_model_trains_on_every_passing_symbol_beside_the_per_symbol
     (materialization,) = result.asset_materializations_for_node("teacher_universe_model")
     metadata = materialization.metadata
     assert metadata["symbols"].value == 2
+    assert metadata["universe_rule"].value.startswith("every_gated_name")
     assert "| mean rank IC (per date, across symbols) |" in metadata["per_symbol_vs_universe"].value
     assert "![rank IC](data:image/png;base64,iVBOR" in metadata["report"].value
 
@@ -337,8 +338,15 @@ def test_code_versions_follow_the_settings_so_a_new_horizon_marks_everything_uns
         "teacher_model": deployed.model_version(),
     }
     assert teacher_universe_model.code_versions_by_key == {
-        dg.AssetKey("teacher_universe_model"): deployed.model_version()
+        dg.AssetKey("teacher_universe_model"): deployed.universe_version()
     }
+    # The universe rule changes the universe model only.
+    for other_universe in (
+        TeacherSettings(universe_rule="every_gated_name"),
+        TeacherSettings(universe_index="nifty50"),
+    ):
+        assert other_universe.universe_version() != deployed.universe_version()
+        assert other_universe.model_version() == deployed.model_version()
     for changed in (TeacherSettings(horizon=10), TeacherSettings(feature_set="original15")):
         assert changed.labels_version() != deployed.labels_version()
         assert changed.model_version() != deployed.model_version()
