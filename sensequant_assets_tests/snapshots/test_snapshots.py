@@ -14,6 +14,7 @@ from sensequant_assets.defs.teacher.assets import (
     teacher_universe_model,
 )
 from sensequant_assets.paths import ProjectPaths
+from sensequant_assets.teacher.settings import TeacherSettings
 from sensequant_assets.warehouse.resources import WarehouseResource
 from sensequant_assets.warehouse.snapshots import (
     FILE_NAME,
@@ -27,8 +28,8 @@ from sensequant_assets.warehouse.tables import DAILY_BARS
 from sensequant_assets_tests.conftest import FIXED_NOW
 from sensequant_assets_tests.defs.ingestion.test_assets import ingest
 from sensequant_assets_tests.defs.teacher.test_assets import (
+    FAST,
     GATE_MESSAGE,
-    SETTINGS,
     SYMBOLS,
     Gate,
     materialize_all,
@@ -101,7 +102,12 @@ def test_teacher_snapshots_match_and_a_gated_symbol_disappears(
         [teacher_labels.to_source_asset(), teacher_universe_model],
         selection=[teacher_universe_model],
         instance=instance,
-        resources={"warehouse": warehouse, "teacher": SETTINGS, "paths": paths},
+        resources={
+            "warehouse": warehouse,
+            # Every gated name: these three symbols belong to no index's membership.
+            "teacher": TeacherSettings(**FAST, universe_rule="every_gated_name"),
+            "paths": paths,
+        },
     )
     assert universe.success
     assert differences(warehouse, root) == {}
