@@ -6,11 +6,11 @@ tick therefore takes up every list already in the folder (point SENSEQUANT_CONST
 elsewhere, or stop the sensor in the UI, to avoid that).
 
 Each new or changed list becomes ONE asset backfill (mapping, bars for every year and their
-checks, labels, models, the universe model and the coverage report) for the symbols that are not
-partitions yet: the backfill daemon orders the levels and batches partitions by the assets'
-backfill policies, so a 100-symbol list costs a few runs, not hundreds. A symbol is requested
-once, when it becomes a partition, so the same file dropped again, or a second list sharing
-symbols, launches nothing twice; removing a symbol from a list deletes nothing. A changed list
+checks, labels, models, the index membership, the universe model and the coverage report) for
+the symbols that are not partitions yet: the backfill daemon orders the levels and batches
+partitions by the assets' backfill policies, so a 100-symbol list costs a few runs, not
+hundreds. A symbol is requested once, when it becomes a partition, so the same file dropped
+again, or a second list sharing symbols, launches nothing twice; removing a symbol from a list deletes nothing. A changed list
 that makes no symbol new only refreshes the coverage report, which reads the lists: training the
 universe model again would teach it nothing new, and on symbols whose labels another backfill is
 still building it would fail. Failed partitions are retried from the backfill's page in the UI.
@@ -29,7 +29,7 @@ from sensequant_assets.defs.partitions import (
     years_partitions,
 )
 from sensequant_assets.defs.quality.checks import COVERAGE_REPORT
-from sensequant_assets.defs.teacher.assets import CORPORATE_ACTIONS
+from sensequant_assets.defs.teacher.assets import CORPORATE_ACTIONS, UNIVERSE_MEMBERSHIP_KEY
 from sensequant_assets.paths import ProjectPaths
 from sensequant_assets.universe.batches import Batch, parse_cursor, plan_tick
 from sensequant_assets.universe.partitions import BATCH_TAG, symbol_year_key
@@ -42,6 +42,7 @@ SYMBOL_ASSETS = (
 SYMBOL_YEAR_ASSETS = (dg.AssetKey("daily_bars"),)
 UNPARTITIONED_ASSETS = (
     CORPORATE_ACTIONS,
+    UNIVERSE_MEMBERSHIP_KEY,
     COVERAGE_REPORT,
     dg.AssetKey("teacher_universe_model"),
 )
@@ -51,7 +52,8 @@ BATCH_ASSETS = (*SYMBOL_ASSETS, *SYMBOL_YEAR_ASSETS, *UNPARTITIONED_ASSETS)
 def batch_request(batch: Batch, years: Sequence[str]) -> dg.RunRequest:
     """One asset backfill (not a run) for the batch, launched by the daemon, tagged for the UI:
     the per-symbol assets, each symbol's bars for every year (their checks run with them), and
-    the coverage report; a batch that makes no symbol new refreshes the report alone."""
+    the coverage report and the index membership; a batch that makes no symbol new refreshes
+    the report alone."""
     symbols = batch.new_symbols
     if not symbols:
         return backfill_request({}, {COVERAGE_REPORT}, {BATCH_TAG: batch.name})
