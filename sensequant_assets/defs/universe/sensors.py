@@ -10,10 +10,10 @@ checks, labels, models, the index membership, the universe model and the coverag
 the symbols that are not partitions yet: the backfill daemon orders the levels and batches
 partitions by the assets' backfill policies, so a 100-symbol list costs a few runs, not
 hundreds. A symbol is requested once, when it becomes a partition, so the same file dropped
-again, or a second list sharing symbols, launches nothing twice; removing a symbol from a list deletes nothing. A changed list
-that makes no symbol new only refreshes the coverage report, which reads the lists: training the
-universe model again would teach it nothing new, and on symbols whose labels another backfill is
-still building it would fail. Failed partitions are retried from the backfill's page in the UI.
+again, or a second list sharing symbols, launches nothing twice; removing a symbol from a list
+deletes nothing. A changed list that makes no symbol new only refreshes the coverage report,
+which reads the lists: training the universe model again would teach it nothing new, and on
+symbols whose labels another backfill is still building it would fail. Failed partitions are retried from the backfill's page in the UI.
 """
 
 import json
