@@ -13,7 +13,8 @@ hundreds. A symbol is requested once, when it becomes a partition, so the same f
 again, or a second list sharing symbols, launches nothing twice; removing a symbol from a list
 deletes nothing. A changed list that makes no symbol new only refreshes the coverage report,
 which reads the lists: training the universe model again would teach it nothing new, and on
-symbols whose labels another backfill is still building it would fail. Failed partitions are retried from the backfill's page in the UI.
+symbols whose labels another backfill is still building it would fail. Failed partitions are
+retried from the backfill's page in the UI.
 """
 
 import json
