@@ -60,11 +60,12 @@ def month_shape(
     known: KnownDays,
     listed_on: dt.date | None = None,
     now: dt.datetime | None = None,
+    last_session: dt.date | None = None,
 ) -> MonthShape:
     """The sessions of `month` a symbol should have candles for (from its listing date, up to
-    the last completed session), each with its candles; `known` is data/reference/sessions.csv,
-    which gives special sessions and their hours."""
-    last = last_completed_session(now, known)
+    the last completed session or the last session of a listing that ended), each with its
+    candles; `known` is data/reference/sessions.csv, which gives special sessions and hours."""
+    last = min(last_completed_session(now, known), last_session or dt.date.max)
     days = [
         day
         for day in month_sessions(month.year, month.month, known)

@@ -11,6 +11,7 @@ import pytest
 from sensequant_assets.market.calendar import sessions_in_year
 from sensequant_assets.quality.coverage import check_coverage
 from sensequant_assets.quality.evaluate import PartitionBars, evaluate_symbol_years
+from sensequant_assets.quality.intraday import month_shape
 from sensequant_assets.sources.base import SymbolMapping
 from sensequant_assets.universe.reference import CHECKED_IN, ReferenceFileError, load_listing_dates
 from sensequant_assets_tests.conftest import synthetic_at_fixed_now
@@ -84,3 +85,10 @@ def test_a_listings_file_without_the_end_column_still_loads(tmp_path: Path) -> N
     path.write_text("symbol,listed_on\nLICI,2022-05-17\n")
     listings = load_listing_dates(path)
     assert listings == {"LICI": dt.date(2022, 5, 17)} and listings.ends == {}
+
+
+def test_intraday_expects_no_candles_after_the_listing_ended() -> None:
+    july = dt.date(2023, 7, 1)
+    shape = month_shape(july, "30minute", REFERENCE, now=AFTER_2024, last_session=LAST)
+    assert max(shape.candles) == LAST
+    assert max(month_shape(july, "30minute", REFERENCE, now=AFTER_2024).candles) > LAST

@@ -96,7 +96,9 @@ def intraday_bars_checks(
     targets = latest_materializations(context.instance, INTRADAY_BARS, keys)
     selected = {check_key.name for check_key in context.selected_asset_check_keys}
     for key, (symbol, month) in zip(keys, wanted, strict=True):
-        shape = month_shape(month, interval, known, listings.get(symbol))
+        shape = month_shape(
+            month, interval, known, listings.get(symbol), last_session=listings.last_session(symbol)
+        )
         days = daily[
             (daily["symbol"] == symbol)
             & (daily["date"].dt.year == month.year)
