@@ -50,7 +50,7 @@ def run_batch(
     year_ranges = [(f"{a}|{years[0]}", f"{b}|{years[-1]}") for a, b in symbol_ranges]
     by_symbol = [range_tags(first, last) for first, last in symbol_ranges]
     stages = [
-        ("corporate_actions", "reference_job", [{}]),
+        ("corporate_actions + universe_membership", "reference_job", [{}]),
         ("symbol_mapping", "mapping_job", by_symbol),
         ("daily_bars + checks", "bars_job", [range_tags(a, b) for a, b in year_ranges]),
         ("coverage_report", "report_job", [{}]),
