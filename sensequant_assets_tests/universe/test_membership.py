@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from sensequant_assets.sources.synthetic import SyntheticSource
 from sensequant_assets.universe.constituents import ConstituentListError, read_constituent_file
 from sensequant_assets.universe.membership import (
     is_member,
@@ -166,3 +167,11 @@ def test_the_shipped_history_holds_joins_exits_a_merger_a_delisting_and_a_rename
     markdown = membership_markdown(spells, dt.date(2025, 6, 30))
     assert markdown.startswith("![members over time](data:image/png;base64,iVBOR")
     assert "| nifty100     | HDFC " in markdown
+
+
+def test_the_renamed_ticker_keeps_its_isec_code_in_the_synthetic_source() -> None:
+    source = SyntheticSource()
+    old, new = source.lookup("LTI", "LTI"), source.lookup("LTIM", "LTIM")
+    assert old.status == new.status == "success"
+    assert old.isec_code == new.isec_code
+    assert load_symbol_changes(CHECKED_IN / SYMBOL_CHANGES_FILE) == {"LTI": "LTIM"}
