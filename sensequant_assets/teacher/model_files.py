@@ -109,9 +109,10 @@ def run_folders(models_root: Path, owners: Iterable[str], run_id: str) -> Iterat
         yield {owner: held.enter_context(_claim(models_root, owner, run_id)) for owner in owners}
 
 
-def discard(models_root: Path, folder: Path) -> None:
-    """Remove a run's own folder (a failed run's models) before anything names it."""
-    remove_inside(models_root, folder)
+def discard(models_root: Path, owner: str, run_id: str) -> None:
+    """Remove a run's own folder (a failed run's models) before anything names it: a run
+    folder only, never its owner's folder or anything above."""
+    remove_inside(models_root, run_folder(models_root, owner, run_id))
 
 
 def committed_runs(conn: duckdb.DuckDBPyConnection, owners: Iterable[str]) -> set[tuple[str, str]]:

@@ -387,8 +387,8 @@ def teacher_model(
             for run in result.runs[result.runs["status"] == "failed"].itertuples()
         ]
         if failed:
-            for folder in folders.values():
-                discard(paths.models, folder)
+            for symbol in folders:
+                discard(paths.models, symbol, context.run_id)
         _problems("teacher_model", failed)
 
         with warehouse.get_connection() as conn:
