@@ -12,8 +12,10 @@ import dagster as dg
 import pytest
 
 from sensequant_assets.defs.ingestion.assets import daily_bars, symbol_mapping
+from sensequant_assets.defs.intraday.assets import intraday_bars
 from sensequant_assets.defs.teacher.assets import teacher_labels, teacher_model
 from sensequant_assets.paths import ProjectPaths
+from sensequant_assets.sources.intraday_batch import IntradaySettings
 from sensequant_assets.warehouse.resources import WarehouseResource
 from sensequant_assets_tests.conftest import synthetic_at_fixed_now
 from sensequant_assets_tests.defs.teacher.test_assets import (
@@ -106,4 +108,41 @@ def test_daily_bars_refuses_a_hostile_key_and_writes_nothing(
         raise_on_error=False,
     )
     assert repr(f"{key}|2024") in failure_text(result, "daily_bars")
+    assert listing(populated) == before
+
+
+@pytest.mark.parametrize(
+    ("assets", "node", "key"),
+    [
+        ([symbol_mapping], "symbol_mapping", ".."),
+        ([DAILY_BARS, teacher_labels], "teacher_labels", ".."),
+        ([symbol_mapping, intraday_bars], "intraday_bars", "2024-03|.."),
+    ],
+)
+def test_every_other_partitioned_asset_refuses_a_hostile_key(
+    populated: Path,
+    paths: ProjectPaths,
+    warehouse: WarehouseResource,
+    instance: dg.DagsterInstance,
+    assets: list,
+    node: str,
+    key: str,
+) -> None:
+    instance.add_dynamic_partitions("symbols", [*SYMBOLS, ".."])
+    before = listing(populated)
+    result = dg.materialize(
+        assets,
+        selection=[node],
+        partition_key=key,
+        instance=instance,
+        resources={
+            "warehouse": warehouse,
+            "bar_source": synthetic_at_fixed_now(),
+            "paths": paths,
+            "teacher": SETTINGS,
+            "intraday": IntradaySettings(),
+        },
+        raise_on_error=False,
+    )
+    assert repr(key) in failure_text(result, node)
     assert listing(populated) == before
