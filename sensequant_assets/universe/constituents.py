@@ -81,7 +81,7 @@ def symbol_problem(symbol: str) -> str | None:
         return "empty symbol"
     if "|" in symbol or "," in symbol:
         return "'|' and ',' cannot appear in a symbol (they break Dagster partition keys)"
-    if not NSE_SYMBOL.match(symbol):
+    if not NSE_SYMBOL.fullmatch(symbol):
         return "not an NSE symbol (letters, digits, '&' and '-' only, at most 20 characters)"
     return None
 

@@ -5,7 +5,10 @@ multi-partition's dimensions by name.
 """
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
+
+from sensequant_assets.universe.constituents import symbol_problem
 
 # Every run pays ~3 s of process start-up and waits its turn for the single-writer `warehouse`
 # pool, so backfills put up to 100 partitions in a run: NIFTY 100 x 3 years is 3 bar runs and
@@ -24,10 +27,83 @@ def range_tags(start: str, end: str) -> dict[str, str]:
     return {RANGE_START: start, RANGE_END: end}
 
 
+YEAR = re.compile(r"[0-9]{4}")
+MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
+
+
+class PartitionKeyError(ValueError):
+    """A partition key that names no valid symbol, year or month. Dagster's UI and GraphQL accept
+    any string as a dynamic partition key, so a run meets such keys before anything else: it is
+    refused before the run reads, writes or deletes anything, since a key becomes folder names,
+    warehouse rows and snapshot paths."""
+
+
+def _refuse(problems: dict[str, str], shape: str) -> None:
+    if problems:
+        named = "; ".join(f"{key!r}: {problem}" for key, problem in problems.items())
+        raise PartitionKeyError(
+            f"{len(problems)} partition key(s) refused, each must be {shape}: {named}. Nothing "
+            "was read, written or deleted. Symbols enter through constituent lists, which check "
+            "them; a key like this was added by hand (the UI's 'Add partition' or GraphQL). "
+            "Delete it from the dynamic partitions 'symbols' (GraphQL deleteDynamicPartitions, "
+            "or DagsterInstance.delete_dynamic_partition('symbols', key)), put the symbol as "
+            "NSE spells it in a constituent list, and launch the run again."
+        )
+
+
+def _symbol_problem(symbol: str) -> str | None:
+    """Why `symbol`, exactly as given, is no symbol partition key (lists upper-case theirs)."""
+    if symbol != symbol.strip().upper():
+        return "not an NSE symbol as lists spell it (upper case, no spaces)"
+    return symbol_problem(symbol)
+
+
+def checked_symbols(keys: Iterable[str]) -> list[str]:
+    """The symbols partition keys of a run, each proven an NSE symbol (letters, digits, `&`,
+    `-`), or PartitionKeyError naming every key that is not."""
+    symbols = [str(key) for key in keys]
+    _refuse({key: problem for key in symbols if (problem := _symbol_problem(key))}, "an NSE symbol")
+    return symbols
+
+
+def checked_symbol_years(keys: Iterable[str]) -> list[tuple[str, int]]:
+    """'RELIANCE|2024' -> ('RELIANCE', 2024) for each daily_bars key (dimensions are ordered by
+    name, symbol first), or PartitionKeyError naming every key that is not SYMBOL|YEAR."""
+    parsed, problems = [], {}
+    for key in map(str, keys):
+        symbol, _, year = key.partition("|")
+        problem = _symbol_problem(symbol) or (
+            None if YEAR.fullmatch(year) else f"year {year!r} is not four digits"
+        )
+        if problem:
+            problems[key] = problem
+        else:
+            parsed.append((symbol, int(year)))
+    _refuse(problems, "SYMBOL|YEAR")
+    return parsed
+
+
+def checked_month_symbols(keys: Iterable[str]) -> list[tuple[str, dt.date]]:
+    """'2024-03|RELIANCE' -> ('RELIANCE', 2024-03-01) for each intraday_bars key (month first:
+    its dimensions, too, are ordered by name), or PartitionKeyError naming every key that is
+    not YYYY-MM|SYMBOL."""
+    parsed, problems = [], {}
+    for key in map(str, keys):
+        month, _, symbol = key.partition("|")
+        problem = (
+            None if MONTH.fullmatch(month) else f"month {month!r} is not YYYY-MM"
+        ) or _symbol_problem(symbol)
+        if problem:
+            problems[key] = problem
+        else:
+            parsed.append((symbol, dt.date(int(month[:4]), int(month[5:]), 1)))
+    _refuse(problems, "YYYY-MM|SYMBOL")
+    return parsed
+
+
 def split_symbol_year(key: str) -> tuple[str, int]:
-    """'RELIANCE|2024' -> ('RELIANCE', 2024); dimensions are ordered by name, symbol first."""
-    symbol, year = str(key).split("|")
-    return symbol, int(year)
+    """'RELIANCE|2024' -> ('RELIANCE', 2024): one key through `checked_symbol_years`."""
+    return checked_symbol_years([key])[0]
 
 
 def symbol_year_key(symbol: str, year: int) -> str:
@@ -35,10 +111,8 @@ def symbol_year_key(symbol: str, year: int) -> str:
 
 
 def split_month_symbol(key: str) -> tuple[str, dt.date]:
-    """'2024-03|RELIANCE' -> ('RELIANCE', 2024-03-01): an intraday_bars key, month first (its
-    dimensions, too, are ordered by name)."""
-    month, symbol = str(key).split("|")
-    return symbol, dt.datetime.strptime(month, "%Y-%m").date()
+    """'2024-03|RELIANCE' -> ('RELIANCE', 2024-03-01): one key through `checked_month_symbols`."""
+    return checked_month_symbols([key])[0]
 
 
 def month_symbol_key(symbol: str, month: dt.date) -> str:

@@ -21,7 +21,7 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import Field
 
-from sensequant_assets.paths import DATA_DIR
+from sensequant_assets.paths import DATA_DIR, remove_inside
 from sensequant_assets.warehouse import lake
 from sensequant_assets.warehouse.tables import TABLES
 
@@ -168,8 +168,8 @@ def _create_whole(path: Path) -> None:
     except OSError:
         pass  # no hard links here: DuckDB creates the file in place and reports any real fault
     finally:
-        staging.unlink(missing_ok=True)
-        Path(f"{staging}.wal").unlink(missing_ok=True)
+        remove_inside(path.parent, staging)
+        remove_inside(path.parent, Path(f"{staging}.wal"))
 
 
 def _lock_holder(message: str) -> str:

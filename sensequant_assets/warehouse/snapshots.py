@@ -28,6 +28,7 @@ from urllib.parse import quote, unquote
 
 import duckdb
 
+from sensequant_assets.paths import remove_inside
 from sensequant_assets.warehouse.tables import (
     DAILY_BARS,
     TABLES,
@@ -162,7 +163,7 @@ def _write(conn: duckdb.DuckDBPyConnection, layout: Layout, values: Whole, path:
         conn.execute(f"COPY ({select}) TO '{_quoted(staging)}' (FORMAT parquet)", list(values))
         os.replace(staging, path)
     finally:
-        staging.unlink(missing_ok=True)
+        remove_inside(path.parent, staging)
 
 
 def _quoted(path: Path) -> str:
@@ -212,7 +213,7 @@ def publish_all(conn: duckdb.DuckDBPyConnection, root: Path) -> dict[str, int]:
     files: dict[str, int] = {}
     for table in TABLES:
         files[table.name] = publish(conn, root, table, [()])
-        (LAYOUTS[table.name].folder(root) / STALE_MARKER).unlink(missing_ok=True)
+        remove_inside(root, LAYOUTS[table.name].folder(root) / STALE_MARKER)
     return files
 
 

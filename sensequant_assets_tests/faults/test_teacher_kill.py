@@ -42,7 +42,7 @@ def train_then_die_at(point: str, database: str, models: str) -> None:
         materialize_all(warehouse, instance, paths, TeacherSettings(**FAST, seed=7))
 
 
-@pytest.mark.parametrize("point", ["_replace_symbol_results", "keep_only"])
+@pytest.mark.parametrize("point", ["_replace_symbol_results", "remove_unused"])
 def test_rows_and_model_files_pair_up_after_a_kill(tmp_path: Path, point: str) -> None:
     database = str(tmp_path / "warehouse.duckdb")
     seed_bars(WarehouseResource(database=database))

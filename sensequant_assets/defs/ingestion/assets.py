@@ -34,7 +34,12 @@ from sensequant_assets.sources.batch import (
     settle_partitions,
     stored_mappings,
 )
-from sensequant_assets.universe.partitions import split_symbol_year, symbol_year_key
+from sensequant_assets.universe.partitions import (
+    checked_symbol_years,
+    checked_symbols,
+    split_symbol_year,
+    symbol_year_key,
+)
 from sensequant_assets.universe.reference import load_aliases, nse_ticker_for
 from sensequant_assets.warehouse.lake import conflict_retries
 from sensequant_assets.warehouse.resources import WAREHOUSE_POOL, WarehouseResource
@@ -83,8 +88,9 @@ def symbol_mapping(
     A failed lookup is stored as failed with the source's error; it never falls back to the
     NSE symbol as the ISEC code (the original did, and fetched nothing for it).
     """
+    symbols = checked_symbols(context.partition_keys)
     aliases = load_aliases(paths.aliases_file)
-    mappings = [bar_source.lookup(s, nse_ticker_for(s, aliases)) for s in context.partition_keys]
+    mappings = [bar_source.lookup(s, nse_ticker_for(s, aliases)) for s in symbols]
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     for attempt in conflict_retries():  # a DuckLake commit conflict: write afresh
         with attempt, warehouse.get_connection() as conn:
@@ -186,7 +192,7 @@ def daily_bars(
     is skipped once this step fails.
     """
     keys = list(context.partition_keys)
-    wanted = [split_symbol_year(key) for key in keys]
+    wanted = checked_symbol_years(keys)
     provenance = input_provenance(context.instance, [symbol_mapping.key])
     with warehouse.get_connection() as conn:
         mappings = stored_mappings(read_mappings(conn, sorted({s for s, _ in wanted})))

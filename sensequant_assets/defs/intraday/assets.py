@@ -36,7 +36,7 @@ from sensequant_assets.sources.intraday_batch import (
     IntradaySettings,
     fetch_intraday_partitions,
 )
-from sensequant_assets.universe.partitions import month_symbol_key, split_month_symbol
+from sensequant_assets.universe.partitions import checked_month_symbols, month_symbol_key
 from sensequant_assets.warehouse.resources import WAREHOUSE_POOL, WarehouseResource
 from sensequant_assets.warehouse.storage import (
     bind_origin,
@@ -97,7 +97,7 @@ def intraday_bars(
     intraday_resume_sensor runs them again then, by itself.
     """
     keys = list(context.partition_keys)
-    wanted = [split_month_symbol(key) for key in keys]
+    wanted = checked_month_symbols(keys)
     interval = intraday.interval
     with warehouse.get_connection() as conn:
         mappings = stored_mappings(read_mappings(conn, sorted({s for s, _ in wanted})))

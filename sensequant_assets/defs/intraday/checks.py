@@ -20,7 +20,7 @@ from sensequant_assets.quality.intraday import (
     month_shape,
 )
 from sensequant_assets.sources.intraday_batch import IntradaySettings
-from sensequant_assets.universe.partitions import split_month_symbol
+from sensequant_assets.universe.partitions import checked_month_symbols
 from sensequant_assets.universe.reference import (
     SESSIONS_FILE,
     load_known_days,
@@ -86,7 +86,7 @@ def intraday_bars_checks(
     intraday: IntradaySettings,
 ) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
     keys = list(context.partition_keys)
-    wanted = [split_month_symbol(key) for key in keys]
+    wanted = checked_month_symbols(keys)
     interval = intraday.interval
     known = load_known_days(paths.reference / SESSIONS_FILE)
     listings = load_listing_dates(paths.listings_file)

@@ -34,7 +34,7 @@ from sensequant_assets.quality.evaluate import (
 from sensequant_assets.quality.freshness import FRESHNESS_CUTOFF, universe_verdict
 from sensequant_assets.quality.plausibility import PlausibilityThresholds, check_plausibility
 from sensequant_assets.quality.sessions import MIN_WITNESSES, SESSION_SHARE
-from sensequant_assets.universe.partitions import split_symbol_year
+from sensequant_assets.universe.partitions import checked_symbol_years, checked_symbols
 from sensequant_assets.universe.reference import (
     CORPORATE_ACTIONS_FILE,
     SESSIONS_FILE,
@@ -120,7 +120,7 @@ def daily_bars_checks(
     paths: ProjectPaths,
 ) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
     keys = list(context.partition_keys)
-    wanted = [split_symbol_year(key) for key in keys]
+    wanted = checked_symbol_years(keys)
     reference = load_known_days(paths.reference / SESSIONS_FILE)
     actions = load_corporate_actions(paths.reference / CORPORATE_ACTIONS_FILE)
     with warehouse.get_connection() as conn:
@@ -185,7 +185,7 @@ def daily_bars_checks(
 def mapping_check(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
 ) -> Iterator[dg.AssetCheckEvaluation | dg.Output]:
-    symbols = list(context.partition_keys)
+    symbols = checked_symbols(context.partition_keys)
     with warehouse.get_connection() as conn:
         problems = mapping_problems(conn, symbols)
     targets = latest_materializations(context.instance, SYMBOL_MAPPING, symbols)

@@ -36,7 +36,13 @@ from sensequant_assets.quality.gate import blocking_failures
 from sensequant_assets.teacher.features import get_feature_set
 from sensequant_assets.teacher.labels import label_table, labels_fingerprint, stored_settings
 from sensequant_assets.teacher.metrics import common_rows
-from sensequant_assets.teacher.model_files import UNIVERSE_OWNER, discard, keep_only, run_folder
+from sensequant_assets.teacher.model_files import (
+    UNIVERSE_OWNER,
+    discard,
+    remove_unused,
+    run_folder,
+    run_folders,
+)
 from sensequant_assets.teacher.report import (
     comparison_markdown,
     labels_markdown,
@@ -52,7 +58,7 @@ from sensequant_assets.teacher.training import (
     train_universe,
     train_windows,
 )
-from sensequant_assets.universe.partitions import symbol_year_key
+from sensequant_assets.universe.partitions import checked_symbols, symbol_year_key
 from sensequant_assets.universe.reference import SESSIONS_FILE, load_known_days, load_listing_dates
 from sensequant_assets.warehouse.corporate_actions import read_adjusted_bars
 from sensequant_assets.warehouse.resources import WAREHOUSE_POOL, WarehouseResource
@@ -163,7 +169,7 @@ def teacher_labels(
     materialized again, "unchanged", naming the run that built them, with the same data version
     (so its model is not asked to retrain)."""
     feature_columns = get_feature_set(teacher.feature_set).columns
-    symbols = list(context.partition_keys)
+    symbols = checked_symbols(context.partition_keys)
     provenance = input_provenance(context.instance, [DAILY_BARS, CORPORATE_ACTIONS])
     previous = latest_records(context.instance, context.asset_key, symbols)
     gated: dict[str, list[str]] = {}
@@ -325,8 +331,9 @@ def teacher_model(
     under data/models/<symbol>/<run id>/. Pooled metrics against three baselines are the
     headline; per-window figures are detail.
 
-    Model files are complete before the rows naming them are committed, and older runs' files
-    are removed only after the commit (teacher/model_files.py); a failed run stores nothing.
+    Model files are complete before the rows naming them are committed, and other runs' files
+    are removed only after the commit, never a folder that a committed row names or that a run
+    still in progress holds (teacher/model_files.py); a failed run stores nothing.
 
     A symbol whose label rows and model settings are those its latest model was trained from
     (`labels_fingerprint`, also the partition's data version), and whose model files are still
@@ -338,7 +345,7 @@ def teacher_model(
     params = teacher.training_params()
     if problem := device_problem(params):
         _problems("teacher_model", [problem])
-    symbols = list(context.partition_keys)
+    symbols = checked_symbols(context.partition_keys)
     provenance = input_provenance(context.instance, [teacher_labels.key])
     built_from = latest_records(context.instance, teacher_labels.key, symbols)
     gated: dict[str, list[str]] = {}
@@ -371,35 +378,32 @@ def teacher_model(
         for symbol, run_id in _trained_from(context, symbols, fingerprints).items()
         if run_folder(paths.models, symbol, run_id).is_dir()  # a gated run removed it
     }
-    trained: dict[str, TrainingResult] = {}
-    for symbol, labels in to_train.items():
-        if symbol in unchanged:
-            continue
-        folder = run_folder(paths.models, symbol, context.run_id)
-        trained[symbol] = train_windows(symbol, labels, params, folder, folder)
-    failed = [
-        f"teacher_model[{symbol}] window {run.window_index}: {run.reason}"
-        for symbol, result in trained.items()
-        for run in result.runs[result.runs["status"] == "failed"].itertuples()
-    ]
-    if failed:
-        for symbol in trained:
-            discard(run_folder(paths.models, symbol, context.run_id))
-    _problems("teacher_model", failed)
+    retrain = [symbol for symbol in to_train if symbol not in unchanged]
+    with run_folders(paths.models, retrain, context.run_id) as folders:
+        trained: dict[str, TrainingResult] = {
+            symbol: train_windows(symbol, to_train[symbol], params, folder, folder)
+            for symbol, folder in folders.items()
+        }
+        failed = [
+            f"teacher_model[{symbol}] window {run.window_index}: {run.reason}"
+            for symbol, result in trained.items()
+            for run in result.runs[result.runs["status"] == "failed"].itertuples()
+        ]
+        if failed:
+            for symbol in folders:
+                discard(paths.models, symbol, context.run_id)
+        _problems("teacher_model", failed)
 
-    with warehouse.get_connection() as conn:
-        with transaction(conn):
-            for symbol in [*gated, *too_short]:
-                _replace_symbol_results(conn, symbol, None)
-            for symbol, result in trained.items():
-                _replace_symbol_results(conn, symbol, result)
-        replaced = [("per_symbol", symbol) for symbol in [*gated, *too_short, *trained]]
-        changes = {TEACHER_RUNS: [()], TEACHER_PREDICTIONS: replaced}
-        publish_committed(conn, paths.snapshots_for(warehouse.local_file), changes, context.log)
-    for symbol in [*gated, *too_short]:
-        keep_only(paths.models, symbol, None)
-    for symbol in trained:
-        keep_only(paths.models, symbol, context.run_id)
+        with warehouse.get_connection() as conn:
+            with transaction(conn):
+                for symbol in [*gated, *too_short]:
+                    _replace_symbol_results(conn, symbol, None)
+                for symbol, result in trained.items():
+                    _replace_symbol_results(conn, symbol, result)
+            replaced = [("per_symbol", symbol) for symbol in [*gated, *too_short, *trained]]
+            changes = {TEACHER_RUNS: [()], TEACHER_PREDICTIONS: replaced}
+            publish_committed(conn, paths.snapshots_for(warehouse.local_file), changes, context.log)
+            remove_unused(conn, paths.models, [*gated, *too_short, *trained])
 
     for symbol, failures in gated.items():
         context.log.warning(f"teacher_model[{symbol}] not trained (gated): {'; '.join(failures)}")
@@ -556,27 +560,28 @@ def teacher_universe_model(
             + "".join(f"\n{message}" for message in refused.values())
         )
     rows = _universe_rows(pd.concat(labels.values(), ignore_index=True), spells, teacher)
-    folder = run_folder(paths.models, UNIVERSE_OWNER, context.run_id)
-    result = train_universe(rows, params, folder, folder)
-    with warehouse.get_connection() as conn:
-        with transaction(conn):
-            replace_rows(
-                conn,
-                TEACHER_UNIVERSE_RUNS.name,
-                "TRUE",
-                [],
-                TEACHER_UNIVERSE_RUNS.select(result.runs),
-            )
-            replace_rows(
-                conn,
-                TEACHER_PREDICTIONS.name,
-                "model = 'universe'",
-                [],
-                TEACHER_PREDICTIONS.select(result.predictions),
-            )
-        changes = {TEACHER_UNIVERSE_RUNS: [()], TEACHER_PREDICTIONS: [("universe",)]}
-        publish_committed(conn, paths.snapshots_for(warehouse.local_file), changes, context.log)
-    keep_only(paths.models, UNIVERSE_OWNER, context.run_id)
+    with run_folders(paths.models, [UNIVERSE_OWNER], context.run_id) as folders:
+        folder = folders[UNIVERSE_OWNER]
+        result = train_universe(rows, params, folder, folder)
+        with warehouse.get_connection() as conn:
+            with transaction(conn):
+                replace_rows(
+                    conn,
+                    TEACHER_UNIVERSE_RUNS.name,
+                    "TRUE",
+                    [],
+                    TEACHER_UNIVERSE_RUNS.select(result.runs),
+                )
+                replace_rows(
+                    conn,
+                    TEACHER_PREDICTIONS.name,
+                    "model = 'universe'",
+                    [],
+                    TEACHER_PREDICTIONS.select(result.predictions),
+                )
+            changes = {TEACHER_UNIVERSE_RUNS: [()], TEACHER_PREDICTIONS: [("universe",)]}
+            publish_committed(conn, paths.snapshots_for(warehouse.local_file), changes, context.log)
+            remove_unused(conn, paths.models, [UNIVERSE_OWNER])
 
     for message in refused.values():
         context.log.warning(f"left out of the universe model: {message}")

@@ -35,7 +35,7 @@ from sensequant_assets.quality.freshness import (
     model_verdict,
     teacher_description,
 )
-from sensequant_assets.universe.partitions import split_symbol_year, symbol_year_key
+from sensequant_assets.universe.partitions import symbol_year_key
 
 TEACHER_FRESHNESS_JOB = "teacher_freshness_job"
 
@@ -96,11 +96,13 @@ def _verdicts(
         and status.value == "gated"
     )
     years = years_partitions.get_partition_keys()
-    keys = [symbol_year_key(symbol, int(year)) for symbol in models for year in years]
+    # Each key's symbol as built, not parsed back: a symbol materialized before keys were
+    # checked must not stop the check that reads the event log only.
+    keys = {symbol_year_key(symbol, int(year)): symbol for symbol in models for year in years}
     stored: dict[str, dict[str, StoredBars]] = {symbol: {} for symbol in models}
-    for key, bar in latest_records(instance, DAILY_BARS, keys).items():
+    for key, bar in latest_records(instance, DAILY_BARS, list(keys)).items():
         last_date = recorded_metadata(bar).get("last_date")
-        stored[split_symbol_year(key)[0]][key] = StoredBars(
+        stored[keys[key]][key] = StoredBars(
             version=data_version(bar) or "",
             stored_at=dt.datetime.fromtimestamp(bar.timestamp, dt.UTC),
             last_date=str(last_date.value) if last_date is not None else "",

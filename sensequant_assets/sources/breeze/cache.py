@@ -26,6 +26,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from sensequant_assets.market.calendar import IST, NSE_CLOSE
+from sensequant_assets.paths import inside, remove_inside
 
 CacheState = Literal["hit", "miss", "stale", "corrupt"]
 
@@ -73,7 +74,8 @@ class AnswerCache:
 
     def _path(self, isec_code: str, interval: str, key: str) -> Path:
         safe_code = "".join(c if c.isalnum() else "_" for c in isec_code)
-        return self.root / "answers" / self.namespace / interval / f"{safe_code}_{key}.json"
+        entry = self.root / "answers" / self.namespace / interval / f"{safe_code}_{key}.json"
+        return inside(self.root, entry)  # an interval from settings names no folder outside
 
     def load(self, isec_code: str, year: int, interval: str) -> CacheLookup:
         return self._load(
@@ -157,6 +159,6 @@ def _write(path: Path, key: dict[str, Any], payload: Any, fetched_at: dt.datetim
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        remove_inside(path.parent, Path(tmp))
         raise
     return path

@@ -19,6 +19,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeVar
 
+from sensequant_assets.paths import remove_inside
 from sensequant_assets.sources.breeze.answers import BreezeError
 
 T = TypeVar("T")
@@ -83,7 +84,7 @@ def load_breeze(security_master_url: str, work_dir: Path, timeout: float) -> Mod
             finally:
                 os.chdir(previous_cwd)
         finally:
-            archive.unlink(missing_ok=True)
+            remove_inside(work_dir, archive)
         config.SECURITY_MASTER_URL = security_master_url
         _loaded_master_url = security_master_url
         return module
@@ -123,12 +124,12 @@ def _download_security_master(url: str, work_dir: Path, timeout: float) -> Path:
         with zipfile.ZipFile(path) as archive:
             names = archive.namelist()
     except zipfile.BadZipFile:
-        path.unlink(missing_ok=True)
+        remove_inside(work_dir, path)
         raise BreezeError(
             f"{url} did not return a zip archive; check security_master_url."
         ) from None
     if NSE_SCRIP_MASTER not in names:
-        path.unlink(missing_ok=True)
+        remove_inside(work_dir, path)
         raise BreezeError(f"{url} holds no {NSE_SCRIP_MASTER} (found {names}).")
     return path
 

@@ -1,5 +1,6 @@
 """The teacher assets in-process, over a temporary warehouse with synthetic bars."""
 
+import threading
 from pathlib import Path
 
 import dagster as dg
@@ -425,3 +426,45 @@ def test_a_model_removed_by_the_gate_is_trained_again_once_the_gate_opens(
     assert partition_metadata(reopened, "teacher_model")["AAA"]["status"].value == "trained"
     runs = table(seeded, "teacher_runs")
     assert all(Path(p).is_file() for p in runs.loc[runs.symbol == "AAA", "model_path"].dropna())
+
+
+# Two teacher_model runs of the same symbols at once: run A trains and commits, then waits before
+# its clean-up while run B trains, commits and cleans up; then A cleans up. Before the fix, A's
+# clean-up removed B's folder, which B's committed rows name.
+def test_a_run_cleaning_up_after_another_committed_keeps_the_other_runs_models(
+    seeded: WarehouseResource,
+    instance: dg.DagsterInstance,
+    gate: Gate,
+    paths: ProjectPaths,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real_clean_up = assets.remove_unused
+    a_committed, b_done = threading.Event(), threading.Event()
+    first = threading.Lock()
+
+    def clean_up_after_b(*args: object) -> list[Path]:
+        if first.acquire(blocking=False):  # run A's clean-up waits for run B
+            a_committed.set()
+            assert b_done.wait(600)
+        return real_clean_up(*args)
+
+    monkeypatch.setattr(assets, "remove_unused", clean_up_after_b)
+    results: dict[str, dg.ExecuteInProcessResult] = {}
+    run_a = threading.Thread(
+        target=lambda: results.setdefault("A", materialize_all(seeded, instance, paths))
+    )
+    run_a.start()
+    try:
+        assert a_committed.wait(600)
+        results["B"] = materialize_all(seeded, instance, paths, TeacherSettings(**FAST, seed=7))
+    finally:
+        b_done.set()
+        run_a.join(600)
+    assert results["A"].success and results["B"].success
+
+    runs = table(seeded, "teacher_runs")
+    trained = runs[runs["status"] == "trained"]
+    assert not trained.empty
+    assert {Path(path).parent.name for path in trained["model_path"]} == {results["B"].run_id}
+    missing = [path for path in trained["model_path"] if not Path(path).is_file()]
+    assert not missing, f"committed rows name deleted model files: {missing[:3]}"
