@@ -9,6 +9,7 @@ finish date) before anything is fetched; with `--launch` it then starts that bac
 run by its daemon, never an in-process shortcut that the UI does not see. `sensequant retry ID`
 is the backfill page's "Re-execute > From failure": a new backfill of exactly the partitions the
 first one did not materialize (failed ones and what depends on them), nothing it already wrote.
+`sensequant lists add FILE` validates a constituent list and puts it into the watched folder.
 `sensequant snapshots publish` rebuilds the warehouse's read-only snapshots for notebooks.
 `sensequant migrate-to-lake FILE` copies a DuckDB warehouse into the configured DuckLake.
 """
@@ -545,6 +546,36 @@ def migrate_to_lake(source: Path, replace: bool) -> int:
     return 0
 
 
+def add_list(source: str, name: str | None, replace: bool) -> int:
+    """Validate a constituent list and put it into this deployment's list folder
+    (SENSEQUANT_CONSTITUENTS_DIR), where the sensor takes it up as a batch; `-` reads stdin, so
+    a list reaches a container with `docker compose exec -T` or `kubectl exec -i`."""
+    from sensequant_assets.defs.resources import project_paths
+    from sensequant_assets.universe.constituents import ConstituentListError
+    from sensequant_assets.universe.constituents import add_list as put_list
+
+    if source == "-":
+        if not name:
+            raise UsageError("a list read from stdin needs --name (its batch name)")
+        raw, origin = sys.stdin.buffer.read(), Path("<stdin>")
+    else:
+        origin = Path(source)
+        try:
+            raw = origin.read_bytes()
+        except OSError as exc:
+            raise UsageError(f"{origin}: cannot be read ({exc.strerror})") from None
+    folder = project_paths().process_config_and_initialize().constituents
+    try:
+        added = put_list(raw, origin, folder, name or origin.stem, replace)
+    except ConstituentListError as exc:
+        raise UsageError(str(exc)) from None
+    print(
+        f"{added.path}: {len(added.symbols)} symbols; the constituent_lists_sensor launches "
+        f"batch {added.batch} on its next tick when it is running"
+    )
+    return 0
+
+
 def check_environment(environ: Mapping[str, str]) -> None:
     """Refuse, before any work, a variable every run of this deployment would refuse too."""
     from sensequant_assets.defs.resources import SOURCES
@@ -614,6 +645,18 @@ def parser() -> Parser:
         command.add_argument(
             "--timeout", type=_seconds, default=3600, help="seconds --wait waits (default 3600)"
         )
+    lists = commands.add_parser("lists", help="the constituent lists the sensor watches")
+    list_commands = lists.add_subparsers(dest="action", required=True)
+    add = list_commands.add_parser(
+        "add",
+        help="validate a list and put it into SENSEQUANT_CONSTITUENTS_DIR (refused whole if any "
+        "line is bad)",
+    )
+    add.add_argument("file", help="the list file, or - to read it from stdin (with --name)")
+    add.add_argument("--name", help="batch name (default: the file's name without .txt)")
+    add.add_argument(
+        "--replace", action="store_true", help="replace a list of that name holding other symbols"
+    )
     snapshots = commands.add_parser(
         "snapshots", help="the warehouse's read-only Parquet snapshots, which notebooks read"
     )
@@ -643,6 +686,8 @@ def run(args: argparse.Namespace) -> int:
             return demo.main(args.list)
         except ConstituentListError as exc:
             raise UsageError(str(exc)) from None
+    if args.command == "lists":
+        return add_list(args.file, args.name, args.replace)
     if args.command == "snapshots":
         return publish_snapshots()
     if args.command == "migrate-to-lake":

@@ -296,3 +296,72 @@ def test_retry_wait_prints_a_progress_line_per_change_when_not_on_a_terminal(
     ]
     assert lines[-2].endswith("elapsed, finished") and lines[-1] == "backfill NEW: COMPLETED_FAILED"
     assert "`sensequant retry NEW`" in result.stderr and "\r" not in result.stdout
+
+
+# `sensequant lists add`: the documented way a deployment's lists reach the watched folder.
+
+
+@pytest.fixture
+def lists_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "constituents"
+    monkeypatch.setenv("SENSEQUANT_CONSTITUENTS_DIR", str(folder))
+    return folder
+
+
+def test_lists_add_copies_a_valid_list_whole_under_its_name(
+    lists_dir: Path, tmp_path: Path
+) -> None:
+    source = tmp_path / "nifty_it.txt"
+    source.write_bytes(b"# IT names\nTCS\nINFY  # Infosys\n")
+    assert cli.main(["lists", "add", str(source)]) == 0
+    assert (lists_dir / "nifty_it.txt").read_bytes() == source.read_bytes()
+    assert sorted(p.name for p in lists_dir.iterdir()) == ["nifty_it.txt"]  # no partial file
+
+
+def test_lists_add_reads_stdin_under_the_name_given(
+    lists_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"RELIANCE\n")))
+    assert cli.main(["lists", "add", "-", "--name", "energy"]) == 0
+    assert (lists_dir / "energy.txt").read_bytes() == b"RELIANCE\n"
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "expected"),
+    [
+        (b"TCS\nnot a symbol!\n", "x", "1 bad line(s), first"),
+        (b"# only a comment\n", "x", "lists no symbol"),
+        (b"\xff\xfeT\x00", "x", "UTF-16 text"),
+        (b"TCS\n", "../outside", "is not a list name"),
+        (b"TCS\n", ".hidden", "is not a list name"),
+    ],
+)
+def test_lists_add_refuses_a_bad_list_and_writes_nothing(
+    content: bytes,
+    name: str,
+    expected: str,
+    lists_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    source = tmp_path / "given.txt"
+    source.write_bytes(content)
+    assert cli.main(["lists", "add", str(source), "--name", name]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("sensequant lists: error:") and expected in line
+    assert not lists_dir.exists() or list(lists_dir.iterdir()) == []
+    assert not (tmp_path / "outside.txt").exists()
+
+
+def test_lists_add_keeps_a_taken_name_unless_told_to_replace(
+    lists_dir: Path, tmp_path: Path
+) -> None:
+    first, second = tmp_path / "a.txt", tmp_path / "b.txt"
+    first.write_text("TCS\n")
+    second.write_text("INFY\n")
+    assert cli.main(["lists", "add", str(first), "--name", "it"]) == 0
+    assert cli.main(["lists", "add", str(first), "--name", "it"]) == 0  # the same list again
+    assert cli.main(["lists", "add", str(second), "--name", "it"]) == 2
+    assert (lists_dir / "it.txt").read_text() == "TCS\n"
+    assert cli.main(["lists", "add", str(second), "--name", "it", "--replace"]) == 0
+    assert (lists_dir / "it.txt").read_text() == "INFY\n"
