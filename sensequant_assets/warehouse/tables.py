@@ -155,6 +155,8 @@ DTYPE_FAMILIES = {
     "DOUBLE": dtypes.is_float_dtype,
     "BIGINT": dtypes.is_integer_dtype,
     "INTEGER": dtypes.is_integer_dtype,
+    "TINYINT": dtypes.is_integer_dtype,
+    "DOUBLE[]": dtypes.is_object_dtype,  # one Python list per row
     "DATE": dtypes.is_datetime64_any_dtype,
     "TIMESTAMP": dtypes.is_datetime64_any_dtype,
     "BOOLEAN": dtypes.is_bool_dtype,
