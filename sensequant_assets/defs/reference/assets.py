@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from sensequant_assets.defs.owners import ownership
 from sensequant_assets.paths import ProjectPaths
 from sensequant_assets.universe.reference import CORPORATE_ACTIONS_FILE, load_corporate_actions
 from sensequant_assets.warehouse.corporate_actions import replace_corporate_actions
@@ -15,6 +16,7 @@ from sensequant_assets.warehouse.versions import corporate_actions_version
 @dg.asset(
     pool=WAREHOUSE_POOL,
     group_name="reference",
+    **ownership("reference"),
     kinds={"duckdb", "csv"},
     metadata=CORPORATE_ACTIONS.metadata(),
 )
