@@ -15,13 +15,28 @@ export DAGSTER_PG_DB ?= dagster
 export DAGSTER_PG_USER ?= postgres
 export DAGSTER_PG_PASSWORD ?=
 
-.PHONY: demo test ui bench bench-quick lint instance browser clean postgres-start postgres-stop ui-postgres
+.PHONY: demo test ui bench bench-quick lint lock instance browser clean postgres-start postgres-stop ui-postgres
 
-$(BIN)/.installed: pyproject.toml setup.cfg
+# Installs exactly the versions in requirements.lock (pip constraints), so every machine and CI
+# run the Dagster the project's internals (dagster_internals.py) were checked against.
+$(BIN)/.installed: pyproject.toml setup.cfg requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -c requirements.lock -e ".[dev]"
 	touch $@
+
+# Refresh requirements.lock: the newest versions pyproject.toml allows, resolved in a fresh venv
+# (.venv-lock, removed after), frozen without the project itself. Run `make test`, then commit.
+lock:
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet --upgrade pip
+	.venv-lock/bin/pip install --quiet -e ".[dev]"
+	{ sed -n '1,2p' requirements.lock; \
+	  .venv-lock/bin/pip freeze --exclude-editable --exclude sensequant-assets | grep -v '^#'; \
+	} > requirements.lock.new
+	mv requirements.lock.new requirements.lock
+	rm -rf .venv-lock
 
 instance: $(DAGSTER_HOME)/dagster.yaml
 

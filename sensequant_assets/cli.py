@@ -9,6 +9,7 @@ finish date) before anything is fetched; with `--launch` it then starts that bac
 run by its daemon, never an in-process shortcut that the UI does not see. `sensequant retry ID`
 is the backfill page's "Re-execute > From failure": a new backfill of exactly the partitions the
 first one did not materialize (failed ones and what depends on them), nothing it already wrote.
+`sensequant lists add FILE` validates a constituent list and puts it into the watched folder.
 `sensequant snapshots publish` rebuilds the warehouse's read-only snapshots for notebooks.
 `sensequant migrate-to-lake FILE` copies a DuckDB warehouse into the configured DuckLake.
 """
@@ -21,27 +22,17 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-import duckdb
-
-from sensequant_assets import demo
-from sensequant_assets.defs.intraday.assets import intraday_bars
-from sensequant_assets.defs.partitions import symbols_partitions
-from sensequant_assets.defs.resources import BREEZE_SETTINGS, project_paths, warehouse
-from sensequant_assets.defs.universe.sensors import BATCH_ASSETS
-from sensequant_assets.sources.breeze.source import BreezeSource
-from sensequant_assets.sources.intraday_batch import IntradaySettings
-from sensequant_assets.sources.intraday_plan import CallPlan, months_of, plan
-from sensequant_assets.universe.constituents import ConstituentListError, read_constituent_file
-from sensequant_assets.universe.partitions import BATCH_TAG, month_symbol_key
-from sensequant_assets.universe.reference import CHECKED_IN, SESSIONS_FILE, load_known_days
-from sensequant_assets.warehouse.lake import LakeUnavailableError
-from sensequant_assets.warehouse.migration import MigrationError, migrate
-from sensequant_assets.warehouse.resources import WarehouseLockedError
-from sensequant_assets.warehouse.snapshots import SnapshotPublishError, publish_all
+# Only the standard library at import time: `--help`, `--version` and every refused input answer
+# before Dagster, pandas or DuckDB load (about 1 s); each command imports what it uses.
+if TYPE_CHECKING:
+    from sensequant_assets.sources.intraday_plan import CallPlan
+    from sensequant_assets.universe.constituents import ConstituentList
 
 DEFAULT_URL = "http://127.0.0.1:3000"
 LOCATION = "sensequant_assets"
@@ -80,15 +71,35 @@ mutation($params: ReexecutionParams!) {
   }
 }"""
 
-BACKFILL_STATUS = """
+BACKFILL_PROGRESS = """
 query($id: String!) {
   partitionBackfillOrError(backfillId: $id) {
     __typename
-    ... on PartitionBackfill { status numCancelable }
+    ... on PartitionBackfill {
+      status
+      assetBackfillData {
+        assetBackfillStatuses {
+          __typename
+          ... on AssetPartitionsStatusCounts {
+            numPartitionsTargeted numPartitionsInProgress numPartitionsMaterialized
+            numPartitionsFailed
+          }
+          ... on UnpartitionedAssetStatus { inProgress materialized failed }
+        }
+      }
+    }
     ... on PythonError { message }
     ... on BackfillNotFoundError { message }
   }
 }"""
+
+# Dagster flags its own beta and preview API at every import of the definitions; those lines
+# speak of Dagster's API, not of anything the user did, so they show only with --verbose.
+DAGSTER_NOTICES = r".*is currently in (beta|preview)"
+
+
+class UsageError(ValueError):
+    """Bad input (an argument, a variable, a list file): one line on stderr, exit code 2."""
 
 
 class GraphQLError(RuntimeError):
@@ -116,6 +127,8 @@ def graphql(url: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
 
 def register_symbols(url: str, symbols: Sequence[str]) -> list[str]:
     """Add each symbol as a `symbols` partition; return those that were new."""
+    from sensequant_assets.defs.partitions import symbols_partitions
+
     selector = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY}
     added = []
     for symbol in symbols:
@@ -133,13 +146,19 @@ def launch_backfill(
     url: str,
     partitions: Sequence[str],
     batch: str,
-    assets: Sequence[Any] = BATCH_ASSETS,
+    assets: Sequence[Any] | None = None,
     title: str | None = None,
 ) -> str:
     """One asset backfill of `partitions` of `assets`, ordered and chunked by the daemon. By
     default the batch's: mapping, bars for every year and their checks, labels, models, the
     universe model and the coverage report (`partitions` then names the symbols). Returns its
     id."""
+    from sensequant_assets.universe.partitions import BATCH_TAG
+
+    if assets is None:
+        from sensequant_assets.defs.universe.sensors import BATCH_ASSETS
+
+        assets = BATCH_ASSETS
     params = {
         "partitionNames": list(partitions),
         "assetSelection": [{"path": key.path} for key in assets],
@@ -161,36 +180,146 @@ def launch_retry(url: str, backfill_id: str) -> str:
     return result["backfillId"]
 
 
-def backfill_status(url: str, backfill_id: str) -> str:
-    result = graphql(url, BACKFILL_STATUS, {"id": backfill_id})["partitionBackfillOrError"]
+@dataclass(frozen=True)
+class Progress:
+    """Where a backfill stands, counted in asset partitions as its page in the UI counts them
+    (an unpartitioned asset, such as the universe model, counts one)."""
+
+    status: str
+    total: int = 0
+    done: int = 0
+    failed: int = 0
+    running: int = 0
+
+    @classmethod
+    def from_graphql(cls, backfill: Mapping[str, Any]) -> "Progress":
+        total = done = failed = running = 0
+        data = backfill.get("assetBackfillData") or {}
+        for asset in data.get("assetBackfillStatuses") or ():
+            if asset["__typename"] == "AssetPartitionsStatusCounts":
+                total += asset["numPartitionsTargeted"]
+                done += asset["numPartitionsMaterialized"]
+                failed += asset["numPartitionsFailed"]
+                running += asset["numPartitionsInProgress"]
+            else:
+                total += 1
+                done += bool(asset["materialized"])
+                failed += bool(asset["failed"])
+                running += bool(asset["inProgress"])
+        return cls(backfill["status"], total, done, failed, running)
+
+
+def backfill_progress(url: str, backfill_id: str) -> Progress:
+    result = graphql(url, BACKFILL_PROGRESS, {"id": backfill_id})["partitionBackfillOrError"]
     if result["__typename"] != "PartitionBackfill":
         raise GraphQLError(f"backfill {backfill_id}: {result.get('message', result)}")
-    return result["status"]
+    return Progress.from_graphql(result)
 
 
-def wait_for_backfill(url: str, backfill_id: str, timeout_s: float, poll_s: float = 2.0) -> str:
-    deadline = time.monotonic() + timeout_s
-    while (status := backfill_status(url, backfill_id)) not in FINISHED:
-        if time.monotonic() > deadline:
+def backfill_status(url: str, backfill_id: str) -> str:
+    return backfill_progress(url, backfill_id).status
+
+
+def duration(seconds: float) -> str:
+    """`42s`, `3m07s`, `2h05m`: as long as a glance needs."""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+def render_progress(progress: Progress, elapsed_s: float, bar_width: int = 0) -> str:
+    """One line: partitions done, failed, running (of all), elapsed and an estimate of what
+    remains from the pace so far; with `bar_width`, led by a bar of that many cells."""
+    finished = progress.done + progress.failed
+    if progress.status in FINISHED:
+        estimate = "finished"
+    elif finished and progress.total:
+        left = elapsed_s * (progress.total - finished) / finished
+        estimate = f"~{duration(left)} remaining"
+    else:
+        estimate = "remaining unknown until a partition finishes"
+    line = (
+        f"{finished}/{progress.total} partitions: {progress.done} done, {progress.failed} failed,"
+        f" {progress.running} running; {duration(elapsed_s)} elapsed, {estimate}"
+    )
+    if not bar_width:
+        return line
+    cells = bar_width * finished // progress.total if progress.total else 0
+    return f"[{'#' * cells}{'.' * (bar_width - cells)}] {line}"
+
+
+class ProgressPrinter:
+    """Shows a waited-for backfill: on a terminal one live bar redrawn in place; otherwise (a
+    log, a pipe, CI) a plain line whenever a count changes, and at least every minute."""
+
+    def __init__(self, out: TextIO, bar_width: int = 30, every_s: float = 60.0) -> None:
+        self.out = out
+        self.live = out.isatty()
+        self.bar_width = bar_width
+        self.every_s = every_s
+        self.shown: tuple[object, ...] | None = None
+        self.shown_at = 0.0
+
+    def __call__(self, progress: Progress, elapsed_s: float) -> None:
+        if self.live:
+            self.out.write(f"\r{render_progress(progress, elapsed_s, self.bar_width)}\x1b[K")
+            self.out.flush()
+            return
+        counts = (progress.status, progress.total, progress.done, progress.failed, progress.running)
+        if counts != self.shown or elapsed_s - self.shown_at >= self.every_s:
+            print(render_progress(progress, elapsed_s), file=self.out, flush=True)
+            self.shown, self.shown_at = counts, elapsed_s
+
+    def close(self) -> None:
+        if self.live:
+            self.out.write("\n")
+            self.out.flush()
+
+
+def wait_for_backfill(
+    url: str,
+    backfill_id: str,
+    timeout_s: float,
+    poll_s: float = 2.0,
+    report: Callable[[Progress, float], None] | None = None,
+) -> str:
+    """Poll until the backfill finishes; `report` is shown its progress at every poll."""
+    started = time.monotonic()
+    while True:
+        progress = backfill_progress(url, backfill_id)
+        elapsed = time.monotonic() - started
+        if report:
+            report(progress, elapsed)
+        if progress.status in FINISHED:
+            return progress.status
+        if elapsed > timeout_s:
             raise TimeoutError(
-                f"backfill {backfill_id} still {status} after {timeout_s:.0f} s; it keeps "
-                f"running: follow it at {url}/runs/b/{backfill_id}"
+                f"backfill {backfill_id} still {progress.status} after {timeout_s:.0f} s; it "
+                f"keeps running: follow it at {url}/runs/b/{backfill_id}"
             )
         time.sleep(poll_s)
-    return status
 
 
-def backfill(list_path: Path, url: str, wait: bool, timeout_s: float) -> int:
+def read_list(list_path: Path) -> "ConstituentList":
+    """The list's valid symbols; each line skipped is named on stderr (file:line: why)."""
+    from sensequant_assets.universe.constituents import ConstituentListError, read_constituent_file
+
     try:
         batch = read_constituent_file(list_path)
     except ConstituentListError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        raise UsageError(str(exc)) from None
     for bad in batch.bad_lines:
         print(f"skipped bad line {bad}", file=sys.stderr)
     if not batch.symbols:
-        print(f"error: {list_path} lists no valid symbol; nothing to backfill", file=sys.stderr)
-        return 2
+        raise UsageError(f"{list_path} lists no valid symbol; nothing to do")
+    return batch
+
+
+def backfill(list_path: Path, url: str, wait: bool, timeout_s: float) -> int:
+    batch = read_list(list_path)
     added = register_symbols(url, batch.symbols)
     backfill_id = launch_backfill(url, batch.symbols, batch.batch)
     print(
@@ -211,13 +340,27 @@ def retry(backfill_id: str, url: str, wait: bool, timeout_s: float) -> int:
 
 def breeze_limit(field: str) -> int:
     """A Breeze limit as this deployment's runs see it: its variable, else the source's default."""
-    value = os.environ.get(BREEZE_SETTINGS[field])
-    return int(value) if value else int(BreezeSource.model_fields[field].default)
+    from sensequant_assets.defs.resources import BREEZE_SETTINGS
+    from sensequant_assets.sources.breeze.source import BreezeSource
+
+    variable = BREEZE_SETTINGS[field]
+    value = os.environ.get(variable)
+    if not value:
+        return int(BreezeSource.model_fields[field].default)
+    try:
+        return int(value)
+    except ValueError:
+        raise UsageError(f"{variable}={value!r} is not a whole number; set it to one") from None
 
 
-def intraday_plan(symbols: Sequence[str], first: dt.date, last: dt.date, interval: str) -> CallPlan:
+def intraday_plan(
+    symbols: Sequence[str], first: dt.date, last: dt.date, interval: str
+) -> "CallPlan":
     """The call plan of `symbols` x the months from `first` to `last`, on the deployment's
     calendar corrections and Breeze limits (the reserve included), starting today."""
+    from sensequant_assets.sources.intraday_plan import months_of, plan
+    from sensequant_assets.universe.reference import CHECKED_IN, SESSIONS_FILE, load_known_days
+
     reference = Path(os.environ.get("SENSEQUANT_REFERENCE_DIR") or CHECKED_IN)
     return plan(
         symbols,
@@ -234,25 +377,24 @@ def intraday(
     list_path: Path,
     first: dt.date,
     last: dt.date,
-    interval: str,
+    interval: str | None,
     url: str,
     launch: bool,
     wait: bool,
     timeout_s: float,
 ) -> int:
     """Print the call plan; with `launch`, then backfill intraday_bars for those partitions."""
-    try:
-        batch = read_constituent_file(list_path)
-    except ConstituentListError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if not batch.symbols:
-        print(f"error: {list_path} lists no valid symbol; nothing to plan", file=sys.stderr)
-        return 2
+    interval = intraday_interval(interval)
+    month_range(first, last)
+    batch = read_list(list_path)
     print(intraday_plan(batch.symbols, first, last, interval))
     if not launch:
         print("Nothing launched: add --launch to start this backfill on the running instance.")
         return 0
+    from sensequant_assets.defs.intraday.assets import intraday_bars
+    from sensequant_assets.sources.intraday_plan import months_of
+    from sensequant_assets.universe.partitions import month_symbol_key
+
     register_symbols(url, batch.symbols)
     keys = [month_symbol_key(s, m) for m in months_of(first, last) for s in batch.symbols]
     backfill_id = launch_backfill(
@@ -265,6 +407,39 @@ def intraday(
     return follow(url, backfill_id, timeout_s) if wait else 0
 
 
+def intraday_interval(given: str | None) -> str:
+    """--interval, else SENSEQUANT_INTRADAY_INTERVAL, else the resource's default; refused by
+    name (the option or the variable) when it is not one the platform stores."""
+    from sensequant_assets.market.intraday import INTERVALS
+    from sensequant_assets.sources.intraday_batch import IntradaySettings
+
+    variable = os.environ.get("SENSEQUANT_INTRADAY_INTERVAL")
+    interval = given or variable or IntradaySettings.model_fields["interval"].default
+    if interval not in INTERVALS:
+        where = "--interval" if given else "SENSEQUANT_INTRADAY_INTERVAL"
+        raise UsageError(f"{where}={interval!r} is not one of {', '.join(INTERVALS)}")
+    return interval
+
+
+def month_range(first: dt.date, last: dt.date) -> None:
+    """Refuse months the platform holds no partition for (before FIRST_YEAR, after this month in
+    IST) and a range given backwards, which would plan nothing and succeed."""
+    from sensequant_assets.market.calendar import FIRST_YEAR, IST
+
+    today = dt.datetime.now(IST).date()
+    earliest, latest = dt.date(FIRST_YEAR, 1, 1), today.replace(day=1)
+    for option, month in (("--from", first), ("--to", last)):
+        if not earliest <= month <= latest:
+            raise UsageError(
+                f"{option} {month:%Y-%m} is outside the months the platform holds, "
+                f"{earliest:%Y-%m} to {latest:%Y-%m}"
+            )
+    if first > last:
+        raise UsageError(
+            f"--from {first:%Y-%m} is after --to {last:%Y-%m}: give the earlier month first"
+        )
+
+
 def _month(text: str) -> dt.date:
     try:
         return dt.datetime.strptime(text, "%Y-%m").date()
@@ -272,9 +447,33 @@ def _month(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a month like 2024-03") from None
 
 
+def _url(text: str) -> str:
+    if not text.startswith(("http://", "https://")) or len(text.split("://", 1)[1]) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a URL like {DEFAULT_URL}")
+    return text
+
+
+def _seconds(text: str) -> float:
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return seconds
+
+
 def follow(url: str, backfill_id: str, timeout_s: float) -> int:
-    """Wait for the backfill; on failure, say how to re-run exactly what failed."""
-    status = wait_for_backfill(url, backfill_id, timeout_s)
+    """Wait for the backfill, showing its progress; on failure, say how to re-run exactly what
+    failed."""
+    printer = ProgressPrinter(sys.stdout)
+    try:
+        status = wait_for_backfill(url, backfill_id, timeout_s, report=printer)
+    except KeyboardInterrupt:
+        printer.close()
+        print(f"stopped waiting; backfill {backfill_id} keeps running", file=sys.stderr)
+        return 130
+    printer.close()
     print(f"backfill {backfill_id}: {status}")
     if status in {"COMPLETED", "COMPLETED_SUCCESS"}:
         return 0
@@ -291,6 +490,12 @@ def publish_snapshots() -> int:
     """Every table of this deployment's warehouse (SENSEQUANT_WAREHOUSE) as snapshots: for a
     warehouse written before snapshots existed, or after a publish failed. Runs already publish
     what they write; this holds the warehouse like one warehouse step."""
+    import duckdb
+
+    from sensequant_assets.defs.resources import project_paths, warehouse
+    from sensequant_assets.warehouse.resources import WarehouseLockedError
+    from sensequant_assets.warehouse.snapshots import SnapshotPublishError, publish_all
+
     store = warehouse().process_config_and_initialize()
     root = project_paths().process_config_and_initialize().snapshots_for(store.local_file)
     if root is None:
@@ -321,6 +526,12 @@ def publish_snapshots() -> int:
 
 def migrate_to_lake(source: Path, replace: bool) -> int:
     """Copy `source` into the lake this deployment's environment configures, as runs see it."""
+    from sensequant_assets.defs.resources import warehouse
+    from sensequant_assets.warehouse.lake import LakeUnavailableError
+    from sensequant_assets.warehouse.migration import MigrationError, migrate
+
+    if not source.is_file():
+        raise UsageError(f"{source} is not a file: name the DuckDB warehouse to copy")
     lake = warehouse().process_config_and_initialize()
     try:
         copies = migrate(source, lake, replace=replace)
@@ -335,9 +546,73 @@ def migrate_to_lake(source: Path, replace: bool) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="sensequant", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+def add_list(source: str, name: str | None, replace: bool) -> int:
+    """Validate a constituent list and put it into this deployment's list folder
+    (SENSEQUANT_CONSTITUENTS_DIR), where the sensor takes it up as a batch; `-` reads stdin, so
+    a list reaches a container with `docker compose exec -T` or `kubectl exec -i`."""
+    from sensequant_assets.defs.resources import project_paths
+    from sensequant_assets.universe.constituents import ConstituentListError
+    from sensequant_assets.universe.constituents import add_list as put_list
+
+    if source == "-":
+        if not name:
+            raise UsageError("a list read from stdin needs --name (its batch name)")
+        raw, origin = sys.stdin.buffer.read(), Path("<stdin>")
+    else:
+        origin = Path(source)
+        try:
+            raw = origin.read_bytes()
+        except OSError as exc:
+            raise UsageError(f"{origin}: cannot be read ({exc.strerror})") from None
+    folder = project_paths().process_config_and_initialize().constituents
+    try:
+        added = put_list(raw, origin, folder, name or origin.stem, replace)
+    except ConstituentListError as exc:
+        raise UsageError(str(exc)) from None
+    print(
+        f"{added.path}: {len(added.symbols)} symbols; the constituent_lists_sensor launches "
+        f"batch {added.batch} on its next tick when it is running"
+    )
+    return 0
+
+
+def check_environment(environ: Mapping[str, str]) -> None:
+    """Refuse, before any work, a variable every run of this deployment would refuse too."""
+    from sensequant_assets.defs.resources import SOURCES
+
+    source = environ.get("SENSEQUANT_SOURCE", "")
+    if source and source.strip().lower() not in SOURCES:
+        raise UsageError(
+            f"SENSEQUANT_SOURCE={source!r} is not one of {', '.join(SOURCES)}; set one or unset it"
+        )
+    if environ.get("SENSEQUANT_INTRADAY_INTERVAL"):
+        intraday_interval(None)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, except that a refused argument is one line (usage is one `--help` away)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return f"sensequant {installed('sensequant-assets')} (dagster {installed('dagster')})"
+    except PackageNotFoundError:
+        return "sensequant (not installed: run `make demo` or `pip install -e .`)"
+
+
+def parser() -> Parser:
+    top = Parser(prog="sensequant", description=__doc__.splitlines()[0])
+    top.add_argument("--version", action="version", version=version())
+    top.add_argument(
+        "-v", "--verbose", action="store_true", help="also show Dagster's beta/preview warnings"
+    )
+    commands = top.add_subparsers(dest="command", required=True)
     run_demo = commands.add_parser("demo", help="run the demo batch end to end, in-process")
     run_demo.add_argument("list", nargs="?", type=Path, help="constituent list (default: demo.txt)")
     launch = commands.add_parser(
@@ -356,18 +631,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     minutes.add_argument("--to", dest="last", type=_month, required=True, help="e.g. 2025-12")
     minutes.add_argument(
         "--interval",
-        default=os.environ.get("SENSEQUANT_INTRADAY_INTERVAL")
-        or IntradaySettings.model_fields["interval"].default,
-        choices=["1minute", "5minute", "30minute"],
-        help="candle length (default: SENSEQUANT_INTRADAY_INTERVAL, else 1minute)",
+        help="candle length, 1minute, 5minute or 30minute (default: "
+        "SENSEQUANT_INTRADAY_INTERVAL, else 1minute)",
     )
     minutes.add_argument("--launch", action="store_true", help="start the backfill after the plan")
     for command in (launch, rerun, minutes):
         command.add_argument(
-            "--url", default=DEFAULT_URL, help=f"webserver (default {DEFAULT_URL})"
+            "--url", type=_url, default=DEFAULT_URL, help=f"webserver (default {DEFAULT_URL})"
         )
-        command.add_argument("--wait", action="store_true", help="wait until the backfill finishes")
-        command.add_argument("--timeout", type=float, default=3600, help="seconds --wait waits")
+        command.add_argument(
+            "--wait", action="store_true", help="wait until the backfill finishes, with progress"
+        )
+        command.add_argument(
+            "--timeout", type=_seconds, default=3600, help="seconds --wait waits (default 3600)"
+        )
+    lists = commands.add_parser("lists", help="the constituent lists the sensor watches")
+    list_commands = lists.add_subparsers(dest="action", required=True)
+    add = list_commands.add_parser(
+        "add",
+        help="validate a list and put it into SENSEQUANT_CONSTITUENTS_DIR (refused whole if any "
+        "line is bad)",
+    )
+    add.add_argument("file", help="the list file, or - to read it from stdin (with --name)")
+    add.add_argument("--name", help="batch name (default: the file's name without .txt)")
+    add.add_argument(
+        "--replace", action="store_true", help="replace a list of that name holding other symbols"
+    )
     snapshots = commands.add_parser(
         "snapshots", help="the warehouse's read-only Parquet snapshots, which notebooks read"
     )
@@ -384,9 +673,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="replace lake tables that already hold other rows (never needed on a new lake)",
     )
-    args = parser.parse_args(argv)
+    return top
+
+
+def run(args: argparse.Namespace) -> int:
+    check_environment(os.environ)
     if args.command == "demo":
-        return demo.main(args.list)
+        from sensequant_assets import demo
+        from sensequant_assets.universe.constituents import ConstituentListError
+
+        try:
+            return demo.main(args.list)
+        except ConstituentListError as exc:
+            raise UsageError(str(exc)) from None
+    if args.command == "lists":
+        return add_list(args.file, args.name, args.replace)
     if args.command == "snapshots":
         return publish_snapshots()
     if args.command == "migrate-to-lake":
@@ -407,8 +708,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             return retry(args.backfill_id, args.url, args.wait, args.timeout)
         return backfill(args.list, args.url, args.wait, args.timeout)
     except (GraphQLError, TimeoutError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"sensequant: error: {exc}", file=sys.stderr)
         return 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if not args.verbose:
+        warnings.filterwarnings("ignore", message=DAGSTER_NOTICES)
+    try:
+        return run(args)
+    except UsageError as exc:
+        print(f"sensequant {args.command}: error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -9,12 +9,18 @@ names the file (and line where there is one) so a user can fix it and re-run; no
 import datetime as dt
 import json
 import re
-from functools import cached_property
+import sys
+from functools import cache, cached_property
 from pathlib import Path
 from typing import ClassVar
 
-import numpy as np
 import pandas as pd
+from dagster_pandas import PandasColumn
+from dagster_pandas.constraints import (
+    InRangeColumnConstraint,
+    NonNullableColumnConstraint,
+    UniqueColumnConstraint,
+)
 from pydantic import Field
 
 from sensequant_assets.market.calendar import IST
@@ -22,8 +28,10 @@ from sensequant_assets.paths import DATA_DIR
 from sensequant_assets.sources.bars import conform_bars, empty_bars
 from sensequant_assets.sources.base import BarSource, FetchResult, SymbolMapping
 from sensequant_assets.warehouse.storage import Origin
+from sensequant_assets.warehouse.tables import column_violations, frame_column
 
 HEADER = ["timestamp", "open", "high", "low", "close", "volume"]
+FINITE = sys.float_info.max
 FILE_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:_to_(\d{4}-\d{2}-\d{2}))?\.csv$")
 
 
@@ -58,21 +66,36 @@ def read_legacy_file(path: Path) -> pd.DataFrame:
     frame["date"] = [
         _session_date(value, path, line) for line, value in enumerate(frame["timestamp"], start=2)
     ]
+    text = frame.copy()
     for column in HEADER[1:]:
-        numbers = pd.to_numeric(frame[column], errors="coerce")
-        bad = ~np.isfinite(numbers)  # 'nan', 'inf' and '' are not numbers a bar can hold
-        if bad.any():
-            line = int(bad.to_numpy().nonzero()[0][0]) + 2
-            raise LegacyFileError(
-                f"{path}:{line}: {column} is not a number ({frame[column].iloc[line - 2]!r})"
-            )
-        frame[column] = numbers
-    duplicated = frame["date"].duplicated()
-    if duplicated.any():
-        line = int(duplicated.to_numpy().nonzero()[0][0]) + 2
-        raise LegacyFileError(f"{path}:{line}: second bar for {frame['date'].iloc[line - 2]}")
+        frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    for (column, _), rows in column_violations(frame, file_columns()).items():
+        line = int(rows.to_numpy().nonzero()[0][0]) + 2
+        if column == "date":
+            raise LegacyFileError(f"{path}:{line}: second bar for {frame['date'].iloc[line - 2]}")
+        raise LegacyFileError(
+            f"{path}:{line}: {column} is not a number ({text[column].iloc[line - 2]!r})"
+        )
     frame["file"] = str(path)
     return frame.drop(columns=["timestamp"])
+
+
+@cache
+def file_columns() -> list[PandasColumn]:
+    """A parsed legacy file as dagster-pandas checks it, in the order its errors are reported:
+    every price and the volume a finite number (an empty, 'nan' or 'inf' cell parses to NaN or an
+    infinity, which no bar can hold), then one bar per session date."""
+    finite = [
+        frame_column(
+            column,
+            [
+                NonNullableColumnConstraint(),
+                InRangeColumnConstraint(-FINITE, FINITE, ignore_missing_vals=False),
+            ],
+        )
+        for column in HEADER[1:]
+    ]
+    return [*finite, frame_column("date", [UniqueColumnConstraint(ignore_missing_vals=False)])]
 
 
 def _session_date(value: str, path: Path, line: int) -> dt.date:

@@ -15,9 +15,12 @@ every name's membership.
 
 import codecs
 import datetime as dt
+import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+from sensequant_assets.paths import inside
 
 NSE_SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9&\-]{0,19}$")
 HEADER = re.compile(r"^#\s*(effective|index)\s*:(.*)$", re.IGNORECASE)
@@ -168,6 +171,11 @@ def read_constituent_file(path: Path) -> ConstituentList:
         raw = path.read_bytes()
     except OSError as exc:
         raise ConstituentListError(f"{path}: cannot be read ({exc.strerror})") from exc
+    return parse_constituent_bytes(raw, path)
+
+
+def parse_constituent_bytes(raw: bytes, path: Path) -> ConstituentList:
+    """Parse a list's bytes (`path` names where they came from in every message)."""
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise ConstituentListError(f"{path}: UTF-16 text; save it as UTF-8 text")
     if b"\x00" in raw:
@@ -179,6 +187,44 @@ def read_constituent_file(path: Path) -> ConstituentList:
             f"{path}: not UTF-8 (byte {exc.start}); save it as UTF-8 text"
         ) from exc
     return parse_constituent_text(text, path)
+
+
+LIST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+def add_list(
+    raw: bytes, source: Path, directory: Path, name: str, replace: bool = False
+) -> ConstituentList:
+    """Put a list into the watched folder as `<name>.txt`, only once it is wholly valid.
+
+    A deployment's lists arrive this way rather than by a copy: a list with any bad line, no
+    symbol, an unsafe name, or a name already taken by other content is refused and nothing is
+    written; a good one appears at once and whole (written beside, then renamed), so the sensor
+    never reads half a file. Returns the parsed list, its path the new file."""
+    if not LIST_NAME.fullmatch(name) or name.endswith("."):
+        raise ConstituentListError(
+            f"{name!r} is not a list name: letters, digits, '_', '.' and '-', at most 64, "
+            "starting with a letter or digit (it becomes the batch tag)"
+        )
+    parsed = parse_constituent_bytes(raw, source)
+    if parsed.bad_lines:
+        raise ConstituentListError(
+            f"{source}: {len(parsed.bad_lines)} bad line(s), first {parsed.bad_lines[0]}; "
+            "fix them and add the list again"
+        )
+    if not parsed.symbols:
+        raise ConstituentListError(f"{source} lists no symbol")
+    directory.mkdir(parents=True, exist_ok=True)
+    target = inside(directory, directory / f"{name}.txt")
+    if target.exists() and target.read_bytes() != raw and not replace:
+        raise ConstituentListError(
+            f"{target} already holds another list named {name}; add it under another name, "
+            "or pass --replace to change that batch"
+        )
+    partial = inside(directory, directory / f".{name}.txt.partial")
+    partial.write_bytes(raw)
+    os.replace(partial, target)
+    return replace(parsed, path=target)
 
 
 def list_files(directory: Path) -> list[Path]:

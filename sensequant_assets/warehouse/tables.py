@@ -1,16 +1,30 @@
 """Every warehouse table, declared once.
 
-A `Table` yields the three things that must never drift apart: the `CREATE TABLE` every
-connection runs, the `dg.TableSchema` the UI shows on the asset, and the checks a frame passes
-before it is written (columns present, no nulls where the table forbids them, minimums, unique
-keys). `CREATE ... IF NOT EXISTS` makes every connection self-initialising.
+A `Table` yields the things that must never drift apart: the `CREATE TABLE` every connection
+runs, the `dg.TableSchema` the UI shows on the asset (each column's constraints included), and
+the checks a frame passes before it is written. The column checks are dagster-pandas' own
+(`PandasColumn`: dtype family, no nulls where the table forbids them, minimums); what it cannot
+express stays here by hand: a key over several columns held once (it checks one column at a
+time). `CREATE ... IF NOT EXISTS` makes every connection self-initialising.
 """
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import dagster as dg
+import numpy as np
 import pandas as pd
+from dagster_pandas import PandasColumn
+from dagster_pandas.constraints import (
+    ColumnConstraint,
+    ColumnConstraintViolationException,
+    ColumnDTypeFnConstraint,
+    MinValueColumnConstraint,
+    NonNullableColumnConstraint,
+)
+from pandas.api import types as dtypes
 
 # The smallest NSE tick; a price below it is not a price.
 MIN_PRICE = 0.01
@@ -30,6 +44,31 @@ class Column:
     def ddl(self, constraints: bool = True) -> str:
         constraint = f" CHECK ({self.check})" if self.check and constraints else ""
         return f'"{self.name}" {self.sql_type}{"" if self.nullable else " NOT NULL"}{constraint}'
+
+    def pandas_column(self) -> PandasColumn:
+        """The column as dagster-pandas declares one: non-null first (so a NaN reads as missing,
+        not as out of range), then the dtype family of its SQL type, then its minimum."""
+        return _pandas_column(self)
+
+
+@cache
+def _pandas_column(column: Column) -> PandasColumn:
+    constraints: list[ColumnConstraint] = []
+    if not column.nullable:
+        constraints.append(NonNullableColumnConstraint())
+    constraints.append(ColumnDTypeFnConstraint(DTYPE_FAMILIES[column.sql_type.split()[0]]))
+    if column.minimum is not None:
+        constraints.append(MinValueColumnConstraint(column.minimum, ignore_missing_vals=True))
+    return frame_column(column.name, constraints)
+
+
+def frame_column(name: str, constraints: Sequence[ColumnConstraint]) -> PandasColumn:
+    """A dagster-pandas column. PandasColumn is marked beta: the version is pinned
+    (requirements.lock) and tests cover every rule used, so its warning, which would repeat in
+    every run's log, is silenced here, at the one place columns are built."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        return PandasColumn(name, constraints=list(constraints))
 
 
 @dataclass(frozen=True)
@@ -59,17 +98,28 @@ class Table:
         return f"CREATE TABLE IF NOT EXISTS {self.name} (\n    " + ",\n    ".join(parts) + "\n)"
 
     def table_schema(self) -> dg.TableSchema:
-        """The column schema the UI shows next to the asset that writes this table."""
+        """The column schema the UI shows next to the asset that writes this table: each column's
+        dagster-pandas constraints beyond nullability, as the frames written are checked."""
         return dg.TableSchema(
             columns=[
                 dg.TableColumn(
                     column.name,
                     column.sql_type,
                     description=column.description,
-                    constraints=dg.TableColumnConstraints(nullable=column.nullable),
+                    constraints=dg.TableColumnConstraints(
+                        nullable=column.nullable,
+                        other=[
+                            _shown(constraint)
+                            for constraint in column.pandas_column().constraints
+                            if not isinstance(constraint, NonNullableColumnConstraint)
+                        ],
+                    ),
                 )
                 for column in self.columns
-            ]
+            ],
+            constraints=dg.TableConstraints(other=[f"unique ({', '.join(self.primary_key)})"])
+            if self.primary_key
+            else None,
         )
 
     def metadata(self) -> dict[str, object]:
@@ -86,21 +136,73 @@ class Table:
         return frame.loc[:, list(self.column_names)]
 
     def value_problems(self, frame: pd.DataFrame) -> dict[str, pd.Series]:
-        """Row masks of values the table refuses, keyed by a human description of the rule."""
+        """Row masks of values the table refuses, keyed by a human description of the rule: per
+        column the first dagster-pandas constraint it breaks, then the key held once."""
         problems: dict[str, pd.Series] = {}
         for column in self.columns:
-            values = frame[column.name]
-            if not column.nullable:
-                problems[f"{column.name} is missing (NaN)"] = values.isna()
-            if column.minimum is not None:
-                numbers = pd.to_numeric(values, errors="coerce").astype("float64")
-                below = numbers < column.minimum
-                problems[_below(column)] = below
+            for constraint, mask in column_violations(frame, [column.pandas_column()]).items():
+                problems[_rule(column, constraint)] = mask
         if self.primary_key:
-            problems[f"duplicate {' and '.join(self.primary_key)}"] = frame.duplicated(
-                list(self.primary_key), keep="first"
-            )
-        return {rule: mask for rule, mask in problems.items() if mask.any()}
+            duplicated = frame.duplicated(list(self.primary_key), keep="first")
+            if duplicated.any():
+                problems[f"duplicate {' and '.join(self.primary_key)}"] = duplicated
+        return problems
+
+
+# The pandas dtype family each SQL type's frames must hold (checked by dagster-pandas).
+DTYPE_FAMILIES = {
+    "VARCHAR": dtypes.is_string_dtype,
+    "DOUBLE": dtypes.is_float_dtype,
+    "BIGINT": dtypes.is_integer_dtype,
+    "INTEGER": dtypes.is_integer_dtype,
+    "TINYINT": dtypes.is_integer_dtype,
+    "DOUBLE[]": dtypes.is_object_dtype,  # one Python list per row
+    "DATE": dtypes.is_datetime64_any_dtype,
+    "TIMESTAMP": dtypes.is_datetime64_any_dtype,
+    "BOOLEAN": dtypes.is_bool_dtype,
+}
+
+
+def column_violations(
+    frame: pd.DataFrame, columns: Sequence[PandasColumn]
+) -> dict[tuple[str, str], pd.Series]:
+    """Run dagster-pandas' column checks; per column, the first constraint broken, keyed by
+    (column, constraint name), with the mask of the rows that break it (all rows for a dtype).
+
+    dagster-pandas raises on the first violation and names rows by index label, so each column is
+    validated on its own over a positional index, and the rows come back as a mask on `frame`.
+    """
+    positional = frame.reset_index(drop=True)
+    found: dict[tuple[str, str], pd.Series] = {}
+    for column in columns:
+        try:
+            column.validate(positional)
+        except ColumnConstraintViolationException as exc:
+            rows = exc.offending_rows
+            if rows is None:
+                where = np.ones(len(frame), dtype=bool)
+            else:
+                labels = rows.index if isinstance(rows, pd.DataFrame) else [i for i, _ in rows]
+                where = np.isin(np.arange(len(frame)), list(labels))
+            found[column.name, exc.constraint_name] = pd.Series(where, index=frame.index)
+    return found
+
+
+def _shown(constraint: ColumnConstraint) -> str:
+    """A constraint as the UI's column schema lists it (dagster-pandas writes an inclusive
+    minimum as `values > m`, which would misstate it)."""
+    if isinstance(constraint, MinValueColumnConstraint):
+        return f"values >= {constraint.min_value:g}"
+    return constraint.markdown_description
+
+
+def _rule(column: Column, constraint: tuple[str, str]) -> str:
+    kind = constraint[1]
+    if kind == NonNullableColumnConstraint.__name__:
+        return f"{column.name} is missing (NaN)"
+    if kind == MinValueColumnConstraint.__name__:
+        return _below(column)
+    return f"{column.name} does not hold {column.sql_type} values ({kind})"
 
 
 def _below(column: Column) -> str:

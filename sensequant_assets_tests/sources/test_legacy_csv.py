@@ -97,6 +97,16 @@ def test_utc_timestamps_become_ist_session_dates(legacy: LegacyCsvSource) -> Non
             HEADER + bar("2024-02-01", volume="nan") + "\n",
             ":2: volume is not a number",
         ),
+        (
+            "2024-02-01_to_2024-02-02.csv",
+            HEADER + bar("2024-02-01") + "\n" + bar("2024-02-02", close="inf") + "\n",
+            ":3: close is not a number ('inf')",
+        ),
+        (
+            "2024-02-01.csv",
+            HEADER + bar("2024-02-01", volume="") + "\n",
+            ":2: volume is not a number ('')",
+        ),
         ("2024-02-01.csv", "", "empty file"),
         (
             "2024-02-01.csv",

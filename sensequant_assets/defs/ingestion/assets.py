@@ -20,6 +20,7 @@ from sensequant_assets.dagster_internals import (
     reported_output,
     versioned_materialization,
 )
+from sensequant_assets.defs.owners import ownership
 from sensequant_assets.defs.partitions import (
     BATCHED_BACKFILL,
     BY_SYMBOL,
@@ -74,6 +75,7 @@ WRITTEN_PARTITIONS = "written_partitions"
     backfill_policy=BATCHED_BACKFILL,
     pool=WAREHOUSE_POOL,
     group_name="ingestion",
+    **ownership("ingestion"),
     kinds={"duckdb"},
     metadata=SYMBOL_MAPPING.metadata(),
 )
@@ -160,6 +162,7 @@ class DailyBarsConfig(dg.Config):
     backfill_policy=BATCHED_BACKFILL,
     pool=WAREHOUSE_POOL,
     group_name="ingestion",
+    **ownership("ingestion"),
     kinds={"duckdb"},
     metadata=DAILY_BARS.metadata(),
     code_version=BARS_CODE_VERSION,

@@ -21,6 +21,7 @@ from sensequant_assets.defs.ingestion.assets import (
     partial_batch_error,
     symbol_mapping,
 )
+from sensequant_assets.defs.owners import ownership
 from sensequant_assets.defs.partitions import BATCHED_BACKFILL, BY_SYMBOL, symbol_month_partitions
 from sensequant_assets.market.calendar import IST
 from sensequant_assets.sources.base import BarSource, FetchResult
@@ -76,6 +77,7 @@ class IntradayBarsConfig(dg.Config):
     backfill_policy=BATCHED_BACKFILL,
     pool=WAREHOUSE_POOL,
     group_name="intraday",
+    **ownership("intraday"),
     kinds={"duckdb"},
     metadata=INTRADAY_BARS.metadata(),
     code_version=INTRADAY_CODE_VERSION,

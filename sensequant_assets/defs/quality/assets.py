@@ -3,6 +3,7 @@ and the batch-level calendar warning (calendar_evidence_check) evaluated with it
 
 import dagster as dg
 
+from sensequant_assets.defs.owners import ownership
 from sensequant_assets.defs.quality.checks import CALENDAR_EVIDENCE
 from sensequant_assets.paths import ProjectPaths
 from sensequant_assets.quality.evaluate import read_calendar_evidence, years_through
@@ -17,6 +18,7 @@ from sensequant_assets.warehouse.resources import WAREHOUSE_POOL, WarehouseResou
     check_specs=[CALENDAR_EVIDENCE],
     pool=WAREHOUSE_POOL,
     group_name="quality",
+    **ownership("quality"),
     kinds={"duckdb", "json"},
 )
 def coverage_report(

@@ -5,6 +5,7 @@ import datetime as dt
 
 import dagster as dg
 
+from sensequant_assets.defs.owners import ownership
 from sensequant_assets.market.calendar import IST
 from sensequant_assets.paths import ProjectPaths
 from sensequant_assets.universe.membership import (
@@ -30,6 +31,7 @@ from sensequant_assets.warehouse.versions import corporate_actions_version
 @dg.asset(
     pool=WAREHOUSE_POOL,
     group_name="reference",
+    **ownership("reference"),
     kinds={"duckdb", "csv"},
     metadata=CORPORATE_ACTIONS.metadata(),
 )
@@ -64,6 +66,7 @@ def corporate_actions(
 @dg.asset(
     pool=WAREHOUSE_POOL,
     group_name="reference",
+    **ownership("reference"),
     kinds={"duckdb", "csv"},
     metadata=UNIVERSE_MEMBERSHIP.metadata(),
 )

@@ -29,6 +29,7 @@ from sensequant_assets.dagster_internals import (
     reported_output,
     versioned_materialization,
 )
+from sensequant_assets.defs.owners import ownership
 from sensequant_assets.defs.partitions import BATCHED_BACKFILL, BY_SYMBOL, symbols_partitions
 from sensequant_assets.defs.resources import teacher_settings
 from sensequant_assets.paths import ProjectPaths
@@ -146,6 +147,7 @@ def _gated_metadata(failures: list[str]) -> dict[str, object]:
     backfill_policy=BATCHED_BACKFILL,
     metadata=TEACHER_LABELS.metadata(),
     group_name="teacher",
+    **ownership("teacher"),
     kinds={"duckdb", "pandas"},
     code_version=DEPLOYED.labels_version(),
     automation_condition=TEACHER_AUTOMATION,
@@ -315,6 +317,7 @@ def _labels_metadata(bars: pd.DataFrame, rows: pd.DataFrame) -> dict[str, object
     backfill_policy=BATCHED_BACKFILL,
     metadata=TEACHER_RUNS.metadata(),
     group_name="teacher",
+    **ownership("teacher"),
     kinds={"duckdb", "catboost"},
     code_version=DEPLOYED.model_version(),
     automation_condition=TEACHER_AUTOMATION,
@@ -523,6 +526,7 @@ def _model_metadata(
     pool=WAREHOUSE_POOL,
     metadata=TEACHER_UNIVERSE_RUNS.metadata(),
     group_name="teacher",
+    **ownership("teacher"),
     kinds={"duckdb", "catboost"},
     code_version=DEPLOYED.universe_version(),
 )
