@@ -14,10 +14,11 @@ every name's membership.
 """
 
 import codecs
+import dataclasses
 import datetime as dt
 import os
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from sensequant_assets.paths import inside
@@ -224,7 +225,7 @@ def add_list(
     partial = inside(directory, directory / f".{name}.txt.partial")
     partial.write_bytes(raw)
     os.replace(partial, target)
-    return replace(parsed, path=target)
+    return dataclasses.replace(parsed, path=target)
 
 
 def list_files(directory: Path) -> list[Path]:
