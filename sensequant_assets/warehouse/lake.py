@@ -406,7 +406,7 @@ one partition's key values as text, e.g. `("daily_bars", "INFY", "2024")`."""
 METADATA = f"__ducklake_metadata_{LAKE}"
 
 
-def _lock_key(catalog: LakeCatalog, *parts: str) -> int:
+def lock_key(catalog: LakeCatalog, *parts: str) -> int:
     """A PostgreSQL advisory lock key (signed 64 bits) for `parts` of this lake. Advisory locks
     belong to the catalog's database; the schema keeps two lakes in one database apart."""
     digest = hashlib.blake2b("\x1f".join((catalog.schema, *parts)).encode(), digest_size=8)
@@ -508,15 +508,15 @@ def writer(conn: duckdb.DuckDBPyConnection, writes: Collection[Partition]) -> It
     tables = sorted({write[0] for write in writes})
     whole = {write[0] for write in writes if len(write) == 1}
     with catalog_session(catalog) as session:
-        _hold(session, _lock_key(catalog, WRITERS), False, lake.wait_seconds, catalog.describe())
+        _hold(session, lock_key(catalog, WRITERS), False, lake.wait_seconds, catalog.describe())
         for table in tables:
             exclusive = table in whole
             what = f"the table {table} of {catalog.describe()}"
-            _hold(session, _lock_key(catalog, table), exclusive, lake.wait_seconds, what)
+            _hold(session, lock_key(catalog, table), exclusive, lake.wait_seconds, what)
         for write in sorted(set(writes)):
             if len(write) > 1:
                 what = f"the partition {'|'.join(write[1:])} of {write[0]}"
-                _hold(session, _lock_key(catalog, *write), True, lake.wait_seconds, what)
+                _hold(session, lock_key(catalog, *write), True, lake.wait_seconds, what)
         _HELD[conn] = frozenset(writes)
         try:
             yield
@@ -584,7 +584,7 @@ def reclaim(
     check_owner(catalog, lake_identity(conn, catalog))
     with catalog_session(catalog) as session:
         what = f"{catalog.describe()} (its writers)"
-        _hold(session, _lock_key(catalog, WRITERS), True, lake.wait_seconds, what)
+        _hold(session, lock_key(catalog, WRITERS), True, lake.wait_seconds, what)
         with session.cursor() as cursor:
             cursor.execute("SELECT now()")
             now = cursor.fetchone()[0]
