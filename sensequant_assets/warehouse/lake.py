@@ -7,6 +7,11 @@ conflict only when both delete rows from the same data file; the assets write ea
 with its own INSERT, hence into files of its own, so writers of different partitions meet only
 after something merged their files (a compaction, or a migration that copied a table in one
 go). Such a commit fails with `WarehouseConflictError` and `conflict_retries` runs it again.
+Writers of one partition are never left to that check (a partition with no rows yet has no file
+to conflict on): each write transaction holds PostgreSQL advisory locks on the catalog's
+database, the writers' lock shared and each partition's exclusively, from before its first read
+to after its COMMIT (`writer`); reclaim takes the writers' lock exclusively (`reclaim`). Each
+lake's data path is its own, marked at creation (`claim_data_path`).
 
 The `ducklake` and `postgres` extensions come from the duckdb-ext-ducklake and
 duckdb-ext-postgres packages (built for DuckDB 1.4.4 only), never from the network.
@@ -505,6 +510,7 @@ def writer(conn: duckdb.DuckDBPyConnection, writes: Collection[Partition]) -> It
         yield
         return
     catalog = lake.catalog
+    check_owner(catalog)  # the mark may have changed since this process attached
     tables = sorted({write[0] for write in writes})
     whole = {write[0] for write in writes if len(write) == 1}
     with catalog_session(catalog) as session:
