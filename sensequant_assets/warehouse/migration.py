@@ -25,6 +25,7 @@ SOURCE = "migration_source"
 SLICES: dict[str, tuple[str, ...]] = {
     "symbol_mapping": ("symbol",),
     "daily_bars": ("symbol", "year(date)"),
+    "intraday_bars": ("symbol", "interval", "year(ts)", "month(ts)"),
     "bar_partitions": ("symbol", "year"),
     "teacher_labels": ("symbol",),
     "teacher_runs": ("symbol",),
@@ -109,7 +110,7 @@ def _copy(
             f"{wanted[0]} in {source}; nothing of that table was copied. Run the migration with "
             "--replace to replace the lake's rows with the file's."
         )
-    with transaction(conn):
+    with transaction(conn, writes=[(table.name,)]):  # no run writes the table meanwhile
         conn.execute(f"DELETE FROM {table.name}")
         insert = f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {origin}"
         if slices := SLICES.get(table.name):

@@ -42,7 +42,9 @@ class WarehouseResource(DuckDBResource):
     DuckLake whose catalog lives in the Dagster instance's PostgreSQL server."""
 
     lock_timeout_seconds: float = Field(
-        default=120.0, description="How long to wait for another process to release the file."
+        default=120.0,
+        description="How long to wait for another process to release the file (on DuckLake: "
+        "the partition another run is writing).",
     )
     backend: str = Field(
         default="duckdb",
@@ -50,9 +52,10 @@ class WarehouseResource(DuckDBResource):
         "catalog in PostgreSQL (lake_catalog_*), data files under lake_data_path, many writers.",
     )
     lake_data_path: str = Field(
-        default=str(DATA_DIR / "lake"),
+        default="",
         description="DuckLake only: folder of the Parquet data files (stands in for object "
-        "storage; every run process must reach it).",
+        "storage; every run process must reach it), this lake's alone; empty: "
+        "data/lake/<lake_catalog_schema>.",
     )
     lake_catalog_schema: str = Field(
         default="sensequant_lake",
@@ -85,7 +88,7 @@ class WarehouseResource(DuckDBResource):
             user=self.lake_catalog_user,
             password=self.lake_catalog_password,
             schema=self.lake_catalog_schema,
-            data_path=self.lake_data_path,
+            data_path=self.lake_data_path or str(DATA_DIR / "lake" / self.lake_catalog_schema),
         )
 
     @property
@@ -103,7 +106,9 @@ class WarehouseResource(DuckDBResource):
     def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         if self.is_lake:
             ddl = [table.ddl(constraints=False) for table in TABLES]
-            conn = lake.connect(self.catalog, ddl, self.connection_config)
+            conn = lake.connect(
+                self.catalog, ddl, self.connection_config, self.lock_timeout_seconds
+            )
         else:
             conn = self._connect()
             for table in TABLES:

@@ -31,6 +31,7 @@ import duckdb
 from sensequant_assets.paths import remove_inside
 from sensequant_assets.warehouse.tables import (
     DAILY_BARS,
+    INTRADAY_BARS,
     TABLES,
     TEACHER_LABELS,
     TEACHER_PREDICTIONS,
@@ -53,6 +54,10 @@ class SnapshotPublishError(RuntimeError):
 
 class StaleSnapshotWarning(UserWarning):
     """A table's snapshot missed a publish and may lag the warehouse."""
+
+
+class MissingSnapshotWarning(UserWarning):
+    """A table has no snapshot file at all: it reads as empty whatever the warehouse holds."""
 
 
 @dataclass(frozen=True)
@@ -102,9 +107,17 @@ _SYMBOL = Key("symbol", "symbol", "VARCHAR")
 LAYOUTS: dict[str, Layout] = {
     table.name: Layout(table)
     for table in TABLES
-    if table not in (DAILY_BARS, TEACHER_LABELS, TEACHER_PREDICTIONS)
+    if table not in (DAILY_BARS, INTRADAY_BARS, TEACHER_LABELS, TEACHER_PREDICTIONS)
 } | {
     DAILY_BARS.name: Layout(DAILY_BARS, (_SYMBOL, Key("year", "year(date)", "INTEGER"))),
+    INTRADAY_BARS.name: Layout(
+        INTRADAY_BARS,
+        (
+            _SYMBOL,
+            Key("interval", "interval", "VARCHAR"),
+            Key("month", "strftime(ts, '%Y-%m')", "VARCHAR"),
+        ),
+    ),
     TEACHER_LABELS.name: Layout(TEACHER_LABELS, (_SYMBOL,)),
     TEACHER_PREDICTIONS.name: Layout(
         TEACHER_PREDICTIONS, (Key("model", "model", "VARCHAR"), _SYMBOL)
@@ -222,8 +235,9 @@ def connect_snapshots(root: str | Path) -> duckdb.DuckDBPyConnection:
 
     Views re-list the files at every query, so a long-lived connection (a notebook) follows the
     platform's runs; the warehouse file is never opened. A table without any file yet is an
-    empty table of the warehouse's columns (connect again once it has been published). Tables
-    whose last publish failed when connecting are named in a `StaleSnapshotWarning`.
+    empty table of the warehouse's columns (connect again once it has been published), named in
+    a `MissingSnapshotWarning`, so a notebook never takes 0 rows for the warehouse's answer.
+    Tables whose last publish failed when connecting are named in a `StaleSnapshotWarning`.
     """
     root = Path(root).absolute()  # views resolve it at each query, whatever the cwd is by then
     if not root.is_dir():
@@ -234,12 +248,14 @@ def connect_snapshots(root: str | Path) -> duckdb.DuckDBPyConnection:
         )
     conn = duckdb.connect(":memory:")
     stale = []
+    missing = []
     for layout in LAYOUTS.values():
         table = layout.table
         if (marker := layout.folder(root) / STALE_MARKER).exists():
             stale.append(marker.read_text(encoding="utf-8").strip())
         if not glob.glob(layout.pattern(root)):
             conn.execute(table.ddl())
+            missing.append(table.name)
             continue
         columns = ", ".join(f'"{name}"' for name in table.column_names)
         types = ", ".join(f"'{key.name}': {key.sql_type}" for key in layout.keys)
@@ -250,4 +266,12 @@ def connect_snapshots(root: str | Path) -> duckdb.DuckDBPyConnection:
         )
     if stale:
         warnings.warn(" | ".join(stale), StaleSnapshotWarning, stacklevel=2)
+    if missing:
+        warnings.warn(
+            f"No snapshot of {', '.join(missing)} under {root}: each reads as an empty table. "
+            "Nothing has published them yet; if the warehouse holds rows of them, run "
+            f"`{REPUBLISH}` once (with the warehouse to itself).",
+            MissingSnapshotWarning,
+            stacklevel=2,
+        )
     return conn

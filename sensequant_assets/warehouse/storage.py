@@ -14,7 +14,13 @@ import numpy as np
 import pandas as pd
 
 from sensequant_assets.market.calendar import IST
-from sensequant_assets.warehouse.lake import conflict_error, is_commit_conflict
+from sensequant_assets.warehouse.lake import (
+    Partition,
+    conflict_error,
+    is_commit_conflict,
+    require_held,
+    writer,
+)
 from sensequant_assets.warehouse.tables import INTRADAY_BARS, UNIVERSE_MEMBERSHIP
 
 Origin = Literal["synthetic", "market"]
@@ -37,7 +43,8 @@ def bind_origin(conn: duckdb.DuckDBPyConnection, origin: Origin, database: str) 
             f"The warehouse {database} holds {row[0]} data; refusing to write {origin} data "
             f"into it. Point SENSEQUANT_WAREHOUSE at another file for the {origin} source "
             "(for example data/warehouse-synthetic.duckdb), or on DuckLake SENSEQUANT_LAKE_SCHEMA "
-            "at another schema."
+            "at another schema, with SENSEQUANT_LAKE_DATA_PATH unset (each schema then has a "
+            "folder of its own) or at another folder."
         )
 
 
@@ -45,9 +52,27 @@ class WarehouseWriteError(RuntimeError):
     """The warehouse file could not be written (disk full, file not writable); nothing was."""
 
 
+def bars_partition(symbol: str, year: int) -> Partition:
+    """The daily_bars partition a write transaction declares (`transaction(writes=...)`)."""
+    return ("daily_bars", symbol, str(year))
+
+
+def intraday_partition(symbol: str, month: dt.date, interval: str) -> Partition:
+    """The intraday_bars partition (one symbol-month at one interval) a transaction declares."""
+    return ("intraday_bars", symbol, interval, f"{month:%Y-%m}")
+
+
 @contextmanager
-def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
+def transaction(
+    conn: duckdb.DuckDBPyConnection, writes: Collection[Partition] = ()
+) -> Iterator[None]:
     """Commit everything inside, or nothing: a failure rolls back every statement.
+
+    `writes` names the partitions it replaces (`bars_partition`, `intraday_partition`, or
+    `(table,)` for a whole table). On a DuckLake no other writer of them runs meanwhile: a
+    second run waits for the first to commit and then reads its rows, or fails with
+    `WriterBusyError` after the warehouse's lock wait (`lake.writer`); on a DuckDB file the
+    file's single-writer lock already serializes processes.
 
     A write the file refuses (disk full, quota, permissions) surfaces either inside (DuckDB
     writes large appends straight to the file) or at COMMIT (the WAL); both become one
@@ -55,21 +80,22 @@ def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
     that another writer's deletes beat becomes a WarehouseConflictError (`lake.conflict_retries`
     runs the whole transaction again).
     """
-    conn.execute("BEGIN TRANSACTION")
-    try:
-        yield
-    except BaseException as exc:
+    with writer(conn, writes):
+        conn.execute("BEGIN TRANSACTION")
         try:
-            conn.execute("ROLLBACK")
-        except duckdb.Error as rollback_error:  # the original error is the one to report
-            exc.add_note(f"(the rollback also failed: {rollback_error})")
-        if isinstance(exc, duckdb.IOException):
-            raise _write_error(exc) from exc
-        raise
-    try:
-        conn.execute("COMMIT")
-    except duckdb.Error as exc:
-        raise (conflict_error(exc) if is_commit_conflict(exc) else _write_error(exc)) from exc
+            yield
+        except BaseException as exc:
+            try:
+                conn.execute("ROLLBACK")
+            except duckdb.Error as rollback_error:  # the original error is the one to report
+                exc.add_note(f"(the rollback also failed: {rollback_error})")
+            if isinstance(exc, duckdb.IOException):
+                raise _write_error(exc) from exc
+            raise
+        try:
+            conn.execute("COMMIT")
+        except duckdb.Error as exc:
+            raise (conflict_error(exc) if is_commit_conflict(exc) else _write_error(exc)) from exc
 
 
 def _write_error(exc: duckdb.Error) -> WarehouseWriteError:
@@ -96,7 +122,9 @@ def replace_rows(
 def replace_bars(
     conn: duckdb.DuckDBPyConnection, symbol: str, year: int, bars: pd.DataFrame
 ) -> None:
-    """Replace one symbol-year of daily bars and record the partition; call in `transaction`."""
+    """Replace one symbol-year of daily bars and record the partition; call in a `transaction`
+    that declared `bars_partition(symbol, year)`."""
+    require_held(conn, bars_partition(symbol, year))
     replace_rows(conn, "daily_bars", "symbol = ? AND year(date) = ?", [symbol, year], bars)
     written = pd.DataFrame(
         [
@@ -171,12 +199,14 @@ def replace_intraday(
     source: str,
     bars: pd.DataFrame,
 ) -> None:
-    """Replace one symbol-month of intraday bars at one interval; call inside `transaction`.
+    """Replace one symbol-month of intraday bars at one interval; call in a `transaction` that
+    declared `intraday_partition(symbol, month, interval)`.
 
     `bars` is a source's intraday frame (ts zoned IST). Its rows are stored with ts as IST wall
     clock and appended as one block in time order, which keeps each partition contiguous on disk,
     so the zone maps skip every other partition.
     """
+    require_held(conn, intraday_partition(symbol, month, interval))
     start, end = month_span(month)
     # One value per column: as categoricals DuckDB reads them ~4x faster than Python strings.
     same = {

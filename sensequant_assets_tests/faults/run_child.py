@@ -96,9 +96,9 @@ def main() -> int:
     real_transaction = assets_module.transaction
 
     @contextmanager
-    def transaction(conn) -> Iterator[None]:
+    def transaction(conn, writes=()) -> Iterator[None]:
         say(f"BEGIN {source.generation}")
-        with real_transaction(conn):
+        with real_transaction(conn, writes):
             yield
         say(f"END {source.generation}")
 

@@ -16,6 +16,7 @@ from sensequant_assets.sources.intraday_batch import CANDLE_STAMPS
 from sensequant_assets.universe.reference import SESSIONS_FILE, load_known_days
 from sensequant_assets.warehouse.resources import WarehouseResource
 from sensequant_assets.warehouse.storage import (
+    intraday_partition,
     month_span,
     read_intraday,
     read_intraday_partitions,
@@ -42,7 +43,8 @@ def candles(symbol: str, month: dt.date, interval: str = "1minute", price: float
 
 
 def write(warehouse: WarehouseResource, *parts: tuple[str, dt.date, str, pd.DataFrame]) -> None:
-    with warehouse.get_connection() as conn, transaction(conn):
+    writes = [intraday_partition(symbol, month, interval) for symbol, month, interval, _ in parts]
+    with warehouse.get_connection() as conn, transaction(conn, writes):
         for symbol, month, interval, bars in parts:
             replace_intraday(conn, symbol, month, interval, "synthetic", bars)
 

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import dagster as dg
@@ -24,6 +25,7 @@ from sensequant_assets_tests.warehouse.lakes import fresh_lake
 from sensequant_assets_tests.warehouse.test_storage import DAYS_2023
 
 MARKER = "pw-MARKER-7f3a"
+AAA, BBB = storage.bars_partition("AAA", 2023), storage.bars_partition("BBB", 2023)
 
 
 def warehouse_process(script: str, warehouse: WarehouseResource) -> subprocess.Popen[str]:
@@ -47,16 +49,19 @@ def test_a_commit_conflict_is_a_clear_error_and_is_retried(lake_warehouse: Wareh
     with lake_warehouse.get_connection() as conn, storage.transaction(conn):
         conn.append("daily_bars", both, by_name=True)  # one INSERT: one file
     with lake_warehouse.get_connection() as first, lake_warehouse.get_connection() as second:
-        with pytest.raises(lake.WarehouseConflictError) as conflict, storage.transaction(second):
+        with (
+            pytest.raises(lake.WarehouseConflictError) as conflict,
+            storage.transaction(second, [BBB]),
+        ):
             storage.replace_bars(second, "BBB", 2023, bars_for("BBB", DAYS_2023, close=2.0))
-            with storage.transaction(first):  # begins and commits while `second` is open
+            with storage.transaction(first, [AAA]):  # begins and commits while `second` is open
                 storage.replace_bars(first, "AAA", 2023, bars_for("AAA", DAYS_2023, 1.0))
         message = str(conflict.value)
         assert "Another writer committed first to the same DuckLake data files" in message
         assert "Nothing from this step was stored" in message and "re-run the step" in message
         tries = 0
         for attempt in lake.conflict_retries(first_wait_seconds=0.01):
-            with attempt, storage.transaction(second):
+            with attempt, storage.transaction(second, [BBB]):
                 tries += 1
                 storage.replace_bars(second, "BBB", 2023, bars_for("BBB", DAYS_2023, close=2.0))
         assert tries == 1
@@ -109,7 +114,7 @@ def test_the_password_is_stored_nowhere(postgres_server: LocalPostgres, tmp_path
     """The local server trusts every connection, so the marker password is accepted and then
     looked for in every catalog row and every data file."""
     warehouse = fresh_lake(postgres_server, tmp_path, lake_catalog_password=MARKER)
-    with warehouse.get_connection() as conn, storage.transaction(conn):
+    with warehouse.get_connection() as conn, storage.transaction(conn, [AAA]):
         storage.bind_origin(conn, "synthetic", warehouse.location)
         storage.replace_bars(conn, "AAA", 2023, bars_for("AAA", DAYS_2023))
     assert MARKER not in warehouse.location
@@ -188,7 +193,7 @@ def test_the_code_location_selects_the_lake_from_the_environment(
     @dg.asset
     def write_through(warehouse: WarehouseResource) -> None:
         seen.update(warehouse.model_dump())
-        with warehouse.get_connection() as conn, storage.transaction(conn):
+        with warehouse.get_connection() as conn, storage.transaction(conn, [AAA]):
             storage.replace_bars(conn, "AAA", 2023, bars_for("AAA", DAYS_2023))
 
     result = dg.materialize([write_through], resources={"warehouse": defs_resources.warehouse()})
@@ -211,7 +216,7 @@ def test_a_notebook_reading_the_lake_never_blocks_a_run_and_sees_one_snapshot(
     """Another process holds a read transaction open (a notebook mid-analysis) while this one
     replaces a partition: the write commits at once, the reader keeps seeing its snapshot until
     its transaction ends, then sees the new rows."""
-    with lake_warehouse.get_connection() as conn, storage.transaction(conn):
+    with lake_warehouse.get_connection() as conn, storage.transaction(conn, [AAA]):
         storage.replace_bars(conn, "AAA", 2023, bars_for("AAA", DAYS_2023))
     reader = (
         "import sys\n"
@@ -230,7 +235,7 @@ def test_a_notebook_reading_the_lake_never_blocks_a_run_and_sees_one_snapshot(
     try:
         assert notebook.stdout is not None and notebook.stdin is not None
         assert notebook.stdout.readline().strip() == "(5, 100.0)"
-        with lake_warehouse.get_connection() as conn, storage.transaction(conn):
+        with lake_warehouse.get_connection() as conn, storage.transaction(conn, [AAA]):
             storage.replace_bars(conn, "AAA", 2023, bars_for("AAA", DAYS_2023[:3], close=7.0))
         notebook.stdin.write("next\n")
         notebook.stdin.flush()
@@ -249,7 +254,7 @@ def test_reclaiming_space_keeps_every_current_row_and_spares_a_writer_in_flight(
     still be on them) nor a fresh, uncommitted writer's file; one after the grace deletes the
     replaced files, and the lake then holds exactly the files of its current snapshot."""
     for close in (1.0, 2.0, 3.0):
-        with lake_warehouse.get_connection() as conn, storage.transaction(conn):
+        with lake_warehouse.get_connection() as conn, storage.transaction(conn, [AAA]):
             storage.replace_bars(conn, "AAA", 2023, bars_for("AAA", DAYS_2023, close=close))
 
     def current_files() -> set[Path]:
@@ -267,7 +272,7 @@ def test_reclaiming_space_keeps_every_current_row_and_spares_a_writer_in_flight(
     replaced = set(root.rglob("*.parquet")) - current
     assert len(current) == 2 and len(replaced) == 4  # two tables, two older generations each
     folder = next(iter(current)).parent
-    killed, in_flight = folder / "ducklake-killed.parquet", folder / "ducklake-in-flight.parquet"
+    killed, in_flight = (folder / f"ducklake-{uuid.uuid4()}.parquet" for _ in range(2))
     killed.write_bytes(b"PAR1")
     two_days_ago = time.time() - 2 * 86400
     os.utime(killed, (two_days_ago, two_days_ago))

@@ -10,10 +10,12 @@ from sensequant_assets.demo import run_batch
 from sensequant_assets.universe.constituents import read_constituent_file
 from sensequant_assets.warehouse.migration import SLICES, migrate
 from sensequant_assets.warehouse.resources import WarehouseResource
+from sensequant_assets.warehouse.storage import intraday_partition, replace_intraday, transaction
 from sensequant_assets.warehouse.tables import TABLES
 from sensequant_assets_tests.faults.processes import child_env
 from sensequant_assets_tests.scaleout.postgres import LocalPostgres
 from sensequant_assets_tests.warehouse.lakes import fresh_lake
+from sensequant_assets_tests.warehouse.test_intraday_storage import APRIL, MARCH, candles
 
 # The demo warehouse is built by the demo's six stages, CatBoost training included (12-17 s
 # here), once for the module.
@@ -116,3 +118,39 @@ def test_the_cli_refuses_to_overwrite_other_rows_unless_asked(
     assert cli.main(["migrate-to-lake", str(demo_warehouse), "--replace"]) == 0
     source = WarehouseResource(database=str(demo_warehouse))
     assert table_contents(lake) == table_contents(source)
+
+
+def test_migrated_intraday_partitions_have_files_of_their_own(
+    postgres_server: LocalPostgres, tmp_path: Path
+) -> None:
+    """intraday_bars copied slice by slice (a symbol-month at an interval), so two writers of
+    different partitions after the migration never conflict. Copied in one INSERT, as before,
+    every partition shared one file and the later of any two intraday writers failed."""
+    source = WarehouseResource(database=str(tmp_path / "file.duckdb"))
+    parts = [(s, m) for s in ("AAA", "BBB") for m in (MARCH, APRIL)]
+    writes = [intraday_partition(s, m, "30minute") for s, m in parts]
+    with source.get_connection() as conn, transaction(conn, writes):
+        for symbol, month in parts:
+            replace_intraday(
+                conn, symbol, month, "30minute", "synthetic", candles(symbol, month, "30minute")
+            )
+    lake = fresh_lake(postgres_server, tmp_path)
+    migrate(Path(source.database), lake, say=lambda _: None)
+    with lake.get_connection() as conn:
+        files = conn.execute("SELECT count(*) FROM ducklake_list_files('lake', 'intraday_bars')")
+        assert files.fetchone() == (len(parts),)
+
+    def rewrite(conn: object, symbol: str, price: float) -> None:
+        bars = candles(symbol, MARCH, "30minute", price)
+        replace_intraday(conn, symbol, MARCH, "30minute", "synthetic", bars)
+
+    with lake.get_connection() as first, lake.get_connection() as second:
+        with transaction(second, [intraday_partition("BBB", MARCH, "30minute")]):
+            rewrite(second, "BBB", 2.0)
+            with transaction(first, [intraday_partition("AAA", MARCH, "30minute")]):
+                rewrite(first, "AAA", 1.0)  # commits while `second` is open
+        closes = first.execute(
+            "SELECT symbol, max(close) FROM intraday_bars WHERE ts < ? GROUP BY ALL ORDER BY 1",
+            [APRIL],
+        ).fetchall()
+    assert closes == [("AAA", 1.0), ("BBB", 2.0)]

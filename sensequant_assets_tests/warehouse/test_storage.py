@@ -22,7 +22,8 @@ DAYS_2024 = [dt.date(2024, 1, 1) + dt.timedelta(days=n) for n in range(4)]
 
 
 def write(warehouse: WarehouseResource, bars: dict[tuple[str, int], pd.DataFrame]) -> None:
-    with warehouse.get_connection() as conn, storage.transaction(conn):
+    writes = [storage.bars_partition(symbol, year) for symbol, year in bars]
+    with warehouse.get_connection() as conn, storage.transaction(conn, writes):
         store(conn, bars, mapping_rows(*sorted({symbol for symbol, _ in bars})))
 
 
@@ -48,7 +49,8 @@ def test_replacing_a_partition_leaves_the_others_and_records_it(
         },
     )
     corrected = bars_for("AAA", DAYS_2023[:3], close=50.0)
-    with warehouse.get_connection() as conn, storage.transaction(conn):
+    aaa = [storage.bars_partition("AAA", 2023)]
+    with warehouse.get_connection() as conn, storage.transaction(conn, aaa):
         storage.replace_bars(conn, "AAA", 2023, corrected)
     with warehouse.get_connection() as conn:
         aaa_2023 = storage.read_bars(conn, ["AAA"], [2023])
@@ -81,7 +83,7 @@ def test_a_failure_inside_the_transaction_rolls_back_every_statement(
     with (
         pytest.raises(RuntimeError, match="half-way"),
         warehouse.get_connection() as conn,
-        storage.transaction(conn),
+        storage.transaction(conn, [storage.bars_partition(s, 2023) for s in ("AAA", "BBB")]),
     ):
         storage.replace_bars(conn, "AAA", 2023, bars_for("AAA", DAYS_2023[:1], close=1.0))
         storage.replace_bars(conn, "BBB", 2023, bars_for("BBB", DAYS_2023))
@@ -95,10 +97,11 @@ def test_a_failure_inside_the_transaction_rolls_back_every_statement(
 def test_insert_failure_rolls_back_the_delete(warehouse: WarehouseResource) -> None:
     good = bars_for("X", DAYS_2023[:1])
     with warehouse.get_connection() as conn:
-        with storage.transaction(conn):
+        x = [storage.bars_partition("X", 2023)]
+        with storage.transaction(conn, x):
             storage.replace_bars(conn, "X", 2023, good)
         bad = good.assign(volume=[None])  # violates NOT NULL inside the INSERT, after the DELETE
-        with pytest.raises(duckdb.ConstraintException), storage.transaction(conn):
+        with pytest.raises(duckdb.ConstraintException), storage.transaction(conn, x):
             storage.replace_bars(conn, "X", 2023, bad)
         assert conn.execute("SELECT count(*) FROM daily_bars").fetchone()[0] == 1
 

@@ -4,7 +4,7 @@ import pandas as pd
 
 from sensequant_assets.warehouse.corporate_actions import replace_corporate_actions
 from sensequant_assets.warehouse.resources import WarehouseResource
-from sensequant_assets.warehouse.storage import replace_bars, transaction
+from sensequant_assets.warehouse.storage import bars_partition, replace_bars, transaction
 from sensequant_assets.warehouse.versions import (
     EMPTY_VERSION,
     bar_versions,
@@ -15,7 +15,7 @@ from sensequant_assets_tests.teacher.factories import random_walk_bars
 
 
 def write(warehouse: WarehouseResource, symbol: str, year: int, bars: pd.DataFrame) -> None:
-    with warehouse.get_connection() as conn, transaction(conn):
+    with warehouse.get_connection() as conn, transaction(conn, [bars_partition(symbol, year)]):
         replace_bars(conn, symbol, year, bars)
 
 

@@ -46,6 +46,7 @@ from sensequant_assets.warehouse.lake import conflict_retries
 from sensequant_assets.warehouse.resources import WAREHOUSE_POOL, WarehouseResource
 from sensequant_assets.warehouse.snapshots import publish_committed
 from sensequant_assets.warehouse.storage import (
+    bars_partition,
     bind_origin,
     read_mappings,
     replace_bars,
@@ -202,7 +203,7 @@ def daily_bars(
     answers = fetch_partitions(bar_source, mappings, wanted)
     for attempt in conflict_retries():  # a DuckLake commit conflict: read and settle afresh
         with attempt, warehouse.get_connection() as conn:
-            with transaction(conn):
+            with transaction(conn, writes=[bars_partition(s, y) for s, y in wanted]):
                 stored = stored_bar_dates(conn, wanted)
                 outcome = settle_partitions(answers, stored, allow_shrink=config.allow_shrink)
                 if outcome.written:

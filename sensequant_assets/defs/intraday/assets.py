@@ -24,6 +24,7 @@ from sensequant_assets.defs.ingestion.assets import (
 from sensequant_assets.defs.owners import ownership
 from sensequant_assets.defs.partitions import BATCHED_BACKFILL, BY_SYMBOL, symbol_month_partitions
 from sensequant_assets.market.calendar import IST
+from sensequant_assets.paths import ProjectPaths
 from sensequant_assets.sources.base import BarSource, FetchResult
 from sensequant_assets.sources.batch import (
     partial_batch_message,
@@ -39,14 +40,16 @@ from sensequant_assets.sources.intraday_batch import (
 )
 from sensequant_assets.universe.partitions import checked_month_symbols, month_symbol_key
 from sensequant_assets.warehouse.resources import WAREHOUSE_POOL, WarehouseResource
+from sensequant_assets.warehouse.snapshots import publish_committed
 from sensequant_assets.warehouse.storage import (
     bind_origin,
+    intraday_partition,
     read_intraday_partitions,
     read_mappings,
     replace_intraday,
     transaction,
 )
-from sensequant_assets.warehouse.tables import INTRADAY_BARS
+from sensequant_assets.warehouse.tables import INTRADAY_BARS, WAREHOUSE_BINDING
 
 # Bump when what an intraday_bars row holds for the same answer changes.
 INTRADAY_CODE_VERSION = "intraday-1"
@@ -88,6 +91,7 @@ def intraday_bars(
     warehouse: WarehouseResource,
     bar_source: BarSource,
     intraday: IntradaySettings,
+    paths: ProjectPaths,
 ) -> dg.MaterializeResult:
     """One row per symbol and candle (start stamp, IST) at the `intraday` resource's interval
     (SENSEQUANT_INTRADAY_INTERVAL, default 1minute), partitioned by month and symbol.
@@ -104,18 +108,28 @@ def intraday_bars(
     with warehouse.get_connection() as conn:
         mappings = stored_mappings(read_mappings(conn, sorted({s for s, _ in wanted})))
     fetched = fetch_intraday_partitions(bar_source, mappings, wanted, interval)
-    with warehouse.get_connection() as conn, transaction(conn):
-        stored = {
-            partition: set(frame["ts"])
-            for partition, frame in read_intraday_partitions(
-                conn, list(fetched.answers), interval
-            ).items()
-        }
-        outcome = settle_partitions(fetched.answers, stored, config.allow_shrink, CANDLE_STAMPS)
-        if outcome.written:
-            bind_origin(conn, bar_source.origin, warehouse.location)
-        for (symbol, month), result in outcome.written.items():
-            replace_intraday(conn, symbol, month, interval, bar_source.name, result.bars)
+    writes = [intraday_partition(symbol, month, interval) for symbol, month in fetched.answers]
+    with warehouse.get_connection() as conn:
+        with transaction(conn, writes=writes):
+            stored = {
+                partition: set(frame["ts"])
+                for partition, frame in read_intraday_partitions(
+                    conn, list(fetched.answers), interval
+                ).items()
+            }
+            outcome = settle_partitions(fetched.answers, stored, config.allow_shrink, CANDLE_STAMPS)
+            if outcome.written:
+                bind_origin(conn, bar_source.origin, warehouse.location)
+            for (symbol, month), result in outcome.written.items():
+                replace_intraday(conn, symbol, month, interval, bar_source.name, result.bars)
+        if outcome.written:  # committed: the snapshots notebooks read follow
+            changes = {
+                INTRADAY_BARS: [
+                    (symbol, interval, f"{month:%Y-%m}") for symbol, month in outcome.written
+                ],
+                WAREHOUSE_BINDING: [()],
+            }
+            publish_committed(conn, paths.snapshots_for(warehouse.local_file), changes, context.log)
     written = {
         month_symbol_key(*partition): intraday_metadata(result, interval, bar_source.name)
         for partition, result in outcome.written.items()

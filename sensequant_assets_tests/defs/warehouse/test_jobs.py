@@ -13,7 +13,8 @@ def test_the_job_reports_what_it_reclaimed_and_every_row_stays(
     any_warehouse: WarehouseResource,
 ) -> None:
     for close in (1.0, 2.0):
-        with any_warehouse.get_connection() as conn, storage.transaction(conn):
+        aaa = [storage.bars_partition("AAA", 2023)]
+        with any_warehouse.get_connection() as conn, storage.transaction(conn, aaa):
             storage.replace_bars(conn, "AAA", 2023, bars_for("AAA", DAYS_2023, close=close))
     config = {"ops": {"reclaim_lake_space": {"config": {"keep_snapshots_days": 0}}}}
     result = lake_space_job.execute_in_process(
