@@ -23,7 +23,15 @@ IntradayKey = tuple[str, dt.date]
 """(symbol, first day of the month)."""
 
 # Never-shrink compares candle stamps: a refresh may add candles, never lose one silently.
-CANDLE_STAMPS = Stamps(of=lambda bars: set(bars["ts"]), unit="candle", item="candle")
+CANDLE_STAMPS = Stamps(
+    of=lambda bars: set(bars["ts"]),
+    unit="candle",
+    item="candle",
+    advice=(
+        "Kept the stored rows. Check at the source whether those candles are really gone; only "
+        "then re-run this partition with run config allow_shrink: true, which deletes them"
+    ),
+)
 
 
 class IntradaySettings(dg.ConfigurableResource):

@@ -26,6 +26,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from sensequant_assets.market.calendar import IST, NSE_CLOSE
+from sensequant_assets.paths import remove_inside
 
 CacheState = Literal["hit", "miss", "stale", "corrupt"]
 
@@ -121,6 +122,10 @@ class AnswerCache:
         return _write(
             path, {"isec_code": isec_code, "year": year, "interval": interval}, payload, fetched_at
         )
+
+    def discard(self, isec_code: str, year: int, interval: str) -> bool:
+        """Forget a year's entry, as when the warehouse refused it: the next run asks again."""
+        return remove_inside(self.root, self.path(isec_code, year, interval))
 
     def store_page(
         self,

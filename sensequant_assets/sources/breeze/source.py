@@ -13,6 +13,7 @@ scrubbed of them.
 import datetime as dt
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -212,14 +213,24 @@ class BreezeSource(BarSource):
         return result
 
     def fetch_years(
-        self, mapping: SymbolMapping, years: Sequence[int]
+        self,
+        mapping: SymbolMapping,
+        years: Sequence[int],
+        *,
+        refetch: bool = False,
+        cache_when_accepted: bool = False,
     ) -> dict[int, FetchResult | Exception]:
         """A symbol's years in as few calls as fit under the candle cap, each year's own result.
 
-        Closed years come from the cache (an empty one too, unless `refetch_empty_years`); the
+        Closed years come from the cache (an empty one too, unless `refetch_empty_years`; none
+        with `refetch`, so that a correction the source made to a closed year arrives); the
         others are asked in runs of consecutive years, up to three a call. A call that fails
         fails the years it asked for; a bad candle fails its year only. Refused credentials
         raise, since every further call would fail the same way.
+
+        With `cache_when_accepted` (the ingestion asset) an answer is cached only when its
+        `accept()` is called, once the warehouse took it; a refused one is never cached, and
+        `reject()` of a cached one forgets it. Otherwise every answer is cached as it arrives.
         """
         if not mapping.resolved or mapping.isec_code is None:
             return {
@@ -234,11 +245,13 @@ class BreezeSource(BarSource):
         to_ask: list[int] = []
         corrupt: list[int] = []
         for year in sorted(set(years)):
-            cached = cache.load(mapping.isec_code, year, INTERVAL)
+            cached = CacheLookup("miss") if refetch else cache.load(mapping.isec_code, year, INTERVAL)
             if cached.state == "hit" and (
                 cached.payload["Success"] or not self.refetch_empty_years
             ):
                 results[year] = self._from_cache(cached, mapping, year)
+                if isinstance(result := results[year], FetchResult):
+                    result.reject = partial(cache.discard, mapping.isec_code, year, INTERVAL)
                 continue
             if cached.state == "corrupt":
                 corrupt.append(year)
@@ -250,6 +263,10 @@ class BreezeSource(BarSource):
         for year in corrupt:
             if isinstance(result := results[year], FetchResult):
                 result.stats["cache_corrupt"] = 1
+        if not cache_when_accepted:
+            for result in results.values():
+                if isinstance(result, FetchResult):
+                    result.accept()
         return {year: results[year] for year in years}
 
     def fetch_intraday(self, mapping: SymbolMapping, month: dt.date, interval: str) -> pd.DataFrame:
@@ -422,7 +439,6 @@ class BreezeSource(BarSource):
                 results[year] = exc  # not cached: asked again next time
                 continue
             answered = {"Success": [candles[i] for i in rows], "Status": 200, "Error": None}
-            cache.store(isec_code, year, INTERVAL, answered, now)
             year_stats = dict(stats)
             if bars.empty:
                 year_stats["note"] = (
@@ -433,7 +449,8 @@ class BreezeSource(BarSource):
                         else "the year is still open, so it is asked again on the next run"
                     )
                 )
-            results[year] = FetchResult(bars, year_stats)
+            keep = partial(cache.store, isec_code, year, INTERVAL, answered, now)
+            results[year] = FetchResult(bars, year_stats, accept=keep)
         return results
 
     def _session(self, stats: Stats) -> Any:

@@ -83,6 +83,8 @@ FAULTS = frozenset(
         "cap",
         "drop_last",
         "utc",
+        "drop_middle",
+        "corrected",
     }
 )
 RATE_LIMITED = {"Success": None, "Status": 429, "Error": "Too many requests"}
@@ -499,5 +501,9 @@ def _apply_data_fault(fault: str, rows: list[dict[str, object]], first: dt.date)
         rows.insert(len(rows) // 2, dict(middle))
     elif fault == "outside_range":
         rows.insert(0, {**rows[0], "datetime": f"{first.year - 2}-06-03 00:00:00"})
+    elif fault == "drop_middle":  # a daily answer one session short, inside its span
+        rows.remove(middle)
+    elif fault == "corrected":  # the source corrected one session's prices since
+        middle.update({k: round(float(middle[k]) * 1.01, 2) for k in ("open", "high", "low", "close")})  # type: ignore[arg-type]
     elif fault == "cap":  # more than the cap had to say: cut at the cap, as the real API does
         rows[:] = (rows * (CANDLE_CAP // len(rows) + 1))[:CANDLE_CAP]
