@@ -21,12 +21,15 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
 import duckdb
 
+from sensequant_assets.secrets import libpq_quote as _libpq_quote
+from sensequant_assets.secrets import scrub
+from sensequant_assets.secrets import sql_quote as _sql_quote
 from sensequant_assets.warehouse.tables import WAREHOUSE_BINDING
 
 # Extension name -> the PyPI package that ships it.
@@ -86,7 +89,7 @@ class LakeCatalog:
     port: int
     database: str
     user: str
-    password: str
+    password: str = field(repr=False)
     schema: str
     data_path: str
 
@@ -114,7 +117,8 @@ class LakeCatalog:
         )
 
     def scrub(self, text: str) -> str:
-        return text.replace(self.password, "***") if self.password else text
+        """`text` without the password in any form (raw, libpq-escaped, SQL-quoted, ...)."""
+        return scrub(text, [self.password])
 
 
 def attach(conn: duckdb.DuckDBPyConnection, catalog: LakeCatalog) -> None:
@@ -323,11 +327,3 @@ def reclaim(
         replaced_files_deleted=call("ducklake_cleanup_old_files", grace),
         orphaned_files_deleted=call("ducklake_delete_orphaned_files", grace),
     )
-
-
-def _sql_quote(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _libpq_quote(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"

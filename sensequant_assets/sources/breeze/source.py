@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import dagster as dg
 import pandas as pd
@@ -24,6 +24,7 @@ from pydantic import Field, PrivateAttr
 from sensequant_assets.market.calendar import IST, last_completed_session
 from sensequant_assets.market.intraday import minutes_per_candle, month_candles
 from sensequant_assets.paths import DATA_DIR
+from sensequant_assets.settings import WHEN_RESOLVED
 from sensequant_assets.sources.bars import BarsValidationError, empty_bars
 from sensequant_assets.sources.base import BarSource, FetchResult, SourceAuthError, SymbolMapping
 from sensequant_assets.sources.breeze.answers import (
@@ -101,43 +102,48 @@ class BreezeSource(BarSource):
         DEFAULT_SECURITY_MASTER_URL,
         description="SecurityMaster.zip, read by symbol lookups (env BREEZE_SECURITY_MASTER_URL).",
     )
-    calls_per_minute: int = Field(
-        100, description="Installation-wide calls per rate window (env BREEZE_CALLS_PER_MINUTE)."
+    calls_per_minute: Annotated[int, Field(ge=1, le=1_000_000), WHEN_RESOLVED] = Field(
+        100,
+        description="Installation-wide calls per rate window (env BREEZE_CALLS_PER_MINUTE).",
     )
-    calls_per_day: int = Field(
-        5000, description="Installation-wide calls per 24 h (env BREEZE_CALLS_PER_DAY)."
+    calls_per_day: Annotated[int, Field(ge=1, le=10_000_000), WHEN_RESOLVED] = Field(
+        5000,
+        description="Installation-wide calls per 24 h (env BREEZE_CALLS_PER_DAY).",
     )
-    daily_reserve: int = Field(
+    daily_reserve: Annotated[int, Field(ge=0, le=10_000_000), WHEN_RESOLVED] = Field(
         200,
         description=(
             "Calls of each day's cap that intraday backfills leave for the daily refreshes "
             "(about one a symbol: 200 covers NIFTY 100 twice) (env BREEZE_DAILY_RESERVE)."
         ),
     )
-    rate_margin_percent: int = Field(
+    rate_margin_percent: Annotated[int, Field(ge=0, le=100), WHEN_RESOLVED] = Field(
         2,
         description=(
             "Each rate window counts this much longer than it is, 1.2 s of 60 s, for how the "
             "server rounds its clock (env BREEZE_RATE_MARGIN_PERCENT)."
         ),
     )
-    request_timeout_seconds: int = Field(
-        60, description="Give up on one call after this (env BREEZE_TIMEOUT_SECONDS)."
+    request_timeout_seconds: Annotated[int, Field(ge=1, le=3600), WHEN_RESOLVED] = Field(
+        60,
+        description="Give up on one call after this (env BREEZE_TIMEOUT_SECONDS).",
     )
-    session_timeout_seconds: int = Field(
+    session_timeout_seconds: Annotated[int, Field(ge=1, le=3600), WHEN_RESOLVED] = Field(
         180,
         description=(
             "Give up on login, which downloads SecurityMaster.zip twice, after this "
             "(env BREEZE_SESSION_TIMEOUT_SECONDS)."
         ),
     )
-    max_retries: int = Field(
-        4, description="Retries of rate-limited or transient answers (env BREEZE_MAX_RETRIES)."
+    max_retries: Annotated[int, Field(ge=0, le=20), WHEN_RESOLVED] = Field(
+        4,
+        description="Retries of rate-limited or transient answers (env BREEZE_MAX_RETRIES).",
     )
-    backoff_seconds: int = Field(
-        2, description="First retry delay; doubles each retry (env BREEZE_BACKOFF_SECONDS)."
+    backoff_seconds: Annotated[int, Field(ge=0, le=3600), WHEN_RESOLVED] = Field(
+        2,
+        description="First retry delay; doubles each retry (env BREEZE_BACKOFF_SECONDS).",
     )
-    max_backoff_seconds: int = Field(
+    max_backoff_seconds: Annotated[int, Field(ge=0, le=3600), WHEN_RESOLVED] = Field(
         60, description="Longest retry delay (env BREEZE_MAX_BACKOFF_SECONDS)."
     )
     refetch_empty_years: bool = Field(
@@ -155,8 +161,9 @@ class BreezeSource(BarSource):
         default=str(DATA_DIR / "reference"),
         description="Folder of sessions.csv: the sessions and hours intraday pages are cut from.",
     )
-    rate_window_seconds: float = Field(
-        60.0, description="Length of the calls_per_minute window (shortened only by tests)."
+    rate_window_seconds: Annotated[float, Field(gt=0, le=3600), WHEN_RESOLVED] = Field(
+        60.0,
+        description="Length of the calls_per_minute window (shortened only by tests).",
     )
 
     _breeze: Any = PrivateAttr(default=None)
@@ -245,7 +252,9 @@ class BreezeSource(BarSource):
         to_ask: list[int] = []
         corrupt: list[int] = []
         for year in sorted(set(years)):
-            cached = CacheLookup("miss") if refetch else cache.load(mapping.isec_code, year, INTERVAL)
+            cached = (
+                CacheLookup("miss") if refetch else cache.load(mapping.isec_code, year, INTERVAL)
+            )
             if cached.state == "hit" and (
                 cached.payload["Success"] or not self.refetch_empty_years
             ):
