@@ -10,7 +10,7 @@ chat webhooks.
 
 import json
 from collections.abc import Iterable
-from urllib.parse import quote, quote_plus, urlsplit
+from urllib.parse import quote, quote_plus, unquote, urlsplit
 
 PLACEHOLDER = "***"
 MIN_SECRET = 4
@@ -58,9 +58,12 @@ def scrub(text: str, secrets: Iterable[str | None]) -> str:
 
 
 def url_secrets(url: str) -> list[str]:
-    """The parts of `url` that can be a credential: the whole, its user part, path and query."""
+    """The parts of `url` that can be a credential: the whole, its user part (and password),
+    path, query and fragment, each also percent-decoded, as an HTTP client may quote them."""
     parts = urlsplit(url)
-    return [url, parts.netloc.rpartition("@")[0], parts.path, parts.query, parts.fragment]
+    userinfo = parts.netloc.rpartition("@")[0]
+    raw = [url, userinfo, userinfo.partition(":")[2], parts.path, parts.query, parts.fragment]
+    return raw + [unquote(part) for part in raw]
 
 
 def redact_url(url: str) -> str:

@@ -39,7 +39,8 @@ class SettingError(ValueError):
 def check_variable(info: FieldInfo, variable: str, value: str) -> None:
     """Raise `SettingError` naming `variable` where `value` breaks the field's type or bounds.
     A secret's value (a field with `repr=False`) is never shown."""
-    adapter: TypeAdapter[Any] = TypeAdapter(Annotated[(info.annotation, *info.metadata)])
+    kind = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+    adapter: TypeAdapter[Any] = TypeAdapter(kind)
     try:
         adapter.validate_python(value)
     except ValidationError as exc:

@@ -504,6 +504,8 @@ def _apply_data_fault(fault: str, rows: list[dict[str, object]], first: dt.date)
     elif fault == "drop_middle":  # a daily answer one session short, inside its span
         rows.remove(middle)
     elif fault == "corrected":  # the source corrected one session's prices since
-        middle.update({k: round(float(middle[k]) * 1.01, 2) for k in ("open", "high", "low", "close")})  # type: ignore[arg-type]
+        middle.update(
+            {k: round(float(middle[k]) * 1.01, 2) for k in ("open", "high", "low", "close")}
+        )  # type: ignore[arg-type]
     elif fault == "cap":  # more than the cap had to say: cut at the cap, as the real API does
         rows[:] = (rows * (CANDLE_CAP // len(rows) + 1))[:CANDLE_CAP]
