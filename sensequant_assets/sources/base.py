@@ -114,6 +114,10 @@ class BarSource(dg.ConfigurableResource, ABC):
                 results[year] = exc
         return results
 
+    def forget_intraday(self, mapping: SymbolMapping, month: dt.date, interval: str) -> None:
+        """Forget what is cached of a symbol-month the warehouse refused (a shrink), so the next
+        run asks the source again; nothing to forget for a source without a cache."""
+
     def budget_state(self) -> "BudgetState | None":
         """Where the source's daily call budget stands, for the UI and intraday resumption;
         None for a source that spends no calls (synthetic, csv)."""

@@ -72,18 +72,11 @@ def unusable_mapping(symbol: str, mapping: SymbolMapping | None) -> FetchResult 
 
 @dataclass(frozen=True)
 class Stamps:
-    """What never-shrink compares for one table: each answer's stamps, their names, and what a
-    refused partition's user is told (only what keeps the stored rows comes first)."""
+    """What never-shrink compares for one table: each answer's stamps, and their names."""
 
     of: Callable[[pd.DataFrame], Collection] = session_dates
     unit: str = "session"
     item: str = "date"
-    advice: str = (
-        "Kept the stored rows, and the answer was not cached: re-run this partition later to ask "
-        "the source again (a closed year too). Only once you have checked at the source that "
-        "those dates are really gone, re-run it with run config allow_shrink: true, which "
-        "deletes them"
-    )
 
 
 SESSION_DATES = Stamps()
@@ -135,7 +128,12 @@ def settle_partitions(
         after = set(stamps.of(answer.bars)) if not answer.bars.empty else set()
         problem = shrink_problem(before, after, unit=stamps.unit, item=stamps.item)
         if problem and not allow_shrink:
-            failed[partition] = f"refused to shrink: {problem}. {stamps.advice}"
+            failed[partition] = (
+                f"refused to shrink: {problem}. Kept the stored rows, and the answer was not "
+                "cached: re-run this partition later to ask the source again. Only once you have "
+                f"checked at the source that those {stamps.item}s are really gone, re-run it with "
+                "run config allow_shrink: true, which deletes them"
+            )
             refused[partition] = answer
             continue
         written[partition] = answer

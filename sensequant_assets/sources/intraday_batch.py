@@ -10,6 +10,7 @@ resumed fetch asks only for what is missing.
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Annotated
 
 import dagster as dg
@@ -25,15 +26,7 @@ IntradayKey = tuple[str, dt.date]
 """(symbol, first day of the month)."""
 
 # Never-shrink compares candle stamps: a refresh may add candles, never lose one silently.
-CANDLE_STAMPS = Stamps(
-    of=lambda bars: set(bars["ts"]),
-    unit="candle",
-    item="candle",
-    advice=(
-        "Kept the stored rows. Check at the source whether those candles are really gone; only "
-        "then re-run this partition with run config allow_shrink: true, which deletes them"
-    ),
-)
+CANDLE_STAMPS = Stamps(of=lambda bars: set(bars["ts"]), unit="candle", item="candle")
 
 
 def known_interval(value: str) -> str:
@@ -94,7 +87,8 @@ def fetch_intraday_partitions(
             except Exception as exc:
                 answers[symbol, month] = exc
             else:
-                answers[symbol, month] = FetchResult(bars, {"candles": len(bars)})
+                forget = partial(source.forget_intraday, mapping, month, interval)
+                answers[symbol, month] = FetchResult(bars, {"candles": len(bars)}, reject=forget)
     return IntradayFetch(
         answers=answers,
         paused=paused,

@@ -114,6 +114,7 @@ def intraday_bars(
             bind_origin(conn, bar_source.origin, warehouse.location)
         for (symbol, month), result in outcome.written.items():
             replace_intraday(conn, symbol, month, interval, bar_source.name, result.bars)
+    outcome.conclude()  # committed: a refused month's cached pages are forgotten
     written = {
         month_symbol_key(*partition): intraday_metadata(result, interval, bar_source.name)
         for partition, result in outcome.written.items()

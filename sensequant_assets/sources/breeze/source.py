@@ -325,12 +325,22 @@ class BreezeSource(BarSource):
         if not frames:
             bars = empty_intraday()
         else:
-            joined = join_pages(frames, pages, context)
-            bars = conform_intraday(joined, mapping.symbol, month, where=context)
+            try:
+                joined = join_pages(frames, pages, context)
+                bars = conform_intraday(joined, mapping.symbol, month, where=context)
+            except BarsValidationError:
+                cache.discard_pages(isec_code, interval, month)  # refused: asked again next run
+                raise
         if bars.empty:
             stats["note"] = f"{context} answered no candles for {len(pages)} pages"
         bars.attrs["stats"] = stats
         return bars
+
+    def forget_intraday(self, mapping: SymbolMapping, month: dt.date, interval: str) -> None:
+        """Forget the month's cached pages, refused by the warehouse: the next run asks again."""
+        if mapping.isec_code is not None:
+            cache = AnswerCache.for_server(self._work_dir(), self.historical_url)
+            cache.discard_pages(mapping.isec_code, interval, month)
 
     def _ask_page(
         self, isec_code: str, interval: str, page: Page, context: str, stats: Stats

@@ -3,7 +3,8 @@
 daily_bars runs in-process against the stand-in server, counting its calls: a short answer for
 a closed year is refused (never-shrink) and not cached, so the next run asks again and the stored
 rows stay; an entry cached before this rule that the warehouse refuses is forgotten; and
-`refetch: true` brings a correction the source made to a closed year past the cache.
+`refetch: true` brings a correction the source made to a closed year past the cache. An intraday
+month refused the same way forgets its cached pages.
 """
 
 import datetime as dt
@@ -12,12 +13,15 @@ from pathlib import Path
 
 import dagster as dg
 import pandas as pd
+import pytest
 
+from sensequant_assets.defs.ingestion.assets import symbol_mapping
 from sensequant_assets.sources.breeze.cache import AnswerCache
 from sensequant_assets.sources.breeze.source import BreezeSource
 from sensequant_assets.warehouse import storage
 from sensequant_assets.warehouse.resources import WarehouseResource
 from sensequant_assets_tests.defs.ingestion.test_assets import ingest, step_failure
+from sensequant_assets_tests.defs.intraday.test_assets import fetch_intraday, resources
 
 from .conftest import SourceFactory
 from .standin_server import StandinBreeze
@@ -127,3 +131,53 @@ def test_refetch_brings_a_correction_to_a_closed_year_past_the_cache(
     # The corrected answer is the one cached now: later runs keep the correction, with no call.
     assert run(instance, warehouse, source).success and calls(breeze_server) == 2
     pd.testing.assert_frame_equal(stored(warehouse), after)
+
+
+@pytest.mark.parametrize(
+    ("fault", "refusal"),
+    [("drop_middle", "refused to shrink"), ("drop_last", "BarsValidationError: ")],
+    ids=["short", "seam-gap"],
+)
+def test_a_refused_intraday_month_forgets_its_cached_pages(
+    instance: dg.DagsterInstance,
+    warehouse: WarehouseResource,
+    make_source: SourceFactory,
+    breeze_server: StandinBreeze,
+    fault: str,
+    refusal: str,
+) -> None:
+    """Pages are cached as they arrive (a backfill stopped by the day's cap resumes from them),
+    so a month refused (it would shrink, or its pages do not join) forgets them, and the next
+    run asks for each again; before, every later run reused them and failed the same way."""
+    symbol, code, month = "BENCH011", "BM011", dt.date(2024, 3, 1)
+    key = f"2024-03|{symbol}"
+    source = make_source()
+    instance.add_dynamic_partitions("symbols", [symbol])
+    given = resources(warehouse, source)
+    dg.materialize([symbol_mapping], instance=instance, resources=given, partition_key=symbol)
+
+    def candles() -> int:
+        with warehouse.get_connection() as conn:
+            stored = storage.read_intraday_partitions(conn, [(symbol, month)], "1minute")
+        return len(stored[symbol, month])
+
+    def intraday_failure(result: dg.ExecuteInProcessResult) -> str:
+        return "\n".join(
+            str(e.event_specific_data.user_failure_data.description)
+            for e in result.all_events
+            if e.is_step_failure and e.step_key == "intraday_bars"
+        )
+
+    assert intraday_failure(fetch_intraday(instance, warehouse, source, [key])) == ""
+    whole, pages = candles(), len(breeze_server.historical_calls(code))
+    assert whole > 0 and pages > 1
+    shutil.rmtree(Path(source.cache_dir) / "answers")  # the pages must be asked again
+    breeze_server.script(code, fault)  # the first page now answers one candle short
+
+    refused = fetch_intraday(instance, warehouse, source, [key])
+
+    assert f"{key}: {refusal}" in intraday_failure(refused)
+    assert len(breeze_server.historical_calls(code)) == 2 * pages and candles() == whole
+    assert not list((Path(source.cache_dir) / "answers").rglob(f"{code}_*.json"))
+    assert intraday_failure(fetch_intraday(instance, warehouse, source, [key])) == ""
+    assert len(breeze_server.historical_calls(code)) == 3 * pages and candles() == whole
