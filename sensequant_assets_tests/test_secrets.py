@@ -12,6 +12,7 @@ import socket
 from pathlib import Path
 
 import dagster as dg
+import psycopg2
 import pytest
 
 from sensequant_assets.alerts import AlertsResource
@@ -20,6 +21,10 @@ from sensequant_assets.secrets import encodings
 from sensequant_assets.settings import SettingError
 from sensequant_assets.warehouse.lake import LakeUnavailableError
 from sensequant_assets.warehouse.resources import WarehouseResource
+from sensequant_assets_tests.conftest import synthetic_at_fixed_now
+from sensequant_assets_tests.defs.ingestion.test_assets import ingest
+from sensequant_assets_tests.scaleout.postgres import LocalPostgres
+from sensequant_assets_tests.warehouse.lakes import fresh_lake
 
 HOSTILE_PASSWORDS = [
     "pa'ss\\word",
@@ -157,3 +162,44 @@ def test_a_bad_webhook_url_is_refused_when_the_resource_is_built(
         alerts()
     for message in (str(direct.value), str(loaded.value)):
         assert "XXsecretpath" not in message and "secret, not shown" not in str(direct.value)
+
+
+def test_a_hostile_lake_password_is_stored_nowhere_a_run_writes(
+    postgres_server: LocalPostgres, tmp_path: Path
+) -> None:
+    """The local server trusts every connection, so a password holding every hostile character
+    at once is accepted; a real ingestion run writes the lake, and every byte under the test's
+    folder (the lake's data files, the instance's event log storage) and every catalog row is
+    searched for each of its encodings."""
+    password = "p'a\\ss %20 wörd🔑\n\"x"
+    lake = fresh_lake(postgres_server, tmp_path, lake_catalog_password=password)
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    with dg.instance_for_test(temp_dir=str(home)) as instance:
+        result = ingest(instance, lake, synthetic_at_fixed_now(), "INFY|2023", "INFY|2023")
+        events = "\n".join(dg.serialize_value(e) for e in instance.all_logs(result.run_id))
+    assert result.success
+    catalog = psycopg2.connect(
+        host=lake.lake_catalog_host,
+        port=lake.lake_catalog_port,
+        user=lake.lake_catalog_user,
+        dbname=lake.lake_catalog_db,
+    )
+    try:
+        with catalog.cursor() as cursor:
+            cursor.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+                [lake.lake_catalog_schema],
+            )
+            tables = [name for (name,) in cursor.fetchall()]
+            rows = ""
+            for table in tables:
+                cursor.execute(f'SELECT * FROM "{lake.lake_catalog_schema}"."{table}"')
+                rows += repr(cursor.fetchall())
+    finally:
+        catalog.close()
+    assert "ducklake_data_file" in tables
+    assert leaks(password, events, rows, repr(lake), repr(lake.catalog), lake.location) == []
+    files = written_bytes(tmp_path)
+    assert any(path.suffix == ".parquet" for path in files)
+    assert {path: found for path, data in files.items() if (found := leaks(password, data))} == {}
