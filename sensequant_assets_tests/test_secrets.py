@@ -12,6 +12,7 @@ import socket
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import psycopg2
 import pytest
 
@@ -19,7 +20,7 @@ from sensequant_assets.alerts import AlertsResource
 from sensequant_assets.defs.resources import alerts, warehouse
 from sensequant_assets.secrets import encodings
 from sensequant_assets.settings import SettingError
-from sensequant_assets.warehouse.lake import LakeUnavailableError
+from sensequant_assets.warehouse.lake import LakeCatalog, LakeUnavailableError, attach
 from sensequant_assets.warehouse.resources import WarehouseResource
 from sensequant_assets_tests.conftest import synthetic_at_fixed_now
 from sensequant_assets_tests.defs.ingestion.test_assets import ingest
@@ -203,3 +204,16 @@ def test_a_hostile_lake_password_is_stored_nowhere_a_run_writes(
     files = written_bytes(tmp_path)
     assert any(path.suffix == ".parquet" for path in files)
     assert {path: found for path, data in files.items() if (found := leaks(password, data))} == {}
+
+
+def test_a_password_too_short_to_scrub_by_value_is_still_cut_from_the_connection_string(
+    tmp_path: Path,
+) -> None:
+    """Values under four characters are not replaced wherever they occur (that would garble
+    every message); the password DuckDB quotes back in its connection string still is."""
+    lake = str(tmp_path / "lake")
+    catalog = LakeCatalog("127.0.0.1", closed_port(), "dagster", "postgres", "k'\\", "s", lake)
+    conn = duckdb.connect(":memory:", config={"autoload_known_extensions": False})
+    with conn, pytest.raises(LakeUnavailableError) as refused:
+        attach(conn, catalog)
+    assert "password='***'" in str(refused.value) and "k\\'" not in str(refused.value)
