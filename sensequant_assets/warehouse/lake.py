@@ -17,6 +17,7 @@ import datetime as dt
 import importlib.metadata
 import os
 import random
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -42,6 +43,10 @@ LAKE = "lake"
 # the same instant collide on PostgreSQL's unique indexes (3 of 4 in a probe here), and the
 # losers find a finished catalog a moment later.
 ATTACH_ATTEMPTS = 8
+
+
+# A libpq keyword value as `attach_sql` quotes it (backslash escapes), inside DuckDB's messages.
+_DSN_PASSWORD = re.compile(r"password='(?:[^'\\]|\\.)*'")
 
 
 class LakeUnavailableError(RuntimeError):
@@ -117,8 +122,9 @@ class LakeCatalog:
         )
 
     def scrub(self, text: str) -> str:
-        """`text` without the password in any form (raw, libpq-escaped, SQL-quoted, ...)."""
-        return scrub(text, [self.password])
+        """`text` without the password in any form (raw, libpq-escaped, SQL-quoted, ...), and
+        without whatever a connection string quotes as `password='...'`, however short."""
+        return _DSN_PASSWORD.sub("password='***'", scrub(text, [self.password]))
 
 
 def attach(conn: duckdb.DuckDBPyConnection, catalog: LakeCatalog) -> None:
