@@ -13,6 +13,7 @@ import dagster as dg
 
 from sensequant_assets.alerts import AlertsResource
 from sensequant_assets.paths import DATA_DIR, ProjectPaths
+from sensequant_assets.settings import check_variable
 from sensequant_assets.sources.base import BarSource
 from sensequant_assets.sources.breeze.source import BreezeSource
 from sensequant_assets.sources.intraday_batch import IntradaySettings
@@ -32,11 +33,17 @@ def setting(variable: str, default: str) -> str | dg.EnvVar:
 def bound(resource: type[dg.ConfigurableResource], field: str, variable: str) -> object:
     """A resource field bound to `variable` where the environment sets it, else the field's own
     default (declared once, on the resource). Int and bool fields bind through `dg.EnvVar.int`,
-    the only way Dagster binds a variable to them (a bool then reads "true", "false", 1 or 0)."""
-    default = resource.model_fields[field].default
-    if not os.environ.get(variable):
-        return default
-    return dg.EnvVar.int(variable) if isinstance(default, int) else dg.EnvVar(variable)
+    the only way Dagster binds a variable to them (a bool then reads "true", "false", 1 or 0).
+
+    The variable's value is checked against the field's type and bounds here, so a value out of
+    bounds fails the code location's load naming the variable (`SettingError`), not a run later:
+    Dagster itself checks an EnvVar only when a run resolves it."""
+    info = resource.model_fields[field]
+    value = os.environ.get(variable)
+    if not value:
+        return info.default
+    check_variable(info, variable, value)
+    return dg.EnvVar.int(variable) if isinstance(info.default, int) else dg.EnvVar(variable)
 
 
 # Every deployment setting of the Breeze source and its variable, so that all runs (UI, sensor,

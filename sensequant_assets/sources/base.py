@@ -9,7 +9,7 @@ and a fetch that finds nothing returns an empty frame with a note, never a guess
 
 import datetime as dt
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Literal
 
@@ -46,12 +46,23 @@ class SymbolMapping:
         return cls(symbol, nse_ticker, None, None, None, "failed", error)
 
 
+def _nothing() -> None:
+    """A source without a cache keeps and forgets nothing."""
+
+
 @dataclass
 class FetchResult:
     """One symbol-year from a source, with the counters users read in the UI."""
 
     bars: pd.DataFrame
     stats: dict[str, float | int | str] = field(default_factory=dict)
+    accept: Callable[[], object] = field(default=_nothing, repr=False, compare=False)
+    """Called by the writer once this answer is committed: Breeze then caches a closed year as
+    final. An answer the writer refuses (a shrink) is never cached, so it cannot outvote the
+    warehouse on the next run."""
+    reject: Callable[[], object] = field(default=_nothing, repr=False, compare=False)
+    """Called by the writer when it refuses this answer: Breeze forgets the cached entry it came
+    from, so the next run asks the source again."""
 
 
 class BarSource(dg.ConfigurableResource, ABC):
@@ -78,12 +89,20 @@ class BarSource(dg.ConfigurableResource, ABC):
         sorted by ts, each ts once, only that month."""
 
     def fetch_years(
-        self, mapping: SymbolMapping, years: Sequence[int]
+        self,
+        mapping: SymbolMapping,
+        years: Sequence[int],
+        *,
+        refetch: bool = False,
+        cache_when_accepted: bool = False,
     ) -> dict[int, FetchResult | Exception]:
         """Several years of one symbol, each year's answer or the error that year met.
 
         A source that can serve several years in one request (Breeze: up to 1000 candles a
         call) overrides this; errors stay per year so one bad year never costs the others.
+        A source with an answer cache asks past it with `refetch`, and with
+        `cache_when_accepted` caches an answer only when the writer calls its `accept()`;
+        sources without one (synthetic, csv) ignore both.
         """
         results: dict[int, FetchResult | Exception] = {}
         for year in years:
@@ -94,6 +113,10 @@ class BarSource(dg.ConfigurableResource, ABC):
             except Exception as exc:
                 results[year] = exc
         return results
+
+    def forget_intraday(self, mapping: SymbolMapping, month: dt.date, interval: str) -> None:
+        """Forget what is cached of a symbol-month the warehouse refused (a shrink), so the next
+        run asks the source again; nothing to forget for a source without a cache."""
 
     def budget_state(self) -> "BudgetState | None":
         """Where the source's daily call budget stands, for the UI and intraday resumption;

@@ -32,10 +32,15 @@ def stored_mappings(frame: pd.DataFrame) -> dict[str, SymbolMapping]:
 
 
 def fetch_partitions(
-    source: BarSource, mappings: dict[str, SymbolMapping], keys: Sequence[tuple[str, int]]
+    source: BarSource,
+    mappings: dict[str, SymbolMapping],
+    keys: Sequence[tuple[str, int]],
+    refetch: bool = False,
 ) -> dict[tuple[str, int], FetchResult | Exception]:
     """Each (symbol, year)'s answer or the error it met, each symbol's years in one request
-    where the source can; one partition's error never costs the others theirs."""
+    where the source can; one partition's error never costs the others theirs. `refetch` asks
+    past the source's cache. Nothing is cached until the writer accepts it
+    (`BatchOutcome.conclude`)."""
     years_by_symbol: dict[str, list[int]] = {}
     for symbol, year in keys:
         years_by_symbol.setdefault(symbol, []).append(year)
@@ -46,7 +51,10 @@ def fetch_partitions(
             answer = unusable_mapping(symbol, mapping)
             answers.update({(symbol, year): answer for year in years})
         else:
-            for year, fetched in source.fetch_years(mapping, years).items():
+            fetched_years = source.fetch_years(
+                mapping, years, refetch=refetch, cache_when_accepted=True
+            )
+            for year, fetched in fetched_years.items():
                 answers[symbol, year] = fetched
     return {key: answers[key] for key in keys}
 
@@ -83,6 +91,17 @@ class BatchOutcome(Generic[K]):
     written: dict[K, FetchResult]
     failed: dict[K, str]
     removed: dict[K, list] = field(default_factory=dict)
+    refused: dict[K, FetchResult] = field(default_factory=dict)
+    """The answers refused because they would shrink their partition (also in `failed`)."""
+
+    def conclude(self) -> None:
+        """Once the written answers are committed: the source keeps them (Breeze caches a closed
+        year as final) and forgets the refused ones, so a refused answer is never reused and
+        the warehouse's rows are never outvoted by a cache."""
+        for answer in self.written.values():
+            answer.accept()
+        for answer in self.refused.values():
+            answer.reject()
 
 
 def settle_partitions(
@@ -100,6 +119,7 @@ def settle_partitions(
     written: dict[K, FetchResult] = {}
     failed: dict[K, str] = {}
     removed: dict[K, list] = {}
+    refused: dict[K, FetchResult] = {}
     for partition, answer in answers.items():
         if isinstance(answer, Exception):
             failed[partition] = f"{type(answer).__name__}: {answer}"
@@ -109,14 +129,17 @@ def settle_partitions(
         problem = shrink_problem(before, after, unit=stamps.unit, item=stamps.item)
         if problem and not allow_shrink:
             failed[partition] = (
-                f"refused to shrink: {problem}. Kept the stored rows; to replace them anyway, "
-                "re-run this partition with run config allow_shrink: true"
+                f"refused to shrink: {problem}. Kept the stored rows, and the answer was not "
+                "cached: re-run this partition later to ask the source again. Only once you have "
+                f"checked at the source that those {stamps.item}s are really gone, re-run it with "
+                "run config allow_shrink: true, which deletes them"
             )
+            refused[partition] = answer
             continue
         written[partition] = answer
         if problem:
             removed[partition] = sorted(before - after)
-    return BatchOutcome(written=written, failed=failed, removed=removed)
+    return BatchOutcome(written=written, failed=failed, removed=removed, refused=refused)
 
 
 def partial_batch_message(errors: dict[str, str], total: int, asset: str = "daily_bars") -> str:

@@ -10,11 +10,14 @@ resumed fetch asks only for what is missing.
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
+from typing import Annotated
 
 import dagster as dg
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field
 
 from sensequant_assets.market.intraday import INTERVALS
+from sensequant_assets.settings import WHEN_RESOLVED
 from sensequant_assets.sources.base import BarSource, FetchResult, SourceAuthError, SymbolMapping
 from sensequant_assets.sources.batch import Stamps, unusable_mapping
 from sensequant_assets.sources.breeze.limiter import BudgetState, DailyBudgetExhaustedError
@@ -26,25 +29,24 @@ IntradayKey = tuple[str, dt.date]
 CANDLE_STAMPS = Stamps(of=lambda bars: set(bars["ts"]), unit="candle", item="candle")
 
 
+def known_interval(value: str) -> str:
+    if value not in INTERVALS:
+        raise ValueError(
+            f"SENSEQUANT_INTRADAY_INTERVAL={value!r} is not one of {', '.join(INTERVALS)}"
+        )
+    return value
+
+
 class IntradaySettings(dg.ConfigurableResource):
     """How intraday_bars is fetched in this deployment."""
 
-    interval: str = Field(
+    interval: Annotated[str, AfterValidator(known_interval), WHEN_RESOLVED] = Field(
         default="1minute",
         description=(
             "Candle length stored in intraday_bars: 1minute, 5minute or 30minute "
             "(env SENSEQUANT_INTRADAY_INTERVAL). Each interval's rows are kept apart."
         ),
     )
-
-    @field_validator("interval")
-    @classmethod
-    def _known_interval(cls, value: str) -> str:
-        if value not in INTERVALS:
-            raise ValueError(
-                f"SENSEQUANT_INTRADAY_INTERVAL={value!r} is not one of {', '.join(INTERVALS)}"
-            )
-        return value
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,8 @@ def fetch_intraday_partitions(
             except Exception as exc:
                 answers[symbol, month] = exc
             else:
-                answers[symbol, month] = FetchResult(bars, {"candles": len(bars)})
+                forget = partial(source.forget_intraday, mapping, month, interval)
+                answers[symbol, month] = FetchResult(bars, {"candles": len(bars)}, reject=forget)
     return IntradayFetch(
         answers=answers,
         paused=paused,

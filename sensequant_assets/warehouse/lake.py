@@ -31,7 +31,7 @@ import uuid
 import weakref
 from collections import OrderedDict
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
@@ -40,6 +40,9 @@ import psycopg2
 import psycopg2.errors
 
 from sensequant_assets.paths import remove_inside
+from sensequant_assets.secrets import libpq_quote as _libpq_quote
+from sensequant_assets.secrets import scrub
+from sensequant_assets.secrets import sql_quote as _sql_quote
 from sensequant_assets.warehouse.tables import WAREHOUSE_BINDING
 
 # Extension name -> the PyPI package that ships it.
@@ -52,6 +55,10 @@ LAKE = "lake"
 # the same instant collide on PostgreSQL's unique indexes (3 of 4 in a probe here), and the
 # losers find a finished catalog a moment later.
 ATTACH_ATTEMPTS = 8
+
+
+# A libpq keyword value as `attach_sql` quotes it (backslash escapes), inside DuckDB's messages.
+_DSN_PASSWORD = re.compile(r"password='(?:[^'\\]|\\.)*'")
 
 
 class LakeUnavailableError(RuntimeError):
@@ -107,7 +114,7 @@ class LakeCatalog:
     port: int
     database: str
     user: str
-    password: str
+    password: str = field(repr=False)
     schema: str
     data_path: str
 
@@ -135,7 +142,9 @@ class LakeCatalog:
         )
 
     def scrub(self, text: str) -> str:
-        return text.replace(self.password, "***") if self.password else text
+        """`text` without the password in any form (raw, libpq-escaped, SQL-quoted, ...), and
+        without whatever a connection string quotes as `password='...'`, however short."""
+        return _DSN_PASSWORD.sub("password='***'", scrub(text, [self.password]))
 
 
 def attach(conn: duckdb.DuckDBPyConnection, catalog: LakeCatalog) -> None:
@@ -653,10 +662,3 @@ def orphaned_files(
 def _identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
-
-def _sql_quote(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def _libpq_quote(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"

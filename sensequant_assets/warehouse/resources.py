@@ -16,12 +16,14 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Annotated
 
 import duckdb
 from dagster_duckdb import DuckDBResource
-from pydantic import Field
+from pydantic import AfterValidator, ConfigDict, Field
 
 from sensequant_assets.paths import DATA_DIR, remove_inside
+from sensequant_assets.settings import WHEN_RESOLVED
 from sensequant_assets.warehouse import lake
 from sensequant_assets.warehouse.tables import TABLES
 
@@ -37,16 +39,30 @@ class WarehouseUnavailableError(RuntimeError):
     """The warehouse file or its folder cannot be opened for writing."""
 
 
+def known_backend(backend: str) -> str:
+    """The backend, refused where the resource is built (at code-location load, by
+    `defs/resources.py`), not at the first connection."""
+    if backend not in BACKENDS:
+        raise ValueError(
+            f"The warehouse backend {backend!r} is not one of {', '.join(BACKENDS)}; "
+            "set SENSEQUANT_WAREHOUSE_BACKEND to one of them."
+        )
+    return backend
+
+
 class WarehouseResource(DuckDBResource):
     """The DuckDB file at `database` (with a bounded wait on its single-writer lock), or a
     DuckLake whose catalog lives in the Dagster instance's PostgreSQL server."""
 
-    lock_timeout_seconds: float = Field(
+    # A refused value is never quoted back: the webhook URL and the password are secrets.
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    lock_timeout_seconds: Annotated[float, Field(ge=0, le=86_400), WHEN_RESOLVED] = Field(
         default=120.0,
         description="How long to wait for another process to release the file (on DuckLake: "
         "the partition another run is writing).",
     )
-    backend: str = Field(
+    backend: Annotated[str, AfterValidator(known_backend), WHEN_RESOLVED] = Field(
         default="duckdb",
         description="duckdb: the file at `database`, one writing process at a time. ducklake: "
         "catalog in PostgreSQL (lake_catalog_*), data files under lake_data_path, many writers.",
@@ -63,21 +79,18 @@ class WarehouseResource(DuckDBResource):
         "use. One schema is one warehouse.",
     )
     lake_catalog_host: str = Field(default="127.0.0.1", description="DuckLake catalog's host")
-    lake_catalog_port: int = Field(default=5499, description="DuckLake catalog's port")
+    lake_catalog_port: Annotated[int, Field(ge=1, le=65_535), WHEN_RESOLVED] = Field(
+        default=5499, description="DuckLake catalog's port"
+    )
     lake_catalog_db: str = Field(default="dagster", description="DuckLake catalog's database")
     lake_catalog_user: str = Field(default="postgres", description="DuckLake catalog's user")
     lake_catalog_password: str = Field(
-        default="", description="DuckLake catalog's password (never logged)"
+        default="", repr=False, description="DuckLake catalog's password (never logged)"
     )
 
     @property
     def is_lake(self) -> bool:
-        if self.backend not in BACKENDS:
-            raise ValueError(
-                f"The warehouse backend {self.backend!r} is not one of {', '.join(BACKENDS)}; "
-                "set SENSEQUANT_WAREHOUSE_BACKEND to one of them."
-            )
-        return self.backend == "ducklake"
+        return known_backend(self.backend) == "ducklake"
 
     @property
     def catalog(self) -> lake.LakeCatalog:

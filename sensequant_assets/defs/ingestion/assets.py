@@ -155,6 +155,14 @@ class DailyBarsConfig(dg.Config):
             "(the default), such a partition fails and keeps its stored rows."
         ),
     )
+    refetch: bool = Field(
+        default=False,
+        description=(
+            "Ask the source again for closed years it already answered, past its cache, so that "
+            "a correction the source made to a closed year arrives; the new answer is checked "
+            "(never-shrink) and cached like any other."
+        ),
+    )
 
 
 @dg.asset(
@@ -181,7 +189,9 @@ def daily_bars(
     Re-materializing a partition replaces its rows; a refresh may add sessions and correct
     values, but an answer that would lose stored sessions (empty, short, or shifted onto other
     dates) fails that partition and keeps its rows, unless the run sets `allow_shrink: true`
-    (run config `ops: {daily_bars: {config: {allow_shrink: true}}}`).
+    (run config `ops: {daily_bars: {config: {allow_shrink: true}}}`). An answer is cached only
+    once it is written, so a refused one is asked again on the next run, and `refetch: true`
+    asks past the cache for closed years (a correction the source made to one).
 
     Each partition is materialized on its own, with the data version of the rows it now holds
     (warehouse/versions.py): a refresh that stores identical bars keeps the version, so nothing
@@ -200,7 +210,7 @@ def daily_bars(
     provenance = input_provenance(context.instance, [symbol_mapping.key])
     with warehouse.get_connection() as conn:
         mappings = stored_mappings(read_mappings(conn, sorted({s for s, _ in wanted})))
-    answers = fetch_partitions(bar_source, mappings, wanted)
+    answers = fetch_partitions(bar_source, mappings, wanted, refetch=config.refetch)
     for attempt in conflict_retries():  # a DuckLake commit conflict: read and settle afresh
         with attempt, warehouse.get_connection() as conn:
             with transaction(conn, writes=[bars_partition(s, y) for s, y in wanted]):
@@ -219,6 +229,7 @@ def daily_bars(
                 }
                 snapshots = paths.snapshots_for(warehouse.local_file)
                 publish_committed(conn, snapshots, changes, context.log)
+    outcome.conclude()  # committed: cache what was written, forget what was refused
     for (symbol, year), result in outcome.written.items():
         key = symbol_year_key(symbol, year)
         metadata = bars_metadata(result, mappings.get(symbol), bar_source.name)

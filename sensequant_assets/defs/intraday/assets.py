@@ -122,6 +122,7 @@ def intraday_bars(
                 bind_origin(conn, bar_source.origin, warehouse.location)
             for (symbol, month), result in outcome.written.items():
                 replace_intraday(conn, symbol, month, interval, bar_source.name, result.bars)
+        outcome.conclude()  # committed: a refused month's cached pages are forgotten
         if outcome.written:  # committed: the snapshots notebooks read follow
             changes = {
                 INTRADAY_BARS: [

@@ -8,10 +8,11 @@ and only the kinds that can get better by waiting are retried.
 """
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from sensequant_assets.secrets import scrub as scrub  # Breeze's messages: the one scrubber
 from sensequant_assets.sources.base import SourceAuthError
 
 AnswerKind = Literal[
@@ -132,10 +133,3 @@ def _status(value: object) -> int | None:
 def _short(value: object, limit: int = 200) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[:limit] + "..."
-
-
-def scrub(text: str, secrets: Iterable[str | None]) -> str:
-    """Replace every credential (and session-derived token) in `text` with a placeholder."""
-    for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text

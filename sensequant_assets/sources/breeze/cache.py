@@ -50,6 +50,11 @@ def page_is_final(last_candle_end: pd.Timestamp, fetched_at: dt.datetime) -> boo
     return pd.Timestamp(fetched_at) >= max(close, last_candle_end)
 
 
+def _safe(isec_code: str) -> str:
+    """The code as a file name's part: letters and digits, anything else `_`."""
+    return "".join(c if c.isalnum() else "_" for c in isec_code)
+
+
 def _checksum(payload_text: str) -> str:
     return hashlib.sha256(payload_text.encode("utf-8")).hexdigest()
 
@@ -73,9 +78,11 @@ class AnswerCache:
         return self._path(isec_code, interval, f"{first:%Y%m%dT%H%M}-{last:%Y%m%dT%H%M}")
 
     def _path(self, isec_code: str, interval: str, key: str) -> Path:
-        safe_code = "".join(c if c.isalnum() else "_" for c in isec_code)
-        entry = self.root / "answers" / self.namespace / interval / f"{safe_code}_{key}.json"
+        entry = self._folder(interval) / f"{_safe(isec_code)}_{key}.json"
         return inside(self.root, entry)  # an interval from settings names no folder outside
+
+    def _folder(self, interval: str) -> Path:
+        return self.root / "answers" / self.namespace / interval
 
     def load(self, isec_code: str, year: int, interval: str) -> CacheLookup:
         return self._load(
@@ -123,6 +130,16 @@ class AnswerCache:
         return _write(
             path, {"isec_code": isec_code, "year": year, "interval": interval}, payload, fetched_at
         )
+
+    def discard(self, isec_code: str, year: int, interval: str) -> bool:
+        """Forget a year's entry, as when the warehouse refused it: the next run asks again."""
+        return remove_inside(self.root, self.path(isec_code, year, interval))
+
+    def discard_pages(self, isec_code: str, interval: str, month: dt.date) -> int:
+        """Forget every page of `month` (each starts in it), as when the warehouse refused the
+        month: the next run asks for each again. How many were forgotten."""
+        pattern = f"{_safe(isec_code)}_{month:%Y%m}[0-3][0-9]T*.json"
+        return sum(remove_inside(self.root, path) for path in self._folder(interval).glob(pattern))
 
     def store_page(
         self,

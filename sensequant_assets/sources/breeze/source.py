@@ -13,8 +13,9 @@ scrubbed of them.
 import datetime as dt
 import time
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import dagster as dg
 import pandas as pd
@@ -23,6 +24,7 @@ from pydantic import Field, PrivateAttr
 from sensequant_assets.market.calendar import IST, last_completed_session
 from sensequant_assets.market.intraday import minutes_per_candle, month_candles
 from sensequant_assets.paths import DATA_DIR
+from sensequant_assets.settings import WHEN_RESOLVED
 from sensequant_assets.sources.bars import BarsValidationError, empty_bars
 from sensequant_assets.sources.base import BarSource, FetchResult, SourceAuthError, SymbolMapping
 from sensequant_assets.sources.breeze.answers import (
@@ -100,43 +102,48 @@ class BreezeSource(BarSource):
         DEFAULT_SECURITY_MASTER_URL,
         description="SecurityMaster.zip, read by symbol lookups (env BREEZE_SECURITY_MASTER_URL).",
     )
-    calls_per_minute: int = Field(
-        100, description="Installation-wide calls per rate window (env BREEZE_CALLS_PER_MINUTE)."
+    calls_per_minute: Annotated[int, Field(ge=1, le=1_000_000), WHEN_RESOLVED] = Field(
+        100,
+        description="Installation-wide calls per rate window (env BREEZE_CALLS_PER_MINUTE).",
     )
-    calls_per_day: int = Field(
-        5000, description="Installation-wide calls per 24 h (env BREEZE_CALLS_PER_DAY)."
+    calls_per_day: Annotated[int, Field(ge=1, le=10_000_000), WHEN_RESOLVED] = Field(
+        5000,
+        description="Installation-wide calls per 24 h (env BREEZE_CALLS_PER_DAY).",
     )
-    daily_reserve: int = Field(
+    daily_reserve: Annotated[int, Field(ge=0, le=10_000_000), WHEN_RESOLVED] = Field(
         200,
         description=(
             "Calls of each day's cap that intraday backfills leave for the daily refreshes "
             "(about one a symbol: 200 covers NIFTY 100 twice) (env BREEZE_DAILY_RESERVE)."
         ),
     )
-    rate_margin_percent: int = Field(
+    rate_margin_percent: Annotated[int, Field(ge=0, le=100), WHEN_RESOLVED] = Field(
         2,
         description=(
             "Each rate window counts this much longer than it is, 1.2 s of 60 s, for how the "
             "server rounds its clock (env BREEZE_RATE_MARGIN_PERCENT)."
         ),
     )
-    request_timeout_seconds: int = Field(
-        60, description="Give up on one call after this (env BREEZE_TIMEOUT_SECONDS)."
+    request_timeout_seconds: Annotated[int, Field(ge=1, le=3600), WHEN_RESOLVED] = Field(
+        60,
+        description="Give up on one call after this (env BREEZE_TIMEOUT_SECONDS).",
     )
-    session_timeout_seconds: int = Field(
+    session_timeout_seconds: Annotated[int, Field(ge=1, le=3600), WHEN_RESOLVED] = Field(
         180,
         description=(
             "Give up on login, which downloads SecurityMaster.zip twice, after this "
             "(env BREEZE_SESSION_TIMEOUT_SECONDS)."
         ),
     )
-    max_retries: int = Field(
-        4, description="Retries of rate-limited or transient answers (env BREEZE_MAX_RETRIES)."
+    max_retries: Annotated[int, Field(ge=0, le=20), WHEN_RESOLVED] = Field(
+        4,
+        description="Retries of rate-limited or transient answers (env BREEZE_MAX_RETRIES).",
     )
-    backoff_seconds: int = Field(
-        2, description="First retry delay; doubles each retry (env BREEZE_BACKOFF_SECONDS)."
+    backoff_seconds: Annotated[int, Field(ge=0, le=3600), WHEN_RESOLVED] = Field(
+        2,
+        description="First retry delay; doubles each retry (env BREEZE_BACKOFF_SECONDS).",
     )
-    max_backoff_seconds: int = Field(
+    max_backoff_seconds: Annotated[int, Field(ge=0, le=3600), WHEN_RESOLVED] = Field(
         60, description="Longest retry delay (env BREEZE_MAX_BACKOFF_SECONDS)."
     )
     refetch_empty_years: bool = Field(
@@ -154,8 +161,9 @@ class BreezeSource(BarSource):
         default=str(DATA_DIR / "reference"),
         description="Folder of sessions.csv: the sessions and hours intraday pages are cut from.",
     )
-    rate_window_seconds: float = Field(
-        60.0, description="Length of the calls_per_minute window (shortened only by tests)."
+    rate_window_seconds: Annotated[float, Field(gt=0, le=3600), WHEN_RESOLVED] = Field(
+        60.0,
+        description="Length of the calls_per_minute window (shortened only by tests).",
     )
 
     _breeze: Any = PrivateAttr(default=None)
@@ -212,14 +220,24 @@ class BreezeSource(BarSource):
         return result
 
     def fetch_years(
-        self, mapping: SymbolMapping, years: Sequence[int]
+        self,
+        mapping: SymbolMapping,
+        years: Sequence[int],
+        *,
+        refetch: bool = False,
+        cache_when_accepted: bool = False,
     ) -> dict[int, FetchResult | Exception]:
         """A symbol's years in as few calls as fit under the candle cap, each year's own result.
 
-        Closed years come from the cache (an empty one too, unless `refetch_empty_years`); the
+        Closed years come from the cache (an empty one too, unless `refetch_empty_years`; none
+        with `refetch`, so that a correction the source made to a closed year arrives); the
         others are asked in runs of consecutive years, up to three a call. A call that fails
         fails the years it asked for; a bad candle fails its year only. Refused credentials
         raise, since every further call would fail the same way.
+
+        With `cache_when_accepted` (the ingestion asset) an answer is cached only when its
+        `accept()` is called, once the warehouse took it; a refused one is never cached, and
+        `reject()` of a cached one forgets it. Otherwise every answer is cached as it arrives.
         """
         if not mapping.resolved or mapping.isec_code is None:
             return {
@@ -234,11 +252,15 @@ class BreezeSource(BarSource):
         to_ask: list[int] = []
         corrupt: list[int] = []
         for year in sorted(set(years)):
-            cached = cache.load(mapping.isec_code, year, INTERVAL)
+            cached = (
+                CacheLookup("miss") if refetch else cache.load(mapping.isec_code, year, INTERVAL)
+            )
             if cached.state == "hit" and (
                 cached.payload["Success"] or not self.refetch_empty_years
             ):
                 results[year] = self._from_cache(cached, mapping, year)
+                if isinstance(result := results[year], FetchResult):
+                    result.reject = partial(cache.discard, mapping.isec_code, year, INTERVAL)
                 continue
             if cached.state == "corrupt":
                 corrupt.append(year)
@@ -250,6 +272,10 @@ class BreezeSource(BarSource):
         for year in corrupt:
             if isinstance(result := results[year], FetchResult):
                 result.stats["cache_corrupt"] = 1
+        if not cache_when_accepted:
+            for result in results.values():
+                if isinstance(result, FetchResult):
+                    result.accept()
         return {year: results[year] for year in years}
 
     def fetch_intraday(self, mapping: SymbolMapping, month: dt.date, interval: str) -> pd.DataFrame:
@@ -299,12 +325,22 @@ class BreezeSource(BarSource):
         if not frames:
             bars = empty_intraday()
         else:
-            joined = join_pages(frames, pages, context)
-            bars = conform_intraday(joined, mapping.symbol, month, where=context)
+            try:
+                joined = join_pages(frames, pages, context)
+                bars = conform_intraday(joined, mapping.symbol, month, where=context)
+            except BarsValidationError:
+                cache.discard_pages(isec_code, interval, month)  # refused: asked again next run
+                raise
         if bars.empty:
             stats["note"] = f"{context} answered no candles for {len(pages)} pages"
         bars.attrs["stats"] = stats
         return bars
+
+    def forget_intraday(self, mapping: SymbolMapping, month: dt.date, interval: str) -> None:
+        """Forget the month's cached pages, refused by the warehouse: the next run asks again."""
+        if mapping.isec_code is not None:
+            cache = AnswerCache.for_server(self._work_dir(), self.historical_url)
+            cache.discard_pages(mapping.isec_code, interval, month)
 
     def _ask_page(
         self, isec_code: str, interval: str, page: Page, context: str, stats: Stats
@@ -422,7 +458,6 @@ class BreezeSource(BarSource):
                 results[year] = exc  # not cached: asked again next time
                 continue
             answered = {"Success": [candles[i] for i in rows], "Status": 200, "Error": None}
-            cache.store(isec_code, year, INTERVAL, answered, now)
             year_stats = dict(stats)
             if bars.empty:
                 year_stats["note"] = (
@@ -433,7 +468,8 @@ class BreezeSource(BarSource):
                         else "the year is still open, so it is asked again on the next run"
                     )
                 )
-            results[year] = FetchResult(bars, year_stats)
+            keep = partial(cache.store, isec_code, year, INTERVAL, answered, now)
+            results[year] = FetchResult(bars, year_stats, accept=keep)
         return results
 
     def _session(self, stats: Stats) -> Any:

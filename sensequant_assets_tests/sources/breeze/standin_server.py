@@ -83,6 +83,8 @@ FAULTS = frozenset(
         "cap",
         "drop_last",
         "utc",
+        "drop_middle",
+        "corrected",
     }
 )
 RATE_LIMITED = {"Success": None, "Status": 429, "Error": "Too many requests"}
@@ -465,6 +467,8 @@ class _Handler(BaseHTTPRequestHandler):
             rows = self.standin.intraday_candles(code, first, last, query["interval"])
             if fault == "drop_last":  # an answer one candle short at its end (a seam)
                 rows = rows[:-1]
+            elif fault == "drop_middle":  # one candle short inside the page
+                rows = rows[: len(rows) // 2] + rows[len(rows) // 2 + 1 :]
             self._json(200, {"Success": rows, "Status": 200, "Error": None})
         else:
             first = dt.date.fromisoformat(query["from_date"][:10])
@@ -499,5 +503,11 @@ def _apply_data_fault(fault: str, rows: list[dict[str, object]], first: dt.date)
         rows.insert(len(rows) // 2, dict(middle))
     elif fault == "outside_range":
         rows.insert(0, {**rows[0], "datetime": f"{first.year - 2}-06-03 00:00:00"})
+    elif fault == "drop_middle":  # a daily answer one session short, inside its span
+        rows.remove(middle)
+    elif fault == "corrected":  # the source corrected one session's prices since
+        middle.update(
+            {k: round(float(middle[k]) * 1.01, 2) for k in ("open", "high", "low", "close")}
+        )  # type: ignore[arg-type]
     elif fault == "cap":  # more than the cap had to say: cut at the cap, as the real API does
         rows[:] = (rows * (CANDLE_CAP // len(rows) + 1))[:CANDLE_CAP]
