@@ -661,4 +661,3 @@ def orphaned_files(
 
 def _identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
