@@ -60,9 +60,6 @@ class TeacherSettings(dg.ConfigurableResource):
     )
     min_train_samples: int = Field(default=100, ge=1)
     min_eval_samples: int = Field(default=20, ge=1)
-    n_resamples: int = Field(
-        default=1000, ge=100, description="Block-bootstrap draws behind each interval."
-    )
     min_names: int = Field(
         default=5, ge=2, description="Fewest symbols a date needs for its rank IC to count."
     )
@@ -106,7 +103,6 @@ class TeacherSettings(dg.ConfigurableResource):
             task_type=self.task_type,
             min_train_samples=self.min_train_samples,
             min_eval_samples=self.min_eval_samples,
-            n_resamples=self.n_resamples,
             min_names=self.min_names,
         )
 

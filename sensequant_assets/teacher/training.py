@@ -58,8 +58,7 @@ class TrainingParams:
     150 iterations of depth-4 trees on 64 feature borders fit a 252-row window in about 0.05 s on
     two cores, which keeps the whole universe inside its two-minute budget. CatBoost's default of
     254 borders is finer than a 252-row window can resolve and triples the fit time.
-    `n_resamples` is the number of block-bootstrap draws behind each interval, and `min_names`
-    the fewest symbols a date needs for its cross-sectional rank IC to be defined.
+    `min_names` is the fewest symbols a date needs for its cross-sectional rank IC to be defined.
     """
 
     iterations: int = 150
@@ -71,7 +70,6 @@ class TrainingParams:
     task_type: Literal["CPU", "GPU"] = "CPU"
     min_train_samples: int = 100
     min_eval_samples: int = 20
-    n_resamples: int = 1000
     min_names: int = 5
 
     def catboost_params(self) -> dict[str, object]:
@@ -323,7 +321,7 @@ def train_universe(
             ic = rank_ic_by_date(
                 scored["date"], scored["score"], scored["forward_return"], params.min_names
             )
-            summary = ic_summary(ic, purge)
+            summary = ic_summary(ic, int(settings["horizon"]))
             row |= {
                 "eval_rank_ic_mean": summary["rank_ic_mean"],
                 "eval_rank_ic_dates": summary["rank_ic_dates"],
@@ -382,11 +380,10 @@ def _train_one(
     except CatBoostError as exc:
         return _Outcome({**row, "status": "failed", "reason": f"CatBoost error: {exc}"}, None)
     fit_seconds = time.perf_counter() - started
-    purge = int(settings["purge"])
     return _Outcome(
         {
             **row,
-            **window_metrics(predictions, purge, n_resamples=params.n_resamples, seed=params.seed),
+            **window_metrics(predictions, int(settings["horizon"])),
             "status": "trained",
             "feature_importances": json.dumps(importances),
             "hyper_parameters": json.dumps(used, sort_keys=True, default=str),

@@ -22,7 +22,7 @@ from sensequant_assets.teacher.training import TrainingParams, train_universe, t
 from sensequant_assets.teacher.windows import WindowSpec
 from sensequant_assets_tests.teacher.factories import random_walk_bars
 
-FAST = TrainingParams(iterations=20, depth=3, n_resamples=100)
+FAST = TrainingParams(iterations=20, depth=3)
 PNG = b"\x89PNG"
 
 
@@ -41,7 +41,7 @@ def trained(tables: list[pd.DataFrame], tmp_path_factory: pytest.TempPathFactory
 
 
 def test_the_pooled_table_says_undefined_and_not_applicable_apart(trained) -> None:
-    table = pooled_markdown(pooled_report(trained[0].predictions, 6, n_resamples=100))
+    table = pooled_markdown(pooled_report(trained[0].predictions, 6))
     lines = table.splitlines()
     assert lines[0] == "| metric | model | majority | momentum | placebo | rows |"
     auc = next(line for line in lines if line.startswith("| ROC AUC"))
@@ -74,18 +74,22 @@ def test_a_window_with_an_undefined_auc_reads_undefined(trained) -> None:
 
 def test_the_model_and_universe_pages(trained, tables: list[pd.DataFrame], tmp_path: Path) -> None:
     first = trained[0]
-    page = model_markdown("R0", first.runs, pooled_report(first.predictions, 6, n_resamples=100))
+    page = model_markdown("R0", first.runs, pooled_report(first.predictions, 6))
     assert page.startswith("**Pooled out of sample, R0**")
     assert "data:image/png;base64," in page
     universe = train_universe(pd.concat(tables, ignore_index=True), FAST, tmp_path, tmp_path)
-    report = pooled_report(universe.predictions, 6, n_resamples=100)
+    report = pooled_report(universe.predictions, 6)
     page = universe_markdown(universe.runs, universe.predictions, report, min_names=5)
     assert page.count("data:image/png;base64,") == 2  # the rank-IC series and the windows
     assert "| rank IC | symbols |" in page
     per_symbol = pd.concat([t.predictions for t in trained], ignore_index=True)
     a, b = common_rows(per_symbol, universe.predictions)
     side_by_side = comparison_markdown(
-        pooled_report(a, 6, n_resamples=100), pooled_report(b, 6, n_resamples=100)
+        pooled_report(a, 6),
+        pooled_report(
+            b,
+            6,
+        ),
     )
     assert side_by_side.splitlines()[0] == "| metric | per-symbol models | universe model |"
     assert "undefined" not in side_by_side  # five names: the rank IC is defined

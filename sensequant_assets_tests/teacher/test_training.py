@@ -32,9 +32,7 @@ from sensequant_assets.teacher.training import (
 from sensequant_assets.teacher.windows import WindowSpec
 from sensequant_assets_tests.teacher.factories import random_walk_bars
 
-FAST = TrainingParams(
-    iterations=30, depth=3, min_train_samples=50, min_eval_samples=10, n_resamples=200
-)
+FAST = TrainingParams(iterations=30, depth=3, min_train_samples=50, min_eval_samples=10)
 FEATURES = FEATURE_SETS["stationary_v1"].columns
 SETTINGS = settings_json(label_settings(LabelSpec(), WindowSpec()))
 
