@@ -14,7 +14,14 @@ import json
 import numpy as np
 import pandas as pd
 
-from sensequant_assets.teacher.metrics import METRICS, SCORERS, rank_ic_by_date
+from sensequant_assets.teacher.metrics import (
+    COMPARED,
+    DIFFERENCES,
+    METRICS,
+    SCORERS,
+    difference_name,
+    rank_ic_by_date,
+)
 
 UNDEFINED = "undefined"
 
@@ -24,8 +31,9 @@ _METRIC_LABELS = {
     "brier_score": "Brier score",
     "brier_skill": "Brier skill vs training base rate",
     "accuracy_over_majority": "accuracy − majority class",
+    "ts_rank_ic": "time-series rank IC (every row, within symbol)",
     "rank_ic_mean": "mean rank IC (per date, across symbols)",
-    "rank_ic_t": "rank IC t (Newey-West)",
+    "rank_ic_t": "rank IC t (Hansen-Hodrick) [5 % critical]",
     "rank_ic_hit_rate": "rank IC hit rate",
 }
 
@@ -76,6 +84,39 @@ def pooled_markdown(report: pd.DataFrame) -> str:
         n = int(cells.loc[(metric, "model"), "n"])
         unit = "dates" if metric.startswith("rank_ic") else "rows"
         lines.append(f"| {_METRIC_LABELS[metric]} | " + " | ".join(row) + f" | {n} {unit} |")
+    return "\n".join(lines)
+
+
+def verdict(low: object, high: object) -> str:
+    """What a model-minus-baseline interval says, in words."""
+    if low is None or pd.isna(low) or high is None or pd.isna(high):
+        return UNDEFINED
+    if low > 0:
+        return "model better"
+    if high < 0:
+        return "model worse"
+    return "no difference shown"
+
+
+def differences_markdown(report: pd.DataFrame) -> str:
+    """Does the model beat each baseline? One row per baseline and figure: the paired
+    difference model − baseline with its 95 % interval (`metrics.pooled_report`), and the
+    verdict: better or worse only where the whole interval lies on one side of 0."""
+    cells = report.set_index(["scorer", "metric"])
+    lines = [
+        "| baseline | figure | model − baseline [95 % CI] | verdict |",
+        "|---|---|---|---|",
+    ]
+    for baseline in DIFFERENCES:
+        for metric in COMPARED:
+            key = (difference_name(baseline), metric)
+            if key not in cells.index:
+                continue
+            value, low, high = cells.loc[key, ["value", "ci_low", "ci_high"]]
+            lines.append(
+                f"| {baseline} | {_METRIC_LABELS[metric]} | {_interval(value, low, high)} "
+                f"| {verdict(low, high)} |"
+            )
     return "\n".join(lines)
 
 
@@ -190,7 +231,10 @@ def _image(alt: str, png: bytes) -> str:
 def model_markdown(symbol: str, runs: pd.DataFrame, report: pd.DataFrame) -> str:
     """teacher_model's Markdown for one symbol: the pooled table against the baselines, the
     per-window chart (if anything trained), then the per-window table."""
-    parts = [f"**Pooled out of sample, {symbol}**\n\n{pooled_markdown(report)}"]
+    parts = [
+        f"**Pooled out of sample, {symbol}**\n\n{pooled_markdown(report)}",
+        f"**Does the model beat its baselines?**\n\n{differences_markdown(report)}",
+    ]
     if (runs["status"] == "trained").any():
         parts.append(_image(f"{symbol} by window", evaluation_chart_png(symbol, runs)))
     parts.append(runs_markdown(runs))
@@ -202,7 +246,10 @@ def universe_markdown(
 ) -> str:
     """The universe model's Markdown: pooled table, the rank-IC series, the per-window chart and
     table."""
-    parts = [f"**Pooled out of sample, universe model**\n\n{pooled_markdown(report)}"]
+    parts = [
+        f"**Pooled out of sample, universe model**\n\n{pooled_markdown(report)}",
+        f"**Does the model beat its baselines?**\n\n{differences_markdown(report)}",
+    ]
     if not predictions.empty:
         title = "universe model: rank IC per date (Spearman, scores vs forward returns)"
         parts.append(_image("rank IC", rank_ic_chart_png(title, predictions, min_names)))

@@ -237,12 +237,16 @@ def test_the_pooled_report_lists_every_scorer_and_metric() -> None:
         for metric in COMPARED
         if (baseline, metric) not in not_applicable
     ]
-    assert list(zip(report["scorer"], report["metric"], strict=True)) == [
-        (scorer, metric)
-        for scorer in SCORERS
-        for metric in METRICS
-        if (scorer, metric) not in not_applicable
-    ] + differences
+    assert (
+        list(zip(report["scorer"], report["metric"], strict=True))
+        == [
+            (scorer, metric)
+            for scorer in SCORERS
+            for metric in METRICS
+            if (scorer, metric) not in not_applicable
+        ]
+        + differences
+    )
     cell = report.set_index(["scorer", "metric"])
     # the majority forecast is the reference: 0 by definition, with a zero-width interval
     assert cell.loc[("majority", "brier_skill"), "value"] == 0.0

@@ -11,12 +11,14 @@ from sensequant_assets.teacher.labels import LabelSpec, label_table
 from sensequant_assets.teacher.metrics import common_rows, pooled_report
 from sensequant_assets.teacher.report import (
     comparison_markdown,
+    differences_markdown,
     evaluation_chart_png,
     labels_markdown,
     model_markdown,
     pooled_markdown,
     runs_markdown,
     universe_markdown,
+    verdict,
 )
 from sensequant_assets.teacher.training import TrainingParams, train_universe, train_windows
 from sensequant_assets.teacher.windows import WindowSpec
@@ -104,3 +106,15 @@ def test_the_labels_table_counts_neutral_sessions(tables: list[pd.DataFrame]) ->
     window0_train = lines[2].split(" | ")
     assert window0_train[4] == "252" and window0_train[5] == "252"
     assert int(window0_train[6]) < 252  # sessions without a decisive move carry no label
+
+
+def test_the_page_says_plainly_whether_the_model_beats_each_baseline(trained) -> None:
+    report = pooled_report(trained[0].predictions, 5)
+    table = differences_markdown(report)
+    for baseline in ("majority", "momentum", "placebo"):
+        assert f"| {baseline} |" in table
+    assert verdict(0.01, 0.05) == "model better"
+    assert verdict(-0.05, -0.01) == "model worse"
+    assert verdict(-0.01, 0.05) == "no difference shown"
+    page = model_markdown("R0", trained[0].runs, report)
+    assert "Does the model beat its baselines?" in page
