@@ -2,7 +2,7 @@
 
 NULL: on pure random walks nothing can be learned, so the pooled out-of-sample figures must sit
 at chance: pooled ROC AUC within 0.5 ± 0.03, Brier skill against the training base rate at most
-0.01, mean rank IC within two (Newey-West) standard errors of 0.
+0.01, mean rank IC within two (Hansen-Hodrick) standard errors of 0.
 POWER: on bars with a planted, learnable signal (`planted_signal_bars`), the same figures must
 find it: pooled ROC AUC at least 0.6.
 
@@ -61,7 +61,7 @@ def run_teacher(bars: list[pd.DataFrame], root: Path) -> Run:
     predictions = pd.concat([r.predictions for r in per_symbol], ignore_index=True)
 
     def report(frame: pd.DataFrame) -> pd.DataFrame:
-        return pooled_report(frame, LABELS.purge, seed=PARAMS.seed, min_names=PARAMS.min_names)
+        return pooled_report(frame, LABELS.horizon, min_names=PARAMS.min_names)
 
     return Run(
         labels,
@@ -154,7 +154,7 @@ def test_null_mean_rank_ic_is_within_two_standard_errors_of_zero(null: Run, mode
         f"(t {cell(report, 'rank_ic_t', 'placebo')['value']:.2f}), momentum "
         f"{show(report, 'rank_ic_mean', 'momentum')}"
     )
-    # |mean| <= 2 standard errors is |t| <= 2, t being mean / (Newey-West standard error)
+    # |mean| <= 2 standard errors is |t| <= 2, t being mean / (Hansen-Hodrick standard error)
     assert abs(t) <= 2.0
 
 
