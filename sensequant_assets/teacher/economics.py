@@ -4,7 +4,9 @@ Indian equity costs.
 After the close of session t the scores of the names eligible that day (those with an
 out-of-sample score on t) are ranked; the long-short book holds the top `quantile` long and the
 bottom `quantile` short, equal-weighted, each leg with gross weight 1; the long-only book holds
-the top `quantile` alone, weights summing to 1. Each day's book is held for `holding` sessions as
+the top `quantile` alone, weights summing to 1, and is set against the equal-weighted
+return of that day's eligible names (the benchmark: a long-only book earns the market's drift
+whatever its scores know). Each day's book is held for `holding` sessions as
 one of `holding` staggered cohorts (Jegadeesh and Titman, 1993, J. Finance 48(1)): the position
 held from the open of t+1 to the open of t+2 is the mean of the books formed on the last
 `holding` days, so with `holding` = H it is the trade the labels score. Returns are open to open
@@ -174,8 +176,12 @@ def run_book(
     held = formed.rolling(holding, min_periods=1).mean()
     realised = returns.pivot(index="date", columns="symbol", values="ret")
     realised = realised.reindex(index=held.index, columns=held.columns)
+    eligible = scores.pivot(index="date", columns="symbol", values="score").notna()
+    eligible = eligible.reindex(index=held.index, columns=held.columns, fill_value=False)
     known = realised.notna().any(axis=1) | held.abs().sum(axis=1).eq(0)
-    held, realised = held[known], realised[known].fillna(0.0)
+    held, realised, eligible = held[known], realised[known], eligible[known]
+    benchmark = realised.where(eligible).mean(axis=1).fillna(0.0)
+    realised = realised.fillna(0.0)
     gross = (held * realised).sum(axis=1)
     change = held.diff().fillna(held)
     cost = change.clip(lower=0).sum(axis=1) * costs.buy - change.clip(upper=0).sum(axis=1) * (
@@ -188,6 +194,7 @@ def run_book(
             "cost": cost,
             "net": net,
             "turnover": change.abs().sum(axis=1),
+            "benchmark": benchmark,
         }
     )
     return BookResult(daily, _summary(daily, holding, level))
@@ -208,6 +215,10 @@ def _summary(daily: pd.DataFrame, holding: int, level: float) -> dict[str, float
         "gross_annual_return": float(daily["gross"].mean() * TRADING_DAYS),
         "cost_annual": float(daily["cost"].mean() * TRADING_DAYS),
         "net_annual_return": float(daily["net"].mean() * TRADING_DAYS),
+        "benchmark_annual_return": float(daily["benchmark"].mean() * TRADING_DAYS),
+        "net_excess_annual_return": float(
+            (daily["net"] - daily["benchmark"]).mean() * TRADING_DAYS
+        ),
         "turnover_daily": float(daily["turnover"].mean()),
         "net_sharpe": float(value * annual),
         "net_sharpe_low": float(low * annual) if low is not None else None,

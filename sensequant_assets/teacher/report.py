@@ -14,6 +14,7 @@ import json
 import numpy as np
 import pandas as pd
 
+from sensequant_assets.teacher.economics import BOOKS
 from sensequant_assets.teacher.metrics import (
     COMPARED,
     DIFFERENCES,
@@ -282,3 +283,78 @@ def labels_markdown(labels: pd.DataFrame) -> str:
             f"| {row['known']} | {row['labelled']} | {_number(row['up'], 2)} |"
         )
     return "\n".join(lines)
+
+
+_BOOK_LABELS = {"long_short": "long-short", "long_only": "long-only top quantile"}
+
+
+def economics_chart_png(result: dict[str, object]) -> bytes:
+    """Cumulative net return (compounded) and drawdown of every book, model and momentum."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(7.0, 3.6), dpi=80)
+    figure.subplots_adjust(left=0.1, right=0.98, bottom=0.1, top=0.92, hspace=0.35)
+    wealth_axes, drawdown_axes = figure.subplots(2, 1, sharex=True)
+    for scorer in ("model", "momentum"):
+        part = result[scorer]
+        assert isinstance(part, dict)
+        for book in BOOKS:
+            net = part[book].daily["net"]
+            wealth = (1 + net).cumprod()
+            style = "-" if scorer == "model" else ":"
+            label = f"{scorer}, {_BOOK_LABELS[book]}"
+            wealth_axes.plot(wealth.index, wealth.to_numpy() - 1, style, label=label, lw=1)
+            drawdown = 1 - wealth / wealth.cummax()
+            drawdown_axes.plot(drawdown.index, -drawdown.to_numpy(), style, lw=1)
+    wealth_axes.axhline(0.0, color="grey", ls="--", lw=1)
+    wealth_axes.set_title("cumulative net return (after costs)", fontsize=9)
+    drawdown_axes.set_title("drawdown", fontsize=9)
+    wealth_axes.legend(fontsize=6)
+    for axes in (wealth_axes, drawdown_axes):
+        axes.tick_params(labelsize=7)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def economics_markdown(result: dict[str, object]) -> str:
+    """The economic test (`economics.economic_test`): a table per book and scorer, the IC
+    decay, the costs it charged, and the chart."""
+    lines = [
+        "| scorer | book | gross /yr | costs /yr | net /yr | net − equal weight /yr "
+        "| turnover /day | net Sharpe [95 % CI] | max drawdown |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    decay_lines = [
+        "| scorer | " + " | ".join(f"h={h}" for h in (1, 2, 5, 10, 20)) + " |",
+        "|---|" + "---|" * 5,
+    ]
+    for scorer in ("model", "momentum"):
+        part = result[scorer]
+        assert isinstance(part, dict)
+        for book in BOOKS:
+            f = part[book].summary
+            lines.append(
+                f"| {scorer} | {_BOOK_LABELS[book]} | {_number(f['gross_annual_return'])} "
+                f"| {_number(f['cost_annual'])} | {_number(f['net_annual_return'])} "
+                f"| {_number(f['net_excess_annual_return'])} | {_number(f['turnover_daily'], 2)} "
+                f"| {_interval(f['net_sharpe'], f['net_sharpe_low'], f['net_sharpe_high'])} "
+                f"| {_number(f['max_drawdown'])} |"
+            )
+        decay = part["ic_decay"]
+        decay_lines.append(
+            f"| {scorer} | " + " | ".join(_number(decay[h]) for h in (1, 2, 5, 10, 20)) + " |"
+        )
+    settings = result["settings"]
+    assert isinstance(settings, dict)
+    charged = ", ".join(f"{key} {value}" for key, value in settings.items())
+    return "\n\n".join(
+        [
+            "\n".join(lines),
+            "**Rank IC decay** (mean per-date rank IC against the return over h sessions)\n\n"
+            + "\n".join(decay_lines),
+            f"Settings and costs charged: {charged}. Returns are open to open from the session "
+            "after the decision; a rise of a weight is charged as a buy, a fall as a sell.",
+            _image("economic test", economics_chart_png(result)),
+        ]
+    )

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sensequant_assets.teacher.economics import IndianEquityCosts, economic_summary, economic_test
 from sensequant_assets.teacher.labels import LabelSpec, label_table
 from sensequant_assets.teacher.metrics import pooled_report, roc_auc
 from sensequant_assets.teacher.training import TrainingParams, train_universe, train_windows
@@ -182,3 +183,56 @@ def test_power_pooled_auc_finds_the_planted_signal(power: Run, model: str) -> No
         f"placebo {show(report, 'roc_auc', 'placebo')}"
     )
     assert cell(report, "roc_auc")["value"] >= 0.6
+
+
+def books(predictions: pd.DataFrame, bars: list[pd.DataFrame]) -> dict[str, object]:
+    test = economic_test(
+        predictions,
+        pd.concat(bars, ignore_index=True),
+        IndianEquityCosts(),
+        holding=LABELS.horizon,
+        min_names=PARAMS.min_names,
+    )
+    return economic_summary(test)
+
+
+def show_book(book: dict[str, float]) -> str:
+    return (
+        f"gross {book['gross_annual_return']:+.3f}/yr, costs {book['cost_annual']:.3f}/yr, net "
+        f"{book['net_annual_return']:+.3f}/yr (excess over equal weight "
+        f"{book['net_excess_annual_return']:+.3f}), turnover {book['turnover_daily']:.2f}/day, "
+        f"net Sharpe {book['net_sharpe']:.2f} [{book['net_sharpe_low']:.2f}, "
+        f"{book['net_sharpe_high']:.2f}], max drawdown {book['max_drawdown']:.3f}"
+    )
+
+
+def test_null_the_universe_books_lose_net_of_costs(null: Run) -> None:
+    bars = [random_walk_bars(f"N{i:02d}", seed=1000 + i) for i in range(NULL_SYMBOLS)]
+    result = books(null.universe_predictions, bars)
+    for scorer in ("model", "momentum"):
+        part = result[scorer]
+        decay = part["ic_decay"]
+        print(
+            f"\nNULL economics, {scorer}: long-short {show_book(part['long_short'])}; long-only "
+            f"{show_book(part['long_only'])}; IC decay h=1 {decay['1']:+.3f}, h=5 "
+            f"{decay['5']:+.3f}, h=20 {decay['20']:+.3f}"
+        )
+        assert part["long_short"]["net_annual_return"] < 0
+        assert part["long_only"]["net_excess_annual_return"] < 0
+
+
+def test_power_the_universe_long_short_book_earns_net_of_costs(power: Run) -> None:
+    bars = [
+        planted_signal_bars(f"P{i:02d}", seed=2000 + i, strength=PLANTED_STRENGTH)
+        for i in range(POWER_SYMBOLS)
+    ]
+    result = books(power.universe_predictions, bars)
+    for scorer in ("model", "momentum"):
+        part = result[scorer]
+        decay = part["ic_decay"]
+        print(
+            f"\nPOWER economics, {scorer}: long-short {show_book(part['long_short'])}; "
+            f"long-only {show_book(part['long_only'])}; IC decay h=1 {decay['1']:+.3f}, h=5 "
+            f"{decay['5']:+.3f}, h=20 {decay['20']:+.3f}"
+        )
+    assert result["model"]["long_short"]["net_sharpe_low"] > 0

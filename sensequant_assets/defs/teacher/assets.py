@@ -33,12 +33,14 @@ from sensequant_assets.defs.partitions import BATCHED_BACKFILL, BY_SYMBOL, symbo
 from sensequant_assets.defs.resources import teacher_settings
 from sensequant_assets.paths import ProjectPaths
 from sensequant_assets.quality.gate import blocking_failures
+from sensequant_assets.teacher.economics import economic_summary, economic_test
 from sensequant_assets.teacher.features import get_feature_set
 from sensequant_assets.teacher.labels import label_table, labels_fingerprint, stored_settings
 from sensequant_assets.teacher.metrics import common_rows
 from sensequant_assets.teacher.model_files import UNIVERSE_OWNER, discard, keep_only, run_folder
 from sensequant_assets.teacher.report import (
     comparison_markdown,
+    economics_markdown,
     labels_markdown,
     model_markdown,
     universe_markdown,
@@ -543,6 +545,7 @@ def teacher_universe_model(
         passing = [s for s in symbols if not blocking_failures(conn, s, listings, reference=known)]
         labels, refused = stored_labels(conn, passing, teacher.label_settings())
         per_symbol = read_predictions(conn, "per_symbol", list(labels))
+        bars = read_adjusted_bars(conn, list(labels)) if labels else pd.DataFrame()
     if not labels:
         raise dg.Failure(
             description="teacher_universe_model: no symbol has labels built with these settings "
@@ -578,6 +581,7 @@ def teacher_universe_model(
     comparison = comparison_markdown(pooled(same_symbol, teacher), pooled(same_universe, teacher))
     return dg.MaterializeResult(
         metadata={
+            **_economics_metadata(result.predictions, bars, teacher),
             "symbols": len(labels),
             "symbols_left_out": len(refused) + len(symbols) - len(passing),
             "dagster/row_count": len(result.runs),
@@ -592,3 +596,24 @@ def teacher_universe_model(
             ),
         }
     )
+
+
+def _economics_metadata(
+    predictions: pd.DataFrame, bars: pd.DataFrame, teacher: TeacherSettings
+) -> dict[str, object]:
+    """The economic test of the universe model's out-of-sample scores: its figures as JSON
+    (read back from the materialization as they are) and as a page with its chart."""
+    if predictions.empty:
+        return {"economics": "not run: no window was trained"}
+    result = economic_test(
+        predictions,
+        bars,
+        teacher.trading_costs(),
+        quantile=teacher.book_quantile,
+        holding=teacher.horizon,
+        min_names=teacher.min_names,
+    )
+    return {
+        "economics": dg.MetadataValue.json(economic_summary(result)),
+        "economics_report": dg.MetadataValue.md(economics_markdown(result)),
+    }
