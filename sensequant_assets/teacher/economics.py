@@ -29,7 +29,13 @@ import numpy as np
 import pandas as pd
 
 from sensequant_assets.teacher.labels import entry_prices
-from sensequant_assets.teacher.metrics import Statistic, _ratio, hac_interval, rank_ic_by_date
+from sensequant_assets.teacher.metrics import (
+    Statistic,
+    _ratio,
+    hac_interval,
+    ic_summary,
+    rank_ic_by_date,
+)
 
 TRADING_DAYS = 252
 BOOKS: tuple[str, ...] = ("long_short", "long_only")
@@ -180,7 +186,12 @@ def run_book(
     eligible = eligible.reindex(index=held.index, columns=held.columns, fill_value=False)
     known = realised.notna().any(axis=1) | held.abs().sum(axis=1).eq(0)
     held, realised, eligible = held[known], realised[known], eligible[known]
-    benchmark = realised.where(eligible).mean(axis=1).fillna(0.0)
+    # a long-short book is market-neutral: its benchmark is cash
+    benchmark = (
+        realised.where(eligible).mean(axis=1).fillna(0.0)
+        if book == "long_only"
+        else pd.Series(0.0, index=realised.index)
+    )
     realised = realised.fillna(0.0)
     gross = (held * realised).sum(axis=1)
     change = held.diff().fillna(held)
@@ -240,6 +251,61 @@ def ic_decay(scores: pd.DataFrame, returns: pd.DataFrame, min_names: int) -> dic
     return out
 
 
+def market_residual_ic(
+    scores: pd.DataFrame,
+    returns: pd.DataFrame,
+    horizon: int,
+    min_names: int,
+    beta_window: int = 60,
+) -> dict[str, float | int | None]:
+    """Rank IC against the raw forward return and against the forward return residual to the
+    market, side by side. The market is the equal-weighted return of the names; each name's
+    beta is its trailing `beta_window`-session regression slope on it, from returns realised by
+    the decision's close. (Subtracting the market return alone would change no rank within a
+    date; subtracting beta times it removes what a score earns by sorting names by beta, or by
+    volatility where beta follows it.) The forward return is the labels' own, entry at t+1,
+    exit H sessions later. Means with Hansen-Hodrick t over H lags (`ic_summary`)."""
+    daily = returns.pivot(index="date", columns="symbol", values="ret").sort_index()
+    known = daily.shift(2)  # ret at s runs from the open of s+1 to the open of s+2
+    market = known.mean(axis=1)
+    mean_x = known.rolling(beta_window, min_periods=beta_window // 2).mean()
+    mean_m = market.rolling(beta_window, min_periods=beta_window // 2).mean()
+    cross = known.mul(market, axis=0).rolling(beta_window, min_periods=beta_window // 2).mean()
+    variance = (market**2).rolling(beta_window, min_periods=beta_window // 2).mean() - mean_m**2
+    beta = (cross - mean_x.mul(mean_m, axis=0)).div(variance.where(variance > 0), axis=0)
+    entries = returns.pivot(index="date", columns="symbol", values="entry").sort_index()
+    forward = entries.shift(-horizon) / entries - 1.0
+    residual = forward - beta.mul(forward.mean(axis=1), axis=0)
+    out: dict[str, float | int | None] = {}
+    for name, target in (("raw", forward), ("residual", residual)):
+        long = target.stack().rename("target").reset_index()
+        rows = scores.merge(long, on=["date", "symbol"])
+        summary = ic_summary(
+            rank_ic_by_date(rows["date"], rows["score"], rows["target"], min_names), horizon
+        )
+        out |= {
+            f"{name}_ic": summary["rank_ic_mean"],
+            f"{name}_t": summary["rank_ic_t"],
+            f"{name}_dates": summary["rank_ic_dates"],
+        }
+    out["t_critical"] = summary["rank_ic_t_critical"]
+    return out
+
+
+def names_per_date(scores: pd.DataFrame, min_names: int) -> dict[str, float | int]:
+    """How many names each date's cross-section holds, and how many dates the rank IC leaves
+    out for holding fewer than `min_names` (every counted date weighs the same in it)."""
+    counts = scores.groupby("date")["symbol"].nunique()
+    return {
+        "min": int(counts.min()),
+        "median": float(counts.median()),
+        "max": int(counts.max()),
+        "dates": len(counts),
+        "dates_below_min_names": int((counts < min_names).sum()),
+        "min_names": min_names,
+    }
+
+
 SCORE_COLUMNS = {"model": "score", "momentum": "momentum"}
 
 
@@ -273,18 +339,24 @@ def economic_test(
                 for book in BOOKS
             },
             "ic_decay": ic_decay(scores, returns, min_names),
+            "ic_vs_market": market_residual_ic(scores, returns, holding, min_names),
         }
+    result["names_per_date"] = names_per_date(predictions.dropna(subset=["score"]), min_names)
     return result
 
 
 def economic_summary(result: dict[str, object]) -> dict[str, object]:
     """The figures of `economic_test` as plain JSON (for asset metadata, read back as is)."""
-    out: dict[str, object] = {"settings": result["settings"]}
+    out: dict[str, object] = {
+        "settings": result["settings"],
+        "names_per_date": result["names_per_date"],
+    }
     for scorer in SCORE_COLUMNS:
         part = result[scorer]
         assert isinstance(part, dict)
         out[scorer] = {
             **{book: part[book].summary for book in BOOKS},
             "ic_decay": {str(h): v for h, v in part["ic_decay"].items()},
+            "ic_vs_market": part["ic_vs_market"],
         }
     return out

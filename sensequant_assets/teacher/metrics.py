@@ -628,3 +628,18 @@ def _classification_statistics(scorer: str, rows: pd.DataFrame) -> dict[str, Sta
             _accuracy_gain_terms(y, predicted, base)
         )
     return statistics
+
+
+def reliability(y_true: np.ndarray, probabilities: np.ndarray, bins: int = 10) -> pd.DataFrame:
+    """The calibration (reliability) curve: forecasts cut into `bins` equal-width bins of
+    [0, 1]; per non-empty bin its mean forecast, the share of its rows that went up, and its
+    rows. A calibrated forecast lies on the diagonal; an over-confident one is steeper than the
+    rows support (a model that knows nothing sits flat at the base rate whatever it says)."""
+    p = np.asarray(probabilities, dtype="float64")
+    y = np.asarray(y_true, dtype="float64")
+    which = np.clip((p * bins).astype(int), 0, bins - 1)
+    frame = pd.DataFrame({"bin": which, "forecast": p, "observed": y})
+    curve = frame.groupby("bin").agg(
+        forecast=("forecast", "mean"), observed=("observed", "mean"), rows=("observed", "size")
+    )
+    return curve.reset_index()

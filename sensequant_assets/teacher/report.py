@@ -22,6 +22,7 @@ from sensequant_assets.teacher.metrics import (
     SCORERS,
     difference_name,
     rank_ic_by_date,
+    reliability,
 )
 
 UNDEFINED = "undefined"
@@ -225,19 +226,56 @@ def rank_ic_chart_png(title: str, predictions: pd.DataFrame, min_names: int) -> 
     return buffer.getvalue()
 
 
+def reliability_chart_png(title: str, predictions: pd.DataFrame) -> bytes:
+    """The calibration curve of the model's probabilities on the labelled evaluation rows
+    (`metrics.reliability`): observed up share against mean forecast per bin, point size by
+    rows, beside the diagonal of a calibrated forecast."""
+    from matplotlib.figure import Figure
+
+    labelled = predictions.dropna(subset=["label"])
+    curve = reliability(
+        labelled["label"].to_numpy(dtype="float64"), labelled["score"].to_numpy(dtype="float64")
+    )
+    figure = Figure(figsize=(3.6, 3.2), dpi=80)
+    figure.subplots_adjust(left=0.16, right=0.96, bottom=0.15, top=0.88)
+    axes = figure.subplots()
+    axes.plot([0, 1], [0, 1], color="grey", ls="--", lw=1)
+    sizes = 10 + 200 * curve["rows"] / max(int(curve["rows"].max()), 1) if len(curve) else []
+    axes.scatter(curve["forecast"], curve["observed"], s=sizes)
+    axes.plot(curve["forecast"], curve["observed"], lw=1)
+    axes.set_xlim(0, 1)
+    axes.set_ylim(0, 1)
+    axes.set_xlabel("mean forecast", fontsize=8)
+    axes.set_ylabel("observed up share", fontsize=8)
+    axes.set_title(title, fontsize=9)
+    axes.tick_params(labelsize=7)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
 def _image(alt: str, png: bytes) -> str:
     return f"![{alt}](data:image/png;base64,{base64.b64encode(png).decode('ascii')})"
 
 
-def model_markdown(symbol: str, runs: pd.DataFrame, report: pd.DataFrame) -> str:
+def model_markdown(
+    symbol: str,
+    runs: pd.DataFrame,
+    report: pd.DataFrame,
+    predictions: pd.DataFrame | None = None,
+) -> str:
     """teacher_model's Markdown for one symbol: the pooled table against the baselines, the
-    per-window chart (if anything trained), then the per-window table."""
+    paired differences, the per-window chart (if anything trained), the calibration curve of
+    its `predictions` (where given), then the per-window table."""
     parts = [
         f"**Pooled out of sample, {symbol}**\n\n{pooled_markdown(report)}",
         f"**Does the model beat its baselines?**\n\n{differences_markdown(report)}",
     ]
     if (runs["status"] == "trained").any():
         parts.append(_image(f"{symbol} by window", evaluation_chart_png(symbol, runs)))
+    if predictions is not None and predictions["label"].notna().any():
+        title = f"{symbol}: calibration"
+        parts.append(_image("calibration", reliability_chart_png(title, predictions)))
     parts.append(runs_markdown(runs))
     return "\n\n".join(parts)
 
@@ -254,6 +292,15 @@ def universe_markdown(
     if not predictions.empty:
         title = "universe model: rank IC per date (Spearman, scores vs forward returns)"
         parts.append(_image("rank IC", rank_ic_chart_png(title, predictions, min_names)))
+        names = predictions.groupby("date")["symbol"].nunique()
+        parts.append(
+            f"Names per evaluation date: min {names.min()}, median {names.median():.0f}, max "
+            f"{names.max()}; the rank IC counts each date with at least {min_names} names once "
+            f"({int((names < min_names).sum())} of {len(names)} dates have fewer)."
+        )
+        if predictions["label"].notna().any():
+            title = "universe model: calibration"
+            parts.append(_image("calibration", reliability_chart_png(title, predictions)))
     if (runs["status"] == "trained").any():
         parts.append(_image("universe by window", evaluation_chart_png("universe", runs)))
     parts.append(runs_markdown(runs))

@@ -100,3 +100,29 @@ def test_returns_are_open_to_open_from_the_next_session() -> None:
     opens = bars["open"].to_numpy()
     assert returns["ret"].iloc[0] == pytest.approx(opens[2] / opens[1] - 1)
     assert returns["entry"].iloc[0] == pytest.approx(opens[1])
+
+
+def test_a_score_that_only_sorts_by_beta_shows_raw_ic_and_no_residual_ic() -> None:
+    """Names load on one rising market with different betas; scoring each by its beta ranks
+    forward returns well on most dates (the market rose), and not at all once each name's
+    trailing beta times the market is taken out."""
+    rng = np.random.default_rng(3)
+    dates = pd.bdate_range("2022-01-03", periods=600)
+    market = rng.normal(0.004, 0.01, len(dates))
+    bars, betas = [], {}
+    for i in range(20):
+        beta = 0.5 + i * 0.05
+        daily = beta * market + rng.normal(0, 0.01, len(dates))
+        close = 100 * np.exp(np.cumsum(daily))
+        symbol = f"B{i:02d}"
+        betas[symbol] = pd.Series(beta, index=range(len(dates)))
+        bars.append(pd.DataFrame({"symbol": symbol, "date": dates, "open": close, "close": close}))
+    result = economic_summary(
+        economic_test(panel(bars, betas), pd.concat(bars), IndianEquityCosts())
+    )
+    versus = result["model"]["ic_vs_market"]
+    print(f"\nbeta-sorting score: {versus}")
+    assert versus["raw_ic"] > 0.2 and versus["raw_t"] > versus["t_critical"]
+    assert abs(versus["residual_t"]) < versus["t_critical"]
+    names = result["names_per_date"]
+    assert (names["min"], names["max"], names["dates_below_min_names"]) == (20, 20, 0)

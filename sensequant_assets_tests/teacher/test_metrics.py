@@ -30,6 +30,7 @@ from sensequant_assets.teacher.metrics import (
     placebo_scores,
     pooled_report,
     rank_ic_by_date,
+    reliability,
     roc_auc,
     window_metrics,
 )
@@ -273,3 +274,13 @@ def test_two_models_are_compared_on_the_rows_they_share() -> None:
     a, b = common_rows(first, second.iloc[5:])
     assert len(a) == len(b) == 15
     assert a[["symbol", "date"]].equals(b[["symbol", "date"]])
+
+
+def test_the_reliability_curve_by_hand() -> None:
+    y = np.array([0, 1, 1, 1, 0, 0])
+    p = np.array([0.05, 0.08, 0.55, 0.52, 0.58, 1.0])
+    curve = reliability(y, p)
+    assert curve["bin"].tolist() == [0, 5, 9]  # empty bins are left out; 1.0 falls in the last
+    assert curve["forecast"].tolist() == pytest.approx([0.065, 0.55, 1.0])
+    assert curve["observed"].tolist() == pytest.approx([0.5, 2 / 3, 0.0])
+    assert curve["rows"].tolist() == [2, 3, 1]

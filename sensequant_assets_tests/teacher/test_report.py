@@ -82,17 +82,13 @@ def test_the_model_and_universe_pages(trained, tables: list[pd.DataFrame], tmp_p
     universe = train_universe(pd.concat(tables, ignore_index=True), FAST, tmp_path, tmp_path)
     report = pooled_report(universe.predictions, 6)
     page = universe_markdown(universe.runs, universe.predictions, report, min_names=5)
-    assert page.count("data:image/png;base64,") == 2  # the rank-IC series and the windows
+    # the rank-IC series, the calibration curve and the windows
+    assert page.count("data:image/png;base64,") == 3
     assert "| rank IC | symbols |" in page
+    assert "Names per evaluation date: min 5, median 5, max 5" in page
     per_symbol = pd.concat([t.predictions for t in trained], ignore_index=True)
     a, b = common_rows(per_symbol, universe.predictions)
-    side_by_side = comparison_markdown(
-        pooled_report(a, 6),
-        pooled_report(
-            b,
-            6,
-        ),
-    )
+    side_by_side = comparison_markdown(pooled_report(a, 6), pooled_report(b, 6))
     assert side_by_side.splitlines()[0] == "| metric | per-symbol models | universe model |"
     assert "undefined" not in side_by_side  # five names: the rank IC is defined
 
@@ -116,5 +112,6 @@ def test_the_page_says_plainly_whether_the_model_beats_each_baseline(trained) ->
     assert verdict(0.01, 0.05) == "model better"
     assert verdict(-0.05, -0.01) == "model worse"
     assert verdict(-0.01, 0.05) == "no difference shown"
-    page = model_markdown("R0", trained[0].runs, report)
+    page = model_markdown("R0", trained[0].runs, report, trained[0].predictions)
     assert "Does the model beat its baselines?" in page
+    assert "![calibration](data:image/png;base64,iVBOR" in page

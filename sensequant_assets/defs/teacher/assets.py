@@ -505,7 +505,9 @@ def _model_metadata(
         "placebo_auc": headline(report, "placebo", "roc_auc"),
         "evaluation_rows": len(result.predictions),
         "models": dg.MetadataValue.path(str(paths.models / symbol)),
-        "report": dg.MetadataValue.md(model_markdown(symbol, result.runs, report)),
+        "report": dg.MetadataValue.md(
+            model_markdown(symbol, result.runs, report, result.predictions)
+        ),
     }
 
 
