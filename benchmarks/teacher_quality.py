@@ -52,16 +52,20 @@ def demo_metadata() -> dict[str, object]:
 
 
 def printed_lines(test_file: str, reps: int) -> list[str]:
-    """The figures a test module prints under `pytest -s`."""
+    """The figures a test module prints under `pytest -s`, then its outcome line (passed or
+    failed: a failure at more replications is a finding, recorded, not hidden)."""
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:xdist", "-q", "-s", test_file],
+        [sys.executable, "-m", "pytest", "-p", "no:xdist", "-q", "-s", "-rf", test_file],
         cwd=REPO_ROOT,
         env={**os.environ, "SENSEQUANT_SIMULATION_REPS": str(reps)},
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
     )
-    return [line.strip() for line in done.stdout.splitlines() if line.startswith(PRINTED)]
+    lines = done.stdout.splitlines()
+    figures = [line.strip() for line in lines if line.startswith(PRINTED)]
+    outcome = [line.strip() for line in lines if line.startswith("FAILED") or " passed" in line]
+    return figures + [f"pytest: {line}" for line in outcome]
 
 
 def book_rows(economics: dict[str, dict[str, object]]) -> list[str]:
