@@ -295,6 +295,13 @@ def hansen_hodrick_se(values: np.ndarray, lags: int) -> float | None:
         variance += 2 * (deviations[k:] @ deviations[:-k]) / n
     if variance <= 0:
         return newey_west_se(x, 2 * lags)
+    # Autocovariances about the sample mean are biased low by about the long-run variance / n
+    # each, so their sum over 2 lags + 1 terms by (2 lags + 1) / n of it: scaled back. With no
+    # lags this is the textbook n - 1 divisor. At 600 dates and 20-30 lags it was worth a point
+    # of coverage (94 % -> 95 %, test_inference_simulation.py at 5000 replications).
+    used = min(lags, n - 1)
+    if n > 2 * used + 1:
+        variance *= n / (n - 2 * used - 1)
     return float(np.sqrt(variance / n))
 
 

@@ -98,7 +98,7 @@ def test_ic_summary_by_hand() -> None:
     assert summary["rank_ic_mean"] == pytest.approx(0.1)
     assert summary["rank_ic_hit_rate"] == 0.75
     assert summary["rank_ic_dates"] == 4
-    se = math.sqrt(np.var([0.1, -0.2, 0.3, 0.2]) / 4)
+    se = math.sqrt(np.var([0.1, -0.2, 0.3, 0.2], ddof=1) / 4)  # the textbook standard error
     assert summary["rank_ic_se"] == pytest.approx(se)
     assert summary["rank_ic_t"] == pytest.approx(0.1 / se)
     empty = ic_summary(pd.Series([math.nan]), lags=5)
