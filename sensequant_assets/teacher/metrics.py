@@ -20,7 +20,8 @@ least the H lags of overlap and as many more as the data show dependence. The ra
 uses the same standard error with H lags and a Student reference. Both were chosen by simulation
 on the null (sensequant_assets_tests/teacher/test_inference_simulation.py): the former
 Newey-West t with lag H + 1 rejected 8.6 % at 5 %, and the block bootstrap with blocks of H + 1
-covered 89-91 % (as did a Politis-White stationary bootstrap, blocks about 12: 90 %).
+covered 89-91 % (a Politis-White stationary bootstrap, blocks about 12, covered about 90 % of
+AUC and IC intervals in 200 replications).
 
 Every statistic is a `Statistic`: computed from row weights (the point estimate is all ones)
 and carrying its gradient, the influence `hac_interval` reads; a model-minus-baseline difference
