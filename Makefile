@@ -81,6 +81,7 @@ test: $(BIN)/.installed instance browser
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 bench: $(BIN)/.installed
+	$(BIN)/python -m benchmarks.teacher_quality
 	$(BIN)/python -m benchmarks.bench
 
 bench-quick: $(BIN)/.installed

@@ -543,7 +543,8 @@ SECTIONS: dict[str, Callable[[bool], list[Figure]]] = {
 }
 
 
-# Measured by the teacher's null and power tests and the demo, not by a bench section.
+# Written by `python -m benchmarks.teacher_quality` (the demo, the null and power tests and the
+# inference simulation), which `make bench` runs first.
 TEACHER_QUALITY = Path(__file__).with_name("teacher_quality.md")
 # Measured by `python -m benchmarks.intraday_calls`, not by a bench section.
 INTRADAY_CALLS = Path(__file__).with_name("intraday_calls.md")

@@ -28,8 +28,8 @@ ends rather than silently dropping it.
 
 Overlapping labels share the same price path: with every session labelled, each return is counted
 by H + 1 labels. Each labelled row gets López de Prado's average-uniqueness weight (Advances in
-Financial Machine Learning, ch. 4), so a training set is weighted by how much independent
-information its labels carry.
+Financial Machine Learning, ch. 4) among the labels of its own window and split, so a training
+set is weighted by how much independent information its labels carry, and by nothing outside it.
 """
 
 import hashlib
@@ -230,6 +230,18 @@ def average_uniqueness(starts: np.ndarray, ends: np.ndarray, n_sessions: int) ->
     return (cumulative[ends + 1] - cumulative[starts]) / (ends - starts + 1)
 
 
+def split_weights(labels: pd.Series, purge: int) -> np.ndarray:
+    """Average uniqueness of each labelled row among the labelled rows given (NaN for the
+    others): `labels` are one symbol's consecutive sessions in date order, a label at position
+    p spans p + 1 .. p + purge. Computed per window and split from that split's rows only: over
+    the whole history, a training label's weight would depend on whether the labels of the
+    purge gap, which end inside the evaluation slice, were decisive."""
+    labelled = np.flatnonzero(labels.notna().to_numpy())
+    weights = np.full(len(labels), np.nan)
+    weights[labelled] = average_uniqueness(labelled + 1, labelled + purge, len(labels) + purge)
+    return weights
+
+
 def label_table(
     symbol: str,
     bars: pd.DataFrame,
@@ -253,7 +265,6 @@ def label_table(
     returns = forward_returns(entry, close, labels.horizon)
     thresholds = label_thresholds(close, labels)
     label = binary_labels(returns, thresholds)
-    exit_at = np.arange(len(ordered)) + labels.purge
     rows = pd.concat(
         [
             ordered[["date"]],
@@ -277,8 +288,6 @@ def label_table(
     first = _first_usable_row(features, thresholds)
     if first is None:
         return _empty_table()
-    events = np.flatnonzero(label.notna().to_numpy()[first:]) + first
-    rows.loc[events, "weight"] = average_uniqueness(events + 1, exit_at[events], len(rows))
     parts = []
     for window in plan_windows(len(rows), first, windows, labels.purge):
         for split, start, stop in (
@@ -286,7 +295,10 @@ def label_table(
             ("eval", window.eval_start, window.eval_stop),
         ):
             part = rows.iloc[start:stop].assign(
-                window_index=window.index, split=split, symbol=symbol
+                window_index=window.index,
+                split=split,
+                symbol=symbol,
+                weight=split_weights(rows["label"].iloc[start:stop], labels.purge),
             )
             parts.append(part)
     if not parts:

@@ -14,7 +14,16 @@ import json
 import numpy as np
 import pandas as pd
 
-from sensequant_assets.teacher.metrics import METRICS, SCORERS, rank_ic_by_date
+from sensequant_assets.teacher.economics import BOOKS
+from sensequant_assets.teacher.metrics import (
+    COMPARED,
+    DIFFERENCES,
+    METRICS,
+    SCORERS,
+    difference_name,
+    rank_ic_by_date,
+    reliability,
+)
 
 UNDEFINED = "undefined"
 
@@ -24,8 +33,9 @@ _METRIC_LABELS = {
     "brier_score": "Brier score",
     "brier_skill": "Brier skill vs training base rate",
     "accuracy_over_majority": "accuracy − majority class",
+    "ts_rank_ic": "time-series rank IC (every row, within symbol)",
     "rank_ic_mean": "mean rank IC (per date, across symbols)",
-    "rank_ic_t": "rank IC t (Newey-West)",
+    "rank_ic_t": "rank IC t (Hansen-Hodrick) [5 % critical]",
     "rank_ic_hit_rate": "rank IC hit rate",
 }
 
@@ -76,6 +86,39 @@ def pooled_markdown(report: pd.DataFrame) -> str:
         n = int(cells.loc[(metric, "model"), "n"])
         unit = "dates" if metric.startswith("rank_ic") else "rows"
         lines.append(f"| {_METRIC_LABELS[metric]} | " + " | ".join(row) + f" | {n} {unit} |")
+    return "\n".join(lines)
+
+
+def verdict(low: object, high: object) -> str:
+    """What a model-minus-baseline interval says, in words."""
+    if low is None or pd.isna(low) or high is None or pd.isna(high):
+        return UNDEFINED
+    if low > 0:
+        return "model better"
+    if high < 0:
+        return "model worse"
+    return "no difference shown"
+
+
+def differences_markdown(report: pd.DataFrame) -> str:
+    """Does the model beat each baseline? One row per baseline and figure: the paired
+    difference model − baseline with its 95 % interval (`metrics.pooled_report`), and the
+    verdict: better or worse only where the whole interval lies on one side of 0."""
+    cells = report.set_index(["scorer", "metric"])
+    lines = [
+        "| baseline | figure | model − baseline [95 % CI] | verdict |",
+        "|---|---|---|---|",
+    ]
+    for baseline in DIFFERENCES:
+        for metric in COMPARED:
+            key = (difference_name(baseline), metric)
+            if key not in cells.index:
+                continue
+            value, low, high = cells.loc[key, ["value", "ci_low", "ci_high"]]
+            lines.append(
+                f"| {baseline} | {_METRIC_LABELS[metric]} | {_interval(value, low, high)} "
+                f"| {verdict(low, high)} |"
+            )
     return "\n".join(lines)
 
 
@@ -183,16 +226,56 @@ def rank_ic_chart_png(title: str, predictions: pd.DataFrame, min_names: int) -> 
     return buffer.getvalue()
 
 
+def reliability_chart_png(title: str, predictions: pd.DataFrame) -> bytes:
+    """The calibration curve of the model's probabilities on the labelled evaluation rows
+    (`metrics.reliability`): observed up share against mean forecast per bin, point size by
+    rows, beside the diagonal of a calibrated forecast."""
+    from matplotlib.figure import Figure
+
+    labelled = predictions.dropna(subset=["label"])
+    curve = reliability(
+        labelled["label"].to_numpy(dtype="float64"), labelled["score"].to_numpy(dtype="float64")
+    )
+    figure = Figure(figsize=(3.6, 3.2), dpi=80)
+    figure.subplots_adjust(left=0.16, right=0.96, bottom=0.15, top=0.88)
+    axes = figure.subplots()
+    axes.plot([0, 1], [0, 1], color="grey", ls="--", lw=1)
+    sizes = 10 + 200 * curve["rows"] / max(int(curve["rows"].max()), 1) if len(curve) else []
+    axes.scatter(curve["forecast"], curve["observed"], s=sizes)
+    axes.plot(curve["forecast"], curve["observed"], lw=1)
+    axes.set_xlim(0, 1)
+    axes.set_ylim(0, 1)
+    axes.set_xlabel("mean forecast", fontsize=8)
+    axes.set_ylabel("observed up share", fontsize=8)
+    axes.set_title(title, fontsize=9)
+    axes.tick_params(labelsize=7)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
 def _image(alt: str, png: bytes) -> str:
     return f"![{alt}](data:image/png;base64,{base64.b64encode(png).decode('ascii')})"
 
 
-def model_markdown(symbol: str, runs: pd.DataFrame, report: pd.DataFrame) -> str:
+def model_markdown(
+    symbol: str,
+    runs: pd.DataFrame,
+    report: pd.DataFrame,
+    predictions: pd.DataFrame | None = None,
+) -> str:
     """teacher_model's Markdown for one symbol: the pooled table against the baselines, the
-    per-window chart (if anything trained), then the per-window table."""
-    parts = [f"**Pooled out of sample, {symbol}**\n\n{pooled_markdown(report)}"]
+    paired differences, the per-window chart (if anything trained), the calibration curve of
+    its `predictions` (where given), then the per-window table."""
+    parts = [
+        f"**Pooled out of sample, {symbol}**\n\n{pooled_markdown(report)}",
+        f"**Does the model beat its baselines?**\n\n{differences_markdown(report)}",
+    ]
     if (runs["status"] == "trained").any():
         parts.append(_image(f"{symbol} by window", evaluation_chart_png(symbol, runs)))
+    if predictions is not None and predictions["label"].notna().any():
+        title = f"{symbol}: calibration"
+        parts.append(_image("calibration", reliability_chart_png(title, predictions)))
     parts.append(runs_markdown(runs))
     return "\n\n".join(parts)
 
@@ -202,10 +285,22 @@ def universe_markdown(
 ) -> str:
     """The universe model's Markdown: pooled table, the rank-IC series, the per-window chart and
     table."""
-    parts = [f"**Pooled out of sample, universe model**\n\n{pooled_markdown(report)}"]
+    parts = [
+        f"**Pooled out of sample, universe model**\n\n{pooled_markdown(report)}",
+        f"**Does the model beat its baselines?**\n\n{differences_markdown(report)}",
+    ]
     if not predictions.empty:
         title = "universe model: rank IC per date (Spearman, scores vs forward returns)"
         parts.append(_image("rank IC", rank_ic_chart_png(title, predictions, min_names)))
+        names = predictions.groupby("date")["symbol"].nunique()
+        parts.append(
+            f"Names per evaluation date: min {names.min()}, median {names.median():.0f}, max "
+            f"{names.max()}; the rank IC counts each date with at least {min_names} names once "
+            f"({int((names < min_names).sum())} of {len(names)} dates have fewer)."
+        )
+        if predictions["label"].notna().any():
+            title = "universe model: calibration"
+            parts.append(_image("calibration", reliability_chart_png(title, predictions)))
     if (runs["status"] == "trained").any():
         parts.append(_image("universe by window", evaluation_chart_png("universe", runs)))
     parts.append(runs_markdown(runs))
@@ -235,3 +330,78 @@ def labels_markdown(labels: pd.DataFrame) -> str:
             f"| {row['known']} | {row['labelled']} | {_number(row['up'], 2)} |"
         )
     return "\n".join(lines)
+
+
+_BOOK_LABELS = {"long_short": "long-short", "long_only": "long-only top quantile"}
+
+
+def economics_chart_png(result: dict[str, object]) -> bytes:
+    """Cumulative net return (compounded) and drawdown of every book, model and momentum."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(7.0, 3.6), dpi=80)
+    figure.subplots_adjust(left=0.1, right=0.98, bottom=0.1, top=0.92, hspace=0.35)
+    wealth_axes, drawdown_axes = figure.subplots(2, 1, sharex=True)
+    for scorer in ("model", "momentum"):
+        part = result[scorer]
+        assert isinstance(part, dict)
+        for book in BOOKS:
+            net = part[book].daily["net"]
+            wealth = (1 + net).cumprod()
+            style = "-" if scorer == "model" else ":"
+            label = f"{scorer}, {_BOOK_LABELS[book]}"
+            wealth_axes.plot(wealth.index, wealth.to_numpy() - 1, style, label=label, lw=1)
+            drawdown = 1 - wealth / wealth.cummax()
+            drawdown_axes.plot(drawdown.index, -drawdown.to_numpy(), style, lw=1)
+    wealth_axes.axhline(0.0, color="grey", ls="--", lw=1)
+    wealth_axes.set_title("cumulative net return (after costs)", fontsize=9)
+    drawdown_axes.set_title("drawdown", fontsize=9)
+    wealth_axes.legend(fontsize=6)
+    for axes in (wealth_axes, drawdown_axes):
+        axes.tick_params(labelsize=7)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def economics_markdown(result: dict[str, object]) -> str:
+    """The economic test (`economics.economic_test`): a table per book and scorer, the IC
+    decay, the costs it charged, and the chart."""
+    lines = [
+        "| scorer | book | gross /yr | costs /yr | net /yr | net − equal weight /yr "
+        "| turnover /day | net Sharpe [95 % CI] | max drawdown |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    decay_lines = [
+        "| scorer | " + " | ".join(f"h={h}" for h in (1, 2, 5, 10, 20)) + " |",
+        "|---|" + "---|" * 5,
+    ]
+    for scorer in ("model", "momentum"):
+        part = result[scorer]
+        assert isinstance(part, dict)
+        for book in BOOKS:
+            f = part[book].summary
+            lines.append(
+                f"| {scorer} | {_BOOK_LABELS[book]} | {_number(f['gross_annual_return'])} "
+                f"| {_number(f['cost_annual'])} | {_number(f['net_annual_return'])} "
+                f"| {_number(f['net_excess_annual_return'])} | {_number(f['turnover_daily'], 2)} "
+                f"| {_interval(f['net_sharpe'], f['net_sharpe_low'], f['net_sharpe_high'])} "
+                f"| {_number(f['max_drawdown'])} |"
+            )
+        decay = part["ic_decay"]
+        decay_lines.append(
+            f"| {scorer} | " + " | ".join(_number(decay[h]) for h in (1, 2, 5, 10, 20)) + " |"
+        )
+    settings = result["settings"]
+    assert isinstance(settings, dict)
+    charged = ", ".join(f"{key} {value}" for key, value in settings.items())
+    return "\n\n".join(
+        [
+            "\n".join(lines),
+            "**Rank IC decay** (mean per-date rank IC against the return over h sessions)\n\n"
+            + "\n".join(decay_lines),
+            f"Settings and costs charged: {charged}. Returns are open to open from the session "
+            "after the decision; a rise of a weight is charged as a buy, a fall as a sell.",
+            _image("economic test", economics_chart_png(result)),
+        ]
+    )

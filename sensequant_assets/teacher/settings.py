@@ -15,6 +15,7 @@ from typing import Literal
 import dagster as dg
 from pydantic import Field
 
+from sensequant_assets.teacher.economics import IndianEquityCosts
 from sensequant_assets.teacher.features import DEFAULT_FEATURE_SET, FEATURE_SETS
 from sensequant_assets.teacher.labels import LabelSpec, label_settings
 from sensequant_assets.teacher.training import TrainingParams, UniverseRule
@@ -60,9 +61,6 @@ class TeacherSettings(dg.ConfigurableResource):
     )
     min_train_samples: int = Field(default=100, ge=1)
     min_eval_samples: int = Field(default=20, ge=1)
-    n_resamples: int = Field(
-        default=1000, ge=100, description="Block-bootstrap draws behind each interval."
-    )
     min_names: int = Field(
         default=5, ge=2, description="Fewest symbols a date needs for its rank IC to count."
     )
@@ -78,6 +76,31 @@ class TeacherSettings(dg.ConfigurableResource):
         description="The index whose membership the point_in_time rule reads, as "
         "universe_membership names it (e.g. nifty100).",
     )
+    book_quantile: float = Field(
+        default=0.2,
+        gt=0,
+        le=0.5,
+        description="Economic test: share of the day's eligible names held long (and short).",
+    )
+    cost_stt: float = Field(
+        default=0.001, ge=0, description="Securities transaction tax, each side (delivery)."
+    )
+    cost_exchange: float = Field(
+        default=0.0000297, ge=0, description="NSE transaction charge, each side."
+    )
+    cost_sebi: float = Field(default=0.000001, ge=0, description="SEBI turnover fee, each side.")
+    cost_stamp_duty_buy: float = Field(
+        default=0.00015, ge=0, description="Stamp duty on buys (delivery)."
+    )
+    cost_gst: float = Field(
+        default=0.18, ge=0, description="GST on brokerage, exchange and SEBI charges."
+    )
+    cost_brokerage_bps: float = Field(
+        default=0.0, ge=0, description="Brokerage in basis points of value traded, each side."
+    )
+    cost_slippage_bps: float = Field(
+        default=10.0, ge=0, description="Slippage (half-spread and impact) in bps, each side."
+    )
 
     def label_spec(self) -> LabelSpec:
         return LabelSpec(
@@ -86,6 +109,18 @@ class TeacherSettings(dg.ConfigurableResource):
             threshold=self.threshold,
             k=self.k,
             vol_window=self.vol_window,
+        )
+
+    def trading_costs(self) -> IndianEquityCosts:
+        """The economic test's costs (defaults and their sources: teacher/economics.py)."""
+        return IndianEquityCosts(
+            stt=self.cost_stt,
+            exchange=self.cost_exchange,
+            sebi=self.cost_sebi,
+            stamp_duty_buy=self.cost_stamp_duty_buy,
+            gst=self.cost_gst,
+            brokerage_bps=self.cost_brokerage_bps,
+            slippage_bps=self.cost_slippage_bps,
         )
 
     def window_spec(self) -> WindowSpec:
@@ -133,7 +168,6 @@ class TeacherSettings(dg.ConfigurableResource):
             task_type=self.task_type,
             min_train_samples=self.min_train_samples,
             min_eval_samples=self.min_eval_samples,
-            n_resamples=self.n_resamples,
             min_names=self.min_names,
         )
 

@@ -40,14 +40,9 @@ def stored_labels(
 
 
 def pooled(predictions: pd.DataFrame, teacher: TeacherSettings) -> pd.DataFrame:
-    """The pooled report of out-of-sample predictions, bootstrapped in blocks of the label span."""
-    return pooled_report(
-        predictions,
-        teacher.label_spec().purge,
-        n_resamples=teacher.n_resamples,
-        seed=teacher.seed,
-        min_names=teacher.min_names,
-    )
+    """The pooled report of out-of-sample predictions, its intervals and t-statistics over at
+    least the H sessions over which labels overlap."""
+    return pooled_report(predictions, teacher.horizon, min_names=teacher.min_names)
 
 
 def headline(report: pd.DataFrame, scorer: str, metric: str) -> float | None:

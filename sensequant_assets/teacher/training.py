@@ -30,7 +30,7 @@ from catboost import CatBoostClassifier, CatBoostError
 from catboost.utils import get_gpu_device_count
 
 from sensequant_assets.teacher.features import get_feature_set
-from sensequant_assets.teacher.labels import settings_json, stored_settings
+from sensequant_assets.teacher.labels import settings_json, split_weights, stored_settings
 from sensequant_assets.teacher.metrics import (
     ic_summary,
     placebo_scores,
@@ -62,8 +62,7 @@ class TrainingParams:
     150 iterations of depth-4 trees on 64 feature borders fit a 252-row window in about 0.05 s on
     two cores, which keeps the whole universe inside its two-minute budget. CatBoost's default of
     254 borders is finer than a 252-row window can resolve and triples the fit time.
-    `n_resamples` is the number of block-bootstrap draws behind each interval, and `min_names`
-    the fewest symbols a date needs for its cross-sectional rank IC to be defined.
+    `min_names` is the fewest symbols a date needs for its cross-sectional rank IC to be defined.
     """
 
     iterations: int = 150
@@ -75,7 +74,6 @@ class TrainingParams:
     task_type: Literal["CPU", "GPU"] = "CPU"
     min_train_samples: int = 100
     min_eval_samples: int = 20
-    n_resamples: int = 1000
     min_names: int = 5
 
     def catboost_params(self) -> dict[str, object]:
@@ -167,27 +165,36 @@ def data_fingerprint(rows: pd.DataFrame, features: tuple[str, ...]) -> str:
     return hashlib.sha256(hashed.tobytes()).hexdigest()
 
 
+def training_weights(train: pd.DataFrame, purge: int) -> np.ndarray:
+    """Each training row's uniqueness weight among the window's own training labels
+    (`labels.split_weights`, per symbol): a label in the purge gap, which ends inside the
+    evaluation slice, is not one of them, so no training weight depends on what happens there.
+    `train` holds each symbol's consecutive sessions of the window, labelled or not."""
+    weights = np.full(len(train), np.nan)
+    for _, positions in train.reset_index(drop=True).groupby("symbol", sort=False)["date"]:
+        ordered = positions.sort_values().index.to_numpy()
+        weights[ordered] = split_weights(train["label"].iloc[ordered], purge)
+    return weights
+
+
 def skip_reason(
     train: pd.DataFrame, evaluation: pd.DataFrame, params: TrainingParams
 ) -> str | None:
     """Why a window cannot be trained (None if it can). Checked in this order: not enough future
-    sessions, too few samples, a single label class. A row whose forward return is unknown lies
-    at the end of the history; one with a known return but no label had no decisive move."""
+    sessions, too few samples, a single label class. Decided by what is known when the window
+    is trained and by the calendar, never by the outcomes: the evaluation slice counts its
+    sessions with a known forward return (a row without one lies at the end of the history),
+    not its decisive moves, which would select windows by how their future turned out."""
     train_labelled = train["label"].dropna()
-    eval_labelled = evaluation["label"].dropna()
-    history_ends = evaluation.empty or evaluation["forward_return"].isna().any()
-    if train["forward_return"].isna().any() or (
-        history_ends and len(eval_labelled) < params.min_eval_samples
-    ):
+    eval_sessions = int(evaluation["forward_return"].notna().sum())
+    if train["forward_return"].isna().any() or eval_sessions < params.min_eval_samples:
         return (
             "not enough future sessions: the evaluation slice has "
-            f"{len(eval_labelled)} labelled sessions (minimum {params.min_eval_samples}) "
-            "before the history ends"
+            f"{eval_sessions} sessions with a known forward return (minimum "
+            f"{params.min_eval_samples}) before the history ends"
         )
     if len(train_labelled) < params.min_train_samples:
         return f"fewer than {params.min_train_samples} training samples ({len(train_labelled)})"
-    if len(eval_labelled) < params.min_eval_samples:
-        return f"fewer than {params.min_eval_samples} evaluation samples ({len(eval_labelled)})"
     classes = train_labelled.unique()
     if len(classes) < 2:
         return f"a single label class in training: every label is {int(classes[0])}"
@@ -218,10 +225,13 @@ def fit_window(
     known (those without a decisive move too: they have no label, but they belong in the rank
     IC's cross-section).
 
-    Sample weights are the rows' average uniqueness scaled to mean 1 over the training rows:
-    only their relative size matters to the fit, and keeping their mean at 1 leaves CatBoost's
-    leaf regularisation as strong as it was tuned for unweighted rows. Returns the model and the
-    prediction rows (columns `PREDICTION_COLUMNS` but `model`, `window_index` and `placebo`).
+    Sample weights are the rows' `weight` (`training_weights`) scaled to mean 1 over the
+    training rows: only their relative size matters to the fit, and keeping their mean at 1
+    leaves CatBoost's leaf regularisation as strong as it was tuned for unweighted rows. The
+    training base rate, the reference of Brier skill and of the majority forecast, is the
+    share of up labels under the same weights, so that the reference is the constant forecast
+    this fit would make from no features. Returns the model and the prediction rows (columns
+    `PREDICTION_COLUMNS` but `model`, `window_index` and `placebo`).
     """
     features = feature_columns(train)
     train = train.dropna(subset=["label"])
@@ -238,7 +248,7 @@ def fit_window(
             "label": pd.array(evaluation["label"], dtype="Int8"),
             "forward_return": evaluation["forward_return"].to_numpy(dtype="float64"),
             "weight": evaluation["weight"].to_numpy(dtype="float64"),
-            "train_base_rate": float(y_train.mean()),
+            "train_base_rate": float(np.average(y_train, weights=weight)),
             "momentum": evaluation["past_return"].to_numpy(dtype="float64"),
         }
     )
@@ -317,17 +327,17 @@ def train_universe(
             first_eval = dates[window.eval_start]
             in_train &= sessions["exit_date"] < first_eval
             evaluation = sessions[sessions["date"].between(first_eval, dates[window.eval_stop - 1])]
-        train = sessions[in_train & sessions["label"].notna()]
+        train = sessions[in_train]
         outcome = _train_one(
             window.index, train, evaluation, params, settings, staging_dir, published_dir
         )
-        row = {**outcome.row, "symbols": int(train["symbol"].nunique())}
+        row = {**outcome.row, "symbols": int(train.dropna(subset=["label"])["symbol"].nunique())}
         if outcome.predictions is not None:
             scored = outcome.predictions
             ic = rank_ic_by_date(
                 scored["date"], scored["score"], scored["forward_return"], params.min_names
             )
-            summary = ic_summary(ic, purge)
+            summary = ic_summary(ic, int(settings["horizon"]))
             row |= {
                 "eval_rank_ic_mean": summary["rank_ic_mean"],
                 "eval_rank_ic_dates": summary["rank_ic_dates"],
@@ -369,6 +379,7 @@ def _train_one(
     reason = skip_reason(train, evaluation, params)
     if reason is not None:
         return _Outcome({**row, "status": "skipped", "reason": reason}, None)
+    train = train.assign(weight=training_weights(train, int(settings["purge"])))
     name = model_file_name(window_index)
     features = feature_columns(train)
     fingerprint = data_fingerprint(train.dropna(subset=["label"]), features)
@@ -394,11 +405,10 @@ def _train_one(
     except CatBoostError as exc:
         return _Outcome({**row, "status": "failed", "reason": f"CatBoost error: {exc}"}, None)
     fit_seconds = time.perf_counter() - started
-    purge = int(settings["purge"])
     return _Outcome(
         {
             **row,
-            **window_metrics(predictions, purge, n_resamples=params.n_resamples, seed=params.seed),
+            **window_metrics(predictions, int(settings["horizon"])),
             "status": "trained",
             "feature_importances": json.dumps(importances),
             "hyper_parameters": json.dumps(used, sort_keys=True, default=str),

@@ -370,8 +370,16 @@ _WINDOW_RESULTS = (
     Column("train_positive_rate", "DOUBLE"),
     Column("eval_positive_rate", "DOUBLE"),
     Column("eval_roc_auc", "DOUBLE", description="Window AUC (detail only); NULL if undefined"),
-    Column("eval_roc_auc_low", "DOUBLE", description="95 % block-bootstrap interval, low"),
-    Column("eval_roc_auc_high", "DOUBLE", description="95 % block-bootstrap interval, high"),
+    Column(
+        "eval_roc_auc_low",
+        "DOUBLE",
+        description="95 % t interval over dates (teacher/metrics.hac_interval), low",
+    ),
+    Column(
+        "eval_roc_auc_high",
+        "DOUBLE",
+        description="95 % t interval over dates (teacher/metrics.hac_interval), high",
+    ),
     Column("eval_log_loss", "DOUBLE"),
     Column("eval_brier_skill", "DOUBLE", description="Against the training base rate"),
 )

@@ -159,15 +159,36 @@ def test_label_rows_follow_their_formulas(walk: pd.DataFrame) -> None:
         )
 
 
-def test_weights_are_average_uniqueness_over_the_labelled_sessions(walk: pd.DataFrame) -> None:
-    table = label_table("WALK", walk, LabelSpec(), WindowSpec()).drop_duplicates("date")
+def test_weights_are_average_uniqueness_over_each_splits_labels(walk: pd.DataFrame) -> None:
+    table = label_table("WALK", walk, LabelSpec(), WindowSpec())
     labelled = table.dropna(subset=["label"])
     assert ((labelled["weight"] > 0) & (labelled["weight"] <= 1)).all()
-    # each session that some label spans hands out a total uniqueness of 1 across those labels
+    assert table.loc[table["label"].isna(), "weight"].isna().all()
+    # within a window's split, each session that one of its labels spans hands out a total
+    # uniqueness of 1 across those labels
     position = {date: i for i, date in enumerate(walk["date"])}
-    starts = labelled["date"].map(position).to_numpy() + 1
-    covered = {s for start in starts for s in range(start, start + 6)}
-    assert (labelled["weight"] * 6).sum() == pytest.approx(len(covered))
+    for _, rows in labelled.groupby(["window_index", "split"]):
+        starts = rows["date"].map(position).to_numpy() + 1
+        covered = {s for start in starts for s in range(start, start + 6)}
+        assert (rows["weight"] * 6).sum() == pytest.approx(len(covered))
+
+
+def test_no_training_weight_depends_on_the_evaluation_slice(walk: pd.DataFrame) -> None:
+    """Prices inside window 0's evaluation slice decide which purge-gap labels are decisive;
+    over the whole history that changed window 0's last training weights."""
+    spec = (LabelSpec(), WindowSpec())
+    before = label_table("WALK", walk, *spec)
+    window0 = before[before["window_index"] == 0]
+    evaluation = window0.loc[window0["split"] == "eval", "date"]
+    moved = walk.copy()
+    inside = moved["date"].isin(evaluation)
+    moved.loc[inside, ["open", "high", "low", "close"]] *= np.linspace(0.7, 1.3, inside.sum())[
+        :, None
+    ]
+    after = label_table("WALK", moved, *spec)
+    train = lambda t: t[(t["window_index"] == 0) & (t["split"] == "train")]  # noqa: E731
+    assert not before["label"].equals(after["label"])  # the move did change labels
+    np.testing.assert_array_equal(train(before)["weight"], train(after)["weight"])
 
 
 def test_stored_rows_never_let_a_training_label_into_the_evaluation_slice(
@@ -182,7 +203,8 @@ def test_stored_rows_never_let_a_training_label_into_the_evaluation_slice(
 
 def test_a_session_has_the_same_values_in_every_window(walk: pd.DataFrame) -> None:
     table = label_table("WALK", walk, LabelSpec(), WindowSpec())
-    per_session = [*FEATURE_SETS["stationary_v1"].columns, "forward_return", "label", "weight"]
+    # weights are per window and split (test_weights_are_average_uniqueness_over_each_splits_labels)
+    per_session = [*FEATURE_SETS["stationary_v1"].columns, "forward_return", "label"]
     distinct = table.groupby("date")[per_session].nunique()
     assert (distinct <= 1).all().all()
     assert table.groupby("date")["window_index"].nunique().max() > 1  # windows do overlap

@@ -8,29 +8,32 @@ import pandas as pd
 import pytest
 
 from sensequant_assets.teacher.metrics import (
+    COMPARED,
+    DIFFERENCES,
     METRICS,
     PLACEBO_AR,
     REPORT_COLUMNS,
     SCORERS,
+    Auc,
+    Correlation,
+    Difference,
+    Ratio,
     accuracy_over_majority,
-    block_bootstrap_ci,
     brier_score,
     brier_skill,
     common_rows,
+    difference_name,
+    hac_interval,
     ic_summary,
     log_loss,
     newey_west_se,
     placebo_scores,
     pooled_report,
     rank_ic_by_date,
+    reliability,
     roc_auc,
     window_metrics,
 )
-
-
-def mean_of(values: np.ndarray):
-    """A bootstrap statistic: the count-weighted mean of `values`."""
-    return lambda counts: (counts @ values) / counts.sum(axis=1)
 
 
 def test_roc_auc_counts_ties_half_and_is_undefined_with_one_class() -> None:
@@ -95,59 +98,66 @@ def test_ic_summary_by_hand() -> None:
     assert summary["rank_ic_mean"] == pytest.approx(0.1)
     assert summary["rank_ic_hit_rate"] == 0.75
     assert summary["rank_ic_dates"] == 4
-    se = math.sqrt(np.var([0.1, -0.2, 0.3, 0.2]) / 4)
+    se = math.sqrt(np.var([0.1, -0.2, 0.3, 0.2], ddof=1) / 4)  # the textbook standard error
     assert summary["rank_ic_se"] == pytest.approx(se)
     assert summary["rank_ic_t"] == pytest.approx(0.1 / se)
     empty = ic_summary(pd.Series([math.nan]), lags=5)
     assert empty["rank_ic_mean"] is None and empty["rank_ic_t"] is None
 
 
-def test_the_bootstrap_is_seeded() -> None:
-    values = np.random.default_rng(0).standard_normal(300)
-    units = np.arange(300)
-    first = block_bootstrap_ci(mean_of(values), units, 10, seed=3)
-    assert block_bootstrap_ci(mean_of(values), units, 10, seed=3) == first
-    assert block_bootstrap_ci(mean_of(values), units, 10, seed=4) != first
-    with pytest.raises(ValueError, match="block_length must be at least 1"):
-        block_bootstrap_ci(mean_of(values), units, 0)
+def mean_of(values: np.ndarray) -> Ratio:
+    """The weighted mean of `values`, as a statistic."""
+    return Ratio(values, np.ones(len(values)))
 
 
 def test_the_interval_of_an_iid_mean_has_the_textbook_width() -> None:
     values = np.random.default_rng(1).standard_normal(2000)
-    low, high = block_bootstrap_ci(mean_of(values), np.arange(2000), 1, n_resamples=2000)
+    low, high = hac_interval(mean_of(values), np.arange(2000), 0)
     assert low < values.mean() < high
     assert high - low == pytest.approx(2 * 1.96 / math.sqrt(2000), rel=0.1)
 
 
-def test_blocks_widen_the_interval_of_a_dependent_series() -> None:
+def test_lags_widen_the_interval_of_a_dependent_series() -> None:
     """An AR(1) series with coefficient 0.9 carries about 1/19 of the information of as many
-    independent draws; one-row blocks would report an interval about sqrt(19) too narrow."""
+    independent draws; an i.i.d. interval would be about sqrt(19) too narrow. The lags are
+    read from the data even where the minimum asked for is 0."""
     rng = np.random.default_rng(2)
     values = np.empty(3000)
     values[0] = rng.standard_normal()
     for t in range(1, 3000):
         values[t] = 0.9 * values[t - 1] + rng.standard_normal() * math.sqrt(1 - 0.81)
     units = np.arange(3000)
-    narrow = np.subtract(*block_bootstrap_ci(mean_of(values), units, 1)[::-1])
-    wide = np.subtract(*block_bootstrap_ci(mean_of(values), units, 60)[::-1])
-    assert wide / narrow == pytest.approx(math.sqrt(19), rel=0.3)
+    low, high = hac_interval(mean_of(values), units, 0)
+    textbook = 2 * 1.96 * values.std() / math.sqrt(3000)
+    assert (high - low) / textbook == pytest.approx(math.sqrt(19), rel=0.3)
 
 
-def test_all_rows_of_a_date_are_drawn_together() -> None:
-    units = np.repeat(np.arange(50), 4)  # four names per date
-
-    def together(counts: np.ndarray) -> np.ndarray:
-        per_date = counts.reshape(len(counts), 50, 4)
-        same = (per_date == per_date[:, :, :1]).all(axis=(1, 2))
-        return np.where(same, 1.0, np.nan)
-
-    assert block_bootstrap_ci(together, units, 5) == (1.0, 1.0)
+def test_all_rows_of_a_date_move_together() -> None:
+    """Four identical rows per date carry one date's information, not four."""
+    values = np.random.default_rng(3).standard_normal(500)
+    one = hac_interval(mean_of(values), np.arange(500), 0)
+    four = hac_interval(mean_of(np.repeat(values, 4)), np.repeat(np.arange(500), 4), 0)
+    assert four == pytest.approx(one)
 
 
-def test_no_interval_where_the_statistic_is_mostly_undefined() -> None:
-    # defined only where row 0 is drawn: 1 - 0.95^20 = 64 % of resamples, short of 90 %
-    only_with_row_0 = lambda counts: np.where(counts[:, 0] > 0, 0.5, np.nan)  # noqa: E731
-    assert block_bootstrap_ci(only_with_row_0, np.arange(100), 5) == (None, None)
+def test_gradients_are_the_derivatives_of_the_statistics() -> None:
+    rng = np.random.default_rng(4)
+    y = (rng.random(40) < 0.5).astype(float)
+    scores = np.round(rng.random(40), 1)  # ties
+    x = rng.standard_normal(40)
+    for statistic in (
+        Auc(y, scores),
+        Ratio(x, np.abs(x) + 1, skill=True),
+        Correlation(x * y, x * x, y * y + 0.1),
+        Difference(Auc(y, scores), Auc(y, x)),
+    ):
+        step = 1e-6
+        bumped = np.ones((40, 40)) + step * np.eye(40)
+        numeric = (statistic(bumped) - statistic(np.ones((1, 40)))[0]) / step
+        np.testing.assert_allclose(statistic.gradient(), numeric, atol=1e-5)
+
+
+def test_no_interval_where_the_statistic_is_undefined() -> None:
     one_class = pd.DataFrame(
         {
             "date": pd.date_range("2024-01-01", periods=50),
@@ -170,7 +180,7 @@ def test_window_metrics_by_hand() -> None:
         }
     )
     neutral = frame.iloc[:1].assign(label=pd.array([pd.NA], dtype="Int8"), score=0.99)
-    metrics = window_metrics(pd.concat([frame, neutral]), 2, n_resamples=200)
+    metrics = window_metrics(pd.concat([frame, neutral]), 2)
     assert metrics["eval_roc_auc"] == 0.75  # the unlabelled row is not scored
     assert metrics["eval_log_loss"] == pytest.approx(
         log_loss(np.array([0, 0, 1, 1]), frame["score"])
@@ -214,19 +224,30 @@ def predictions(n_dates: int, symbols: int, seed: int) -> pd.DataFrame:
 
 
 def test_the_pooled_report_lists_every_scorer_and_metric() -> None:
-    report = pooled_report(predictions(60, 8, 0), 6, n_resamples=200)
+    report = pooled_report(predictions(60, 8, 0), 6)
     assert tuple(report.columns) == REPORT_COLUMNS
     probabilities = ("log_loss", "brier_score", "brier_skill")
     not_applicable = {
         *(("momentum", metric) for metric in probabilities),
         *(("placebo", metric) for metric in (*probabilities, "accuracy_over_majority")),
+        ("majority", "ts_rank_ic"),  # one base rate per window: no ranking over time
     }
-    assert list(zip(report["scorer"], report["metric"], strict=True)) == [
-        (scorer, metric)
-        for scorer in SCORERS
-        for metric in METRICS
-        if (scorer, metric) not in not_applicable
+    differences = [
+        (difference_name(baseline), metric)
+        for baseline in DIFFERENCES
+        for metric in COMPARED
+        if (baseline, metric) not in not_applicable
     ]
+    assert (
+        list(zip(report["scorer"], report["metric"], strict=True))
+        == [
+            (scorer, metric)
+            for scorer in SCORERS
+            for metric in METRICS
+            if (scorer, metric) not in not_applicable
+        ]
+        + differences
+    )
     cell = report.set_index(["scorer", "metric"])
     # the majority forecast is the reference: 0 by definition, with a zero-width interval
     assert cell.loc[("majority", "brier_skill"), "value"] == 0.0
@@ -240,7 +261,7 @@ def test_the_pooled_report_lists_every_scorer_and_metric() -> None:
 def test_a_perfect_score_and_a_single_symbol() -> None:
     frame = predictions(40, 1, 1)
     frame["score"] = frame["forward_return"].rank(pct=True)
-    cell = pooled_report(frame, 6, n_resamples=200).set_index(["scorer", "metric"])
+    cell = pooled_report(frame, 6).set_index(["scorer", "metric"])
     assert cell.loc[("model", "roc_auc"), "value"] == 1.0
     # one symbol has no cross-section: rank IC is undefined, not 0
     assert math.isnan(cell.loc[("model", "rank_ic_mean"), "value"])
@@ -253,3 +274,13 @@ def test_two_models_are_compared_on_the_rows_they_share() -> None:
     a, b = common_rows(first, second.iloc[5:])
     assert len(a) == len(b) == 15
     assert a[["symbol", "date"]].equals(b[["symbol", "date"]])
+
+
+def test_the_reliability_curve_by_hand() -> None:
+    y = np.array([0, 1, 1, 1, 0, 0])
+    p = np.array([0.05, 0.08, 0.55, 0.52, 0.58, 1.0])
+    curve = reliability(y, p)
+    assert curve["bin"].tolist() == [0, 5, 9]  # empty bins are left out; 1.0 falls in the last
+    assert curve["forecast"].tolist() == pytest.approx([0.065, 0.55, 1.0])
+    assert curve["observed"].tolist() == pytest.approx([0.5, 2 / 3, 0.0])
+    assert curve["rows"].tolist() == [2, 3, 1]

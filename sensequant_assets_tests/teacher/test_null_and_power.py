@@ -2,7 +2,7 @@
 
 NULL: on pure random walks nothing can be learned, so the pooled out-of-sample figures must sit
 at chance: pooled ROC AUC within 0.5 ± 0.03, Brier skill against the training base rate at most
-0.01, mean rank IC within two (Newey-West) standard errors of 0.
+0.01, mean rank IC within two (Hansen-Hodrick) standard errors of 0.
 POWER: on bars with a planted, learnable signal (`planted_signal_bars`), the same figures must
 find it: pooled ROC AUC at least 0.6.
 
@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sensequant_assets.teacher.economics import IndianEquityCosts, economic_summary, economic_test
 from sensequant_assets.teacher.labels import LabelSpec, label_table
 from sensequant_assets.teacher.metrics import pooled_report, roc_auc
 from sensequant_assets.teacher.training import TrainingParams, train_universe, train_windows
@@ -61,7 +62,7 @@ def run_teacher(bars: list[pd.DataFrame], root: Path) -> Run:
     predictions = pd.concat([r.predictions for r in per_symbol], ignore_index=True)
 
     def report(frame: pd.DataFrame) -> pd.DataFrame:
-        return pooled_report(frame, LABELS.purge, seed=PARAMS.seed, min_names=PARAMS.min_names)
+        return pooled_report(frame, LABELS.horizon, min_names=PARAMS.min_names)
 
     return Run(
         labels,
@@ -154,7 +155,7 @@ def test_null_mean_rank_ic_is_within_two_standard_errors_of_zero(null: Run, mode
         f"(t {cell(report, 'rank_ic_t', 'placebo')['value']:.2f}), momentum "
         f"{show(report, 'rank_ic_mean', 'momentum')}"
     )
-    # |mean| <= 2 standard errors is |t| <= 2, t being mean / (Newey-West standard error)
+    # |mean| <= 2 standard errors is |t| <= 2, t being mean / (Hansen-Hodrick standard error)
     assert abs(t) <= 2.0
 
 
@@ -182,3 +183,56 @@ def test_power_pooled_auc_finds_the_planted_signal(power: Run, model: str) -> No
         f"placebo {show(report, 'roc_auc', 'placebo')}"
     )
     assert cell(report, "roc_auc")["value"] >= 0.6
+
+
+def books(predictions: pd.DataFrame, bars: list[pd.DataFrame]) -> dict[str, object]:
+    test = economic_test(
+        predictions,
+        pd.concat(bars, ignore_index=True),
+        IndianEquityCosts(),
+        holding=LABELS.horizon,
+        min_names=PARAMS.min_names,
+    )
+    return economic_summary(test)
+
+
+def show_book(book: dict[str, float]) -> str:
+    return (
+        f"gross {book['gross_annual_return']:+.3f}/yr, costs {book['cost_annual']:.3f}/yr, net "
+        f"{book['net_annual_return']:+.3f}/yr (excess over equal weight "
+        f"{book['net_excess_annual_return']:+.3f}), turnover {book['turnover_daily']:.2f}/day, "
+        f"net Sharpe {book['net_sharpe']:.2f} [{book['net_sharpe_low']:.2f}, "
+        f"{book['net_sharpe_high']:.2f}], max drawdown {book['max_drawdown']:.3f}"
+    )
+
+
+def test_null_the_universe_books_lose_net_of_costs(null: Run) -> None:
+    bars = [random_walk_bars(f"N{i:02d}", seed=1000 + i) for i in range(NULL_SYMBOLS)]
+    result = books(null.universe_predictions, bars)
+    for scorer in ("model", "momentum"):
+        part = result[scorer]
+        decay = part["ic_decay"]
+        print(
+            f"\nNULL economics, {scorer}: long-short {show_book(part['long_short'])}; long-only "
+            f"{show_book(part['long_only'])}; IC decay h=1 {decay['1']:+.3f}, h=5 "
+            f"{decay['5']:+.3f}, h=20 {decay['20']:+.3f}"
+        )
+        assert part["long_short"]["net_annual_return"] < 0
+        assert part["long_only"]["net_excess_annual_return"] < 0
+
+
+def test_power_the_universe_long_short_book_earns_net_of_costs(power: Run) -> None:
+    bars = [
+        planted_signal_bars(f"P{i:02d}", seed=2000 + i, strength=PLANTED_STRENGTH)
+        for i in range(POWER_SYMBOLS)
+    ]
+    result = books(power.universe_predictions, bars)
+    for scorer in ("model", "momentum"):
+        part = result[scorer]
+        decay = part["ic_decay"]
+        print(
+            f"\nPOWER economics, {scorer}: long-short {show_book(part['long_short'])}; "
+            f"long-only {show_book(part['long_only'])}; IC decay h=1 {decay['1']:+.3f}, h=5 "
+            f"{decay['5']:+.3f}, h=20 {decay['20']:+.3f}"
+        )
+    assert result["model"]["long_short"]["net_sharpe_low"] > 0

@@ -11,18 +11,20 @@ from sensequant_assets.teacher.labels import LabelSpec, label_table
 from sensequant_assets.teacher.metrics import common_rows, pooled_report
 from sensequant_assets.teacher.report import (
     comparison_markdown,
+    differences_markdown,
     evaluation_chart_png,
     labels_markdown,
     model_markdown,
     pooled_markdown,
     runs_markdown,
     universe_markdown,
+    verdict,
 )
 from sensequant_assets.teacher.training import TrainingParams, train_universe, train_windows
 from sensequant_assets.teacher.windows import WindowSpec
 from sensequant_assets_tests.teacher.factories import random_walk_bars
 
-FAST = TrainingParams(iterations=20, depth=3, n_resamples=100)
+FAST = TrainingParams(iterations=20, depth=3)
 PNG = b"\x89PNG"
 
 
@@ -41,7 +43,7 @@ def trained(tables: list[pd.DataFrame], tmp_path_factory: pytest.TempPathFactory
 
 
 def test_the_pooled_table_says_undefined_and_not_applicable_apart(trained) -> None:
-    table = pooled_markdown(pooled_report(trained[0].predictions, 6, n_resamples=100))
+    table = pooled_markdown(pooled_report(trained[0].predictions, 6))
     lines = table.splitlines()
     assert lines[0] == "| metric | model | majority | momentum | placebo | rows |"
     auc = next(line for line in lines if line.startswith("| ROC AUC"))
@@ -74,19 +76,19 @@ def test_a_window_with_an_undefined_auc_reads_undefined(trained) -> None:
 
 def test_the_model_and_universe_pages(trained, tables: list[pd.DataFrame], tmp_path: Path) -> None:
     first = trained[0]
-    page = model_markdown("R0", first.runs, pooled_report(first.predictions, 6, n_resamples=100))
+    page = model_markdown("R0", first.runs, pooled_report(first.predictions, 6))
     assert page.startswith("**Pooled out of sample, R0**")
     assert "data:image/png;base64," in page
     universe = train_universe(pd.concat(tables, ignore_index=True), FAST, tmp_path, tmp_path)
-    report = pooled_report(universe.predictions, 6, n_resamples=100)
+    report = pooled_report(universe.predictions, 6)
     page = universe_markdown(universe.runs, universe.predictions, report, min_names=5)
-    assert page.count("data:image/png;base64,") == 2  # the rank-IC series and the windows
+    # the rank-IC series, the calibration curve and the windows
+    assert page.count("data:image/png;base64,") == 3
     assert "| rank IC | symbols |" in page
+    assert "Names per evaluation date: min 5, median 5, max 5" in page
     per_symbol = pd.concat([t.predictions for t in trained], ignore_index=True)
     a, b = common_rows(per_symbol, universe.predictions)
-    side_by_side = comparison_markdown(
-        pooled_report(a, 6, n_resamples=100), pooled_report(b, 6, n_resamples=100)
-    )
+    side_by_side = comparison_markdown(pooled_report(a, 6), pooled_report(b, 6))
     assert side_by_side.splitlines()[0] == "| metric | per-symbol models | universe model |"
     assert "undefined" not in side_by_side  # five names: the rank IC is defined
 
@@ -100,3 +102,16 @@ def test_the_labels_table_counts_neutral_sessions(tables: list[pd.DataFrame]) ->
     window0_train = lines[2].split(" | ")
     assert window0_train[4] == "252" and window0_train[5] == "252"
     assert int(window0_train[6]) < 252  # sessions without a decisive move carry no label
+
+
+def test_the_page_says_plainly_whether_the_model_beats_each_baseline(trained) -> None:
+    report = pooled_report(trained[0].predictions, 5)
+    table = differences_markdown(report)
+    for baseline in ("majority", "momentum", "placebo"):
+        assert f"| {baseline} |" in table
+    assert verdict(0.01, 0.05) == "model better"
+    assert verdict(-0.05, -0.01) == "model worse"
+    assert verdict(-0.01, 0.05) == "no difference shown"
+    page = model_markdown("R0", trained[0].runs, report, trained[0].predictions)
+    assert "Does the model beat its baselines?" in page
+    assert "![calibration](data:image/png;base64,iVBOR" in page

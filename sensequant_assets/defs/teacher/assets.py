@@ -34,6 +34,7 @@ from sensequant_assets.defs.partitions import BATCHED_BACKFILL, BY_SYMBOL, symbo
 from sensequant_assets.defs.resources import teacher_settings
 from sensequant_assets.paths import ProjectPaths
 from sensequant_assets.quality.gate import blocking_failures
+from sensequant_assets.teacher.economics import economic_summary, economic_test
 from sensequant_assets.teacher.features import get_feature_set
 from sensequant_assets.teacher.labels import label_table, labels_fingerprint, stored_settings
 from sensequant_assets.teacher.metrics import common_rows
@@ -46,6 +47,7 @@ from sensequant_assets.teacher.model_files import (
 )
 from sensequant_assets.teacher.report import (
     comparison_markdown,
+    economics_markdown,
     labels_markdown,
     model_markdown,
     universe_markdown,
@@ -513,7 +515,9 @@ def _model_metadata(
         "placebo_auc": headline(report, "placebo", "roc_auc"),
         "evaluation_rows": len(result.predictions),
         "models": dg.MetadataValue.path(str(paths.models / symbol)),
-        "report": dg.MetadataValue.md(model_markdown(symbol, result.runs, report)),
+        "report": dg.MetadataValue.md(
+            model_markdown(symbol, result.runs, report, result.predictions)
+        ),
     }
 
 
@@ -557,6 +561,7 @@ def teacher_universe_model(
         labels, refused = stored_labels(conn, passing, teacher.label_settings())
         per_symbol = read_predictions(conn, "per_symbol", list(labels))
         spells = read_membership(conn, teacher.universe_index)
+        bars = read_adjusted_bars(conn, list(labels)) if labels else pd.DataFrame()
     if not labels:
         raise dg.Failure(
             description="teacher_universe_model: no symbol has labels built with these settings "
@@ -594,6 +599,7 @@ def teacher_universe_model(
     comparison = comparison_markdown(pooled(same_symbol, teacher), pooled(same_universe, teacher))
     return dg.MaterializeResult(
         metadata={
+            **_economics_metadata(result.predictions, bars, teacher),
             "universe_rule": teacher.universe_rule_text(),
             "symbols": int(rows["symbol"].nunique()),
             "symbols_never_members": ", ".join(sorted(set(labels) - set(rows["symbol"]))),
@@ -638,3 +644,24 @@ def _universe_rows(
             f"{fix}."
         )
     return rows
+
+
+def _economics_metadata(
+    predictions: pd.DataFrame, bars: pd.DataFrame, teacher: TeacherSettings
+) -> dict[str, object]:
+    """The economic test of the universe model's out-of-sample scores: its figures as JSON
+    (read back from the materialization as they are) and as a page with its chart."""
+    if predictions.empty:
+        return {"economics": "not run: no window was trained"}
+    result = economic_test(
+        predictions,
+        bars,
+        teacher.trading_costs(),
+        quantile=teacher.book_quantile,
+        holding=teacher.horizon,
+        min_names=teacher.min_names,
+    )
+    return {
+        "economics": dg.MetadataValue.json(economic_summary(result)),
+        "economics_report": dg.MetadataValue.md(economics_markdown(result)),
+    }

@@ -319,6 +319,14 @@ def test_the_universe_model_trains_on_every_passing_symbol_beside_the_per_symbol
     assert metadata["universe_rule"].value.startswith("every_gated_name")
     assert "| mean rank IC (per date, across symbols) |" in metadata["per_symbol_vs_universe"].value
     assert "![rank IC](data:image/png;base64,iVBOR" in metadata["report"].value
+    # the economic test is stored with the materialization and reads back as it was written
+    event = instance.get_latest_materialization_event(teacher_universe_model.key)
+    stored = event.asset_materialization.metadata["economics"].value
+    assert set(stored) == {"settings", "names_per_date", "model", "momentum"}
+    assert set(stored["model"]["long_short"]) >= {"net_annual_return", "net_sharpe", "max_drawdown"}
+    assert stored["settings"]["slippage_bps"] == settings.cost_slippage_bps
+    assert "![economic test](data:image/png;base64,iVBOR" in metadata["economics_report"].value
+    assert "| model | long-short |" in metadata["economics_report"].value
 
 
 def table_without_symbol(warehouse: WarehouseResource, name: str) -> pd.DataFrame:
