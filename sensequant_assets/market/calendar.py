@@ -78,6 +78,24 @@ def beyond_horizon(year: int) -> bool:
     return dt.date(year, 12, 31) > calendar_horizon()
 
 
+def holiday_list_missing(year: int, reference: KnownDays) -> bool:
+    """Whether `year` reaches past exchange_calendars' horizon and the reference file lists none
+    of its holidays (NSE publishes next year's list only in mid-December): its weekdays are then
+    guesses that only the bars can confirm (`guessed_sessions`)."""
+    return beyond_horizon(year) and not any(day.year == year for day in reference.holidays)
+
+
+def guessed_sessions(year: int, reference: KnownDays) -> tuple[dt.date, ...]:
+    """The days of `year` that are sessions only because they are weekdays: past the horizon, in
+    a year whose holiday list is missing. A day here that no symbol has a bar for is taken as a
+    holiday (`quality.sessions`), never expected and never overdue; once the list is added, every
+    weekday it does not name is a session again."""
+    if not holiday_list_missing(year, reference):
+        return ()
+    horizon = calendar_horizon()
+    return tuple(day for day in trading_days(year, reference) if day > horizon)
+
+
 @cache
 def sessions_in_year(year: int) -> tuple[dt.date, ...]:
     """The calendar's sessions of a year (2022: 247, 2023: 245, 2024: 246).

@@ -57,6 +57,17 @@ def read_calendar_evidence(
     return find_calendar_evidence(read_bar_days(conn, wanted), wanted, reference, now)
 
 
+def freshness_evidence(
+    conn: duckdb.DuckDBPyConnection, reference: KnownDays, now: dt.datetime
+) -> SessionEvidence:
+    """The calendar freshness is judged on: the reference file and the bars of the current and
+    previous (IST) years, as coverage judges them. Without the bars, a holiday past the exchange
+    calendar's horizon that the reference file does not list yet (every January, until NSE's
+    list is added) would be an overdue session."""
+    year = now.astimezone(IST).year
+    return read_calendar_evidence(conn, [year - 1, year], reference, now)
+
+
 def years_through(now: dt.datetime | None = None) -> list[int]:
     """The platform's years: 2022 to the current (IST) year, as years_partitions has them."""
     today = (now or dt.datetime.now(dt.UTC)).astimezone(IST).date()
