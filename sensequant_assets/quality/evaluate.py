@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from sensequant_assets.market.calendar import FIRST_YEAR, IST, KnownDays
+from sensequant_assets.market.calendar import IST, KnownDays
 from sensequant_assets.quality.coverage import CoverageResult, check_coverage
 from sensequant_assets.quality.integrity import IntegrityResult, check_integrity
 from sensequant_assets.quality.mapping import mapping_problem
@@ -66,12 +66,6 @@ def freshness_evidence(
     list is added) would be an overdue session."""
     year = now.astimezone(IST).year
     return read_calendar_evidence(conn, [year - 1, year], reference, now)
-
-
-def years_through(now: dt.datetime | None = None) -> list[int]:
-    """The platform's years: 2022 to the current (IST) year, as years_partitions has them."""
-    today = (now or dt.datetime.now(dt.UTC)).astimezone(IST).date()
-    return list(range(FIRST_YEAR, today.year + 1))
 
 
 @dataclass(frozen=True)
