@@ -29,10 +29,11 @@ import duckdb
 
 from sensequant_assets import demo
 from sensequant_assets.defs.intraday.assets import intraday_bars
-from sensequant_assets.defs.partitions import symbols_partitions
+from sensequant_assets.defs.partitions import FIRST_YEAR, symbols_partitions
 from sensequant_assets.defs.resources import BREEZE_SETTINGS, project_paths, warehouse
 from sensequant_assets.defs.universe.sensors import BATCH_ASSETS
 from sensequant_assets.sources.breeze.source import BreezeSource
+from sensequant_assets.sources.history_plan import history_plan
 from sensequant_assets.sources.intraday_batch import IntradaySettings
 from sensequant_assets.sources.intraday_plan import CallPlan, months_of, plan
 from sensequant_assets.universe.constituents import ConstituentListError, read_constituent_file
@@ -265,6 +266,20 @@ def intraday(
     return follow(url, backfill_id, timeout_s) if wait else 0
 
 
+def history(list_path: Path, first: int, last: int) -> int:
+    """Print the Breeze call plan of the list's daily bars for `first`-`last` (a deeper history:
+    set SENSEQUANT_FIRST_YEAR, then backfill the new year partitions)."""
+    try:
+        batch = read_constituent_file(list_path)
+    except ConstituentListError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    years = range(first, last + 1)
+    limits = {f: breeze_limit(f) for f in ("calls_per_minute", "calls_per_day", "daily_reserve")}
+    print(history_plan(batch.symbols, years, *limits.values()))
+    return 0
+
+
 def _month(text: str) -> dt.date:
     try:
         return dt.datetime.strptime(text, "%Y-%m").date()
@@ -362,6 +377,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="candle length (default: SENSEQUANT_INTRADAY_INTERVAL, else 1minute)",
     )
     minutes.add_argument("--launch", action="store_true", help="start the backfill after the plan")
+    years = commands.add_parser("history", help="print the Breeze call plan of a daily history")
+    years.add_argument("list", type=Path, help="constituent list, e.g. data/constituents/x.txt")
+    years.add_argument("--from", dest="first", type=int, default=FIRST_YEAR, help="e.g. 2016")
+    years.add_argument(
+        "--to", dest="last", type=int, default=dt.date.today().year, help="e.g. 2025"
+    )
     for command in (launch, rerun, minutes):
         command.add_argument(
             "--url", default=DEFAULT_URL, help=f"webserver (default {DEFAULT_URL})"
@@ -391,6 +412,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return publish_snapshots()
     if args.command == "migrate-to-lake":
         return migrate_to_lake(args.source, args.replace)
+    if args.command == "history":
+        return history(args.list, args.first, args.last)
     try:
         if args.command == "intraday":
             return intraday(
