@@ -27,6 +27,7 @@ from sensequant_assets.quality.evaluate import (
 )
 from sensequant_assets.quality.freshness import universe_verdict
 from sensequant_assets.quality.gate import blocking_failures
+from sensequant_assets.quality.intraday import month_shape
 from sensequant_assets.universe.reference import CHECKED_IN, SESSIONS_FILE, load_known_days
 from sensequant_assets.warehouse.resources import WarehouseResource
 from sensequant_assets.warehouse.storage import latest_bar_dates
@@ -178,3 +179,19 @@ def test_with_the_list_a_session_nobody_stored_is_overdue(
 def test_the_walk_covers_the_turn_and_republic_day() -> None:
     days = pd.date_range(FIRST, LAST).date
     assert REPUBLIC_DAY in days and dt.date(2027, 1, 1) in days and len(days) == 34
+
+
+def test_the_intraday_checks_calendar_takes_republic_day_as_a_holiday_too(
+    conn: duckdb.DuckDBPyConnection,
+) -> None:
+    """intraday_bars_checks build each month's shape on the daily checks' evidence: without the
+    2027 list, January 2027's minutes are not expected on Republic Day either."""
+    known = load_known_days(CHECKED_IN / SESSIONS_FILE)
+    held = sessions_through(dt.date(2027, 1, 29), 2027)
+    store(conn, {(s, 2027): bars_for(s, held) for s in SYMBOLS}, mapping_rows(*SYMBOLS))
+    now = dt.datetime(2027, 1, 29, 20, 30, tzinfo=IST)
+    january = dt.date(2027, 1, 1)
+    evidence = read_calendar_evidence(conn, [2027], known, now)
+    shape = month_shape(january, "1minute", evidence.known, now=now)
+    assert sorted(shape.candles) == held
+    assert REPUBLIC_DAY in month_shape(january, "1minute", known, now=now).candles  # the file alone

@@ -224,7 +224,9 @@ def _coverage_description(
     description=(
         "The last completed NSE session is stored for every symbol by "
         f"{FRESHNESS_CUTOFF:%H:%M} IST (the refresh runs at 18:00 IST); weekends, holidays and "
-        "special sessions from the calendar and data/reference/sessions.csv, as coverage_check. "
+        "special sessions from the calendar, data/reference/sessions.csv and the bars of all "
+        "stored symbols, as coverage_check (in a year whose holiday list is missing, a weekday "
+        "no symbol has a bar for is a holiday). "
         "Overdue names the last session held, the one lacking, and the symbols behind."
     ),
     pool=WAREHOUSE_POOL,
