@@ -18,10 +18,11 @@ from collections.abc import Mapping
 import dagster as dg
 from pydantic import Field, field_validator
 
-from sensequant_assets.market.calendar import IST
+from sensequant_assets.market.calendar import CALENDAR_FROM, IST
 
 FIRST_YEAR_VARIABLE = "SENSEQUANT_FIRST_YEAR"
-DEFAULT_FIRST_YEAR = 2016
+DEFAULT_FIRST_YEAR = CALENDAR_FROM
+"""2016: where the calendar's shared XBOM instance starts, so the default builds no second one."""
 EARLIEST_FIRST_YEAR = 2000
 """No source the platform reads serves NSE daily bars from before 2000 (Breeze: about 2016)."""
 
