@@ -422,12 +422,12 @@ def intraday_interval(given: str | None) -> str:
 
 
 def month_range(first: dt.date, last: dt.date) -> None:
-    """Refuse months the platform holds no partition for (before FIRST_YEAR, after this month in
-    IST) and a range given backwards, which would plan nothing and succeed."""
-    from sensequant_assets.market.calendar import FIRST_YEAR, IST
+    """Refuse months the platform holds no partition for (before the deployment's first year,
+    after this month in IST) and a range given backwards, which would plan nothing and succeed."""
+    from sensequant_assets.market.calendar import IST
 
     today = dt.datetime.now(IST).date()
-    earliest, latest = dt.date(FIRST_YEAR, 1, 1), today.replace(day=1)
+    earliest, latest = dt.date(deployment_first_year(), 1, 1), today.replace(day=1)
     for option, month in (("--from", first), ("--to", last)):
         if not earliest <= month <= latest:
             raise UsageError(
@@ -438,6 +438,37 @@ def month_range(first: dt.date, last: dt.date) -> None:
         raise UsageError(
             f"--from {first:%Y-%m} is after --to {last:%Y-%m}: give the earlier month first"
         )
+
+
+def deployment_first_year() -> int:
+    """SENSEQUANT_FIRST_YEAR as the code location reads it; a bad value is a usage error."""
+    from sensequant_assets.market.history import first_year
+
+    try:
+        return first_year()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def history(list_path: Path, first: int | None, last: int | None) -> int:
+    """Print the Breeze call plan of the list's daily bars for `first`-`last` (a deeper history:
+    set SENSEQUANT_FIRST_YEAR, then backfill the new year partitions)."""
+    from sensequant_assets.market.calendar import IST
+    from sensequant_assets.market.history import EARLIEST_FIRST_YEAR
+    from sensequant_assets.sources.history_plan import history_plan
+
+    this_year = dt.datetime.now(IST).year
+    first = deployment_first_year() if first is None else first
+    last = this_year if last is None else last
+    if not EARLIEST_FIRST_YEAR <= first <= last <= this_year:
+        raise UsageError(
+            f"--from {first} --to {last}: give years from {EARLIEST_FIRST_YEAR} to {this_year}, "
+            "the earlier first"
+        )
+    batch = read_list(list_path)
+    limits = [breeze_limit(f) for f in ("calls_per_minute", "calls_per_day", "daily_reserve")]
+    print(history_plan(batch.symbols, range(first, last + 1), *limits))
+    return 0
 
 
 def _month(text: str) -> dt.date:
@@ -635,6 +666,12 @@ def parser() -> Parser:
         "SENSEQUANT_INTRADAY_INTERVAL, else 1minute)",
     )
     minutes.add_argument("--launch", action="store_true", help="start the backfill after the plan")
+    years = commands.add_parser("history", help="print the Breeze call plan of a daily history")
+    years.add_argument("list", type=Path, help="constituent list, e.g. data/constituents/x.txt")
+    years.add_argument(
+        "--from", dest="first", type=int, help="first year (default: SENSEQUANT_FIRST_YEAR)"
+    )
+    years.add_argument("--to", dest="last", type=int, help="last year (default: this year)")
     for command in (launch, rerun, minutes):
         command.add_argument(
             "--url", type=_url, default=DEFAULT_URL, help=f"webserver (default {DEFAULT_URL})"
@@ -692,6 +729,8 @@ def run(args: argparse.Namespace) -> int:
         return publish_snapshots()
     if args.command == "migrate-to-lake":
         return migrate_to_lake(args.source, args.replace)
+    if args.command == "history":
+        return history(args.list, args.first, args.last)
     try:
         if args.command == "intraday":
             return intraday(

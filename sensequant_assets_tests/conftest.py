@@ -11,9 +11,11 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from sensequant_assets.market.history import HistorySettings
 from sensequant_assets.paths import DATA_DIR, ProjectPaths
 from sensequant_assets.sources.synthetic import SyntheticSource
 from sensequant_assets.warehouse.resources import BACKENDS, WarehouseResource
+from sensequant_assets_tests import TEST_FIRST_YEAR
 from sensequant_assets_tests.scaleout.postgres import LocalPostgres, local_postgres
 from sensequant_assets_tests.warehouse.lakes import fresh_lake
 
@@ -34,6 +36,11 @@ def paths(tmp_path: Path) -> ProjectPaths:
         reports_dir=str(tmp_path / "reports"),
         models_dir=str(tmp_path / "models"),
     )
+
+
+@pytest.fixture
+def history() -> HistorySettings:
+    return HistorySettings(first_year=TEST_FIRST_YEAR)
 
 
 @pytest.fixture

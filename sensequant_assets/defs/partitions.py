@@ -1,17 +1,26 @@
 """Partitions: symbols come from constituent lists; years (daily bars) and months (intraday bars)
-run from 2022 to the current one."""
+run from the deployment's first year (`SENSEQUANT_FIRST_YEAR`, read when the code location loads,
+as the `history` resource reads it) to the current one."""
 
 import dagster as dg
 
-from sensequant_assets.market.calendar import FIRST_YEAR
+from sensequant_assets.market.history import first_year
 from sensequant_assets.universe.partitions import PARTITIONS_PER_RUN
+
+FIRST_YEAR = first_year()
 
 symbols_partitions = dg.DynamicPartitionsDefinition(name="symbols")
 
-# end_offset=1 makes the current, still-open year a partition too.
-years_partitions = dg.TimeWindowPartitionsDefinition(
-    cron_schedule="0 0 1 1 *", fmt="%Y", start=str(FIRST_YEAR), end_offset=1
-)
+
+def years_from(first: int) -> dg.TimeWindowPartitionsDefinition:
+    """Year partitions from `first` on; end_offset=1 makes the current, still-open year one too.
+    Keys never depend on `first`, so moving it adds or hides partitions and renames none."""
+    return dg.TimeWindowPartitionsDefinition(
+        cron_schedule="0 0 1 1 *", fmt="%Y", start=str(first), end_offset=1
+    )
+
+
+years_partitions = years_from(FIRST_YEAR)
 
 symbol_year_partitions = dg.MultiPartitionsDefinition(
     {"symbol": symbols_partitions, "year": years_partitions}

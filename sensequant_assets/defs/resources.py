@@ -12,6 +12,7 @@ from collections.abc import Mapping
 import dagster as dg
 
 from sensequant_assets.alerts import AlertsResource
+from sensequant_assets.market.history import FIRST_YEAR_VARIABLE, HistorySettings, first_year
 from sensequant_assets.paths import DATA_DIR, ProjectPaths
 from sensequant_assets.settings import check_variable
 from sensequant_assets.sources.base import BarSource
@@ -122,6 +123,13 @@ def intraday_settings() -> IntradaySettings:
     )
 
 
+def history() -> HistorySettings:
+    """The first year, bound to the variable the partitions read (`first_year` refuses a bad
+    value here, at load, naming the variable, before a run could meet it)."""
+    first_year()
+    return HistorySettings(first_year=bound(HistorySettings, "first_year", FIRST_YEAR_VARIABLE))
+
+
 def project_paths() -> ProjectPaths:
     return ProjectPaths(
         constituents_dir=bound(ProjectPaths, "constituents_dir", "SENSEQUANT_CONSTITUENTS_DIR"),
@@ -165,5 +173,6 @@ def resources() -> dg.Definitions:
             "teacher": teacher_settings(),
             "alerts": alerts(),
             "intraday": intraday_settings(),
+            "history": history(),
         }
     )

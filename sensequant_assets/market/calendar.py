@@ -22,7 +22,9 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-FIRST_YEAR = 2022
+CALENDAR_FROM = 2016
+"""The year the shared XBOM instance starts at (building it costs ~0.4 s, more for every year
+before): the default first year (`market.history`). Earlier years get an instance of their own."""
 
 # India Standard Time (UTC+05:30, no daylight saving): the zone of every NSE date and time.
 # NSE's normal market runs 09:15-15:30 IST; a session is "completed" once its close has passed.
@@ -61,11 +63,11 @@ NO_KNOWN_DAYS = KnownDays()
 
 
 @cache
-def _xbom():
+def _xbom(start_year: int = CALENDAR_FROM):
     import exchange_calendars as xcals  # imported lazily: it costs ~0.4 s at every run start
 
     # The default end is the last year whose holidays the package records.
-    return xcals.get_calendar("XBOM", start=f"{FIRST_YEAR - 1}-12-01")
+    return xcals.get_calendar("XBOM", start=f"{start_year - 1}-12-01")
 
 
 def calendar_horizon() -> dt.date:
@@ -76,6 +78,24 @@ def calendar_horizon() -> dt.date:
 def beyond_horizon(year: int) -> bool:
     """Whether some of `year` lies past exchange_calendars' horizon (its sessions are guessed)."""
     return dt.date(year, 12, 31) > calendar_horizon()
+
+
+def holiday_list_missing(year: int, reference: KnownDays) -> bool:
+    """Whether `year` reaches past exchange_calendars' horizon and the reference file lists none
+    of its holidays (NSE publishes next year's list only in mid-December): its weekdays are then
+    guesses that only the bars can confirm (`guessed_sessions`)."""
+    return beyond_horizon(year) and not any(day.year == year for day in reference.holidays)
+
+
+def guessed_sessions(year: int, reference: KnownDays) -> tuple[dt.date, ...]:
+    """The days of `year` that are sessions only because they are weekdays: past the horizon, in
+    a year whose holiday list is missing. A day here that no symbol has a bar for is taken as a
+    holiday (`quality.sessions`), never expected and never overdue; once the list is added, every
+    weekday it does not name is a session again."""
+    if not holiday_list_missing(year, reference):
+        return ()
+    horizon = calendar_horizon()
+    return tuple(day for day in trading_days(year, reference) if day > horizon)
 
 
 @cache
@@ -89,7 +109,8 @@ def sessions_in_year(year: int) -> tuple[dt.date, ...]:
     first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
     days: list[dt.date] = []
     if first <= horizon:
-        listed = _xbom().sessions_in_range(pd.Timestamp(first), pd.Timestamp(min(last, horizon)))
+        xbom = _xbom(min(year, CALENDAR_FROM))
+        listed = xbom.sessions_in_range(pd.Timestamp(first), pd.Timestamp(min(last, horizon)))
         days += [ts.date() for ts in listed]
     if last > horizon:
         days += [ts.date() for ts in pd.bdate_range(max(first, horizon + dt.timedelta(1)), last)]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from sensequant_assets.market.calendar import FIRST_YEAR, IST, KnownDays
+from sensequant_assets.market.calendar import IST, KnownDays
 from sensequant_assets.quality.coverage import CoverageResult, check_coverage
 from sensequant_assets.quality.integrity import IntegrityResult, check_integrity
 from sensequant_assets.quality.mapping import mapping_problem
@@ -58,10 +58,15 @@ def read_calendar_evidence(
     return find_calendar_evidence(read_bar_days(conn, wanted), wanted, reference, now)
 
 
-def years_through(now: dt.datetime | None = None) -> list[int]:
-    """The platform's years: 2022 to the current (IST) year, as years_partitions has them."""
-    today = (now or dt.datetime.now(dt.UTC)).astimezone(IST).date()
-    return list(range(FIRST_YEAR, today.year + 1))
+def freshness_evidence(
+    conn: duckdb.DuckDBPyConnection, reference: KnownDays, now: dt.datetime
+) -> SessionEvidence:
+    """The calendar freshness is judged on: the reference file and the bars of the current and
+    previous (IST) years, as coverage judges them. Without the bars, a holiday past the exchange
+    calendar's horizon that the reference file does not list yet (every January, until NSE's
+    list is added) would be an overdue session."""
+    year = now.astimezone(IST).year
+    return read_calendar_evidence(conn, [year - 1, year], reference, now)
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,11 @@
 A session is due once the evening cut-off (20:00 IST) after its 15:30 close has passed: the
 refresh runs at 18:00 IST, so the cut-off leaves it two hours. Weekends, holidays and special
 sessions come from the same calendar and reference file the coverage check uses
-(`market.calendar` with `data/reference/sessions.csv`), and are judged as it judges them: a
-holiday is never due, and neither is a special session (a Muhurat hour that some sources omit
-and that ends after 19:00): a bar there counts as held, its absence is never overdue.
+(`market.calendar` with `data/reference/sessions.csv`, then the bars across symbols:
+`quality.evaluate.freshness_evidence`), and are judged as it judges them: a holiday is never due,
+and neither is a special session (a Muhurat hour that some sources omit and that ends after
+19:00): a bar there counts as held, its absence is never overdue. In a new year whose holiday
+list is not added yet, a weekday no symbol has a bar for is such a holiday (`quality.sessions`).
 
 The warehouse is as fresh as its stalest symbol: a refresh that failed for one chunk leaves those
 symbols a session behind, and the verdict names them.

@@ -16,7 +16,12 @@ gate and the coverage report judge a partition alike.
 
 With fewer than MIN_WITNESSES witnesses a date is not judged: coverage follows the calendar and
 the reference file alone (a bar on an unlisted day fails, a missing day is a gap), and the batch
-report lists such dates as undecided. Neither finding fails a symbol's coverage: a found session
+report lists such dates as undecided. One exception: in a year past exchange_calendars' horizon
+whose holiday list the reference file lacks (every January, until someone adds NSE's list), the
+calendar is only "every weekday", so a weekday no symbol has a bar for is taken as a holiday
+(`assumed`), however few symbols cover it: today's Republic Day must not read as a gap or an
+overdue session just because no bar after it exists yet. The reports then say, once, that the
+list is missing and how to add it. Neither finding fails a symbol's coverage: a found session
 is accepted like a reference one, a found holiday is not expected. Both are reported once per
 batch, each with the exact line to add to the reference file.
 """
@@ -34,6 +39,8 @@ from sensequant_assets.market.calendar import (
     KnownDays,
     beyond_horizon,
     calendar_horizon,
+    guessed_sessions,
+    holiday_list_missing,
     last_closed_day,
     trading_days,
 )
@@ -46,6 +53,10 @@ MIN_WITNESSES = 5
 SESSION_SHARE = 0.5
 """Share of a date's witnesses that must have a bar on it (strictly more) to make it a session."""
 REFERENCE_FILE = f"data/reference/{SESSIONS_FILE}"
+ASSUMED_HOLIDAY = (
+    f"taken as a holiday: a weekday past the exchange calendar, in a year {REFERENCE_FILE} has no "
+    "holiday list for, and no symbol has a bar for it"
+)
 
 
 @dataclass(frozen=True)
@@ -90,6 +101,10 @@ class SessionEvidence:
     holidays: tuple[DayFinding, ...]
     undecided: tuple[DayFinding, ...]
     """Dates outside the calendar with bars but too few witnesses to judge."""
+    assumed: tuple[dt.date, ...] = ()
+    """Guessed sessions (`market.calendar.guessed_sessions`: a year with no holiday list) that
+    no symbol has a bar for and too few symbols cover to judge: taken as holidays until a bar
+    shows otherwise."""
 
     @property
     def findings(self) -> tuple[DayFinding, ...]:
@@ -104,17 +119,47 @@ class SessionEvidence:
         """
         found = KnownDays(
             sessions={f.day: f"session {f.note}; not in {REFERENCE_FILE}" for f in self.sessions},
-            holidays={f.day: f"holiday {f.note}; not in {REFERENCE_FILE}" for f in self.holidays},
+            holidays={
+                **{day: ASSUMED_HOLIDAY for day in self.assumed},
+                **{f.day: f"holiday {f.note}; not in {REFERENCE_FILE}" for f in self.holidays},
+            },
         )
         return found.merged(self.reference)
 
     @property
     def passed(self) -> bool:
-        return not self.findings
+        """No day the bars contradict, and no year judged without its holiday list (a WARN the
+        UI shows until the list is added)."""
+        return not self.findings and not self.missing_lists
 
     @property
     def horizon_years(self) -> tuple[int, ...]:
         return tuple(year for year in self.years if beyond_horizon(year))
+
+    @property
+    def missing_lists(self) -> tuple[int, ...]:
+        """Years past the horizon whose holidays the reference file lists none of."""
+        return tuple(year for year in self.years if holiday_list_missing(year, self.reference))
+
+    def missing_list_note(self) -> str:
+        """One sentence for the UI: which years lack their holiday list, what the platform does
+        meanwhile, and the lines to add; '' when no year lacks one."""
+        if not self.missing_lists:
+            return ""
+        years = ", ".join(map(str, self.missing_lists))
+        assumed = (
+            " (so far: " + ", ".join(d.isoformat() for d in self.assumed[:SHOWN_DATES]) + ")"
+            if self.assumed
+            else ""
+        )
+        return (
+            f"No holiday list for {years} in {REFERENCE_FILE} (exchange_calendars ends "
+            f"{calendar_horizon()}; NSE publishes next year's list in mid-December). Until it is "
+            "added, the bars decide: a weekday no symbol has a bar for is taken as a holiday"
+            f"{assumed}, never a gap or an overdue session. Add each holiday of NSE's circular "
+            f"as a line `{self.missing_lists[0]}-01-26,holiday,Republic Day` (date,holiday,name) "
+            f"to {REFERENCE_FILE} (or SENSEQUANT_REFERENCE_DIR); the next check run uses it."
+        )
 
     def describe(self) -> str:
         """One paragraph for the batch-level check: what the bars show, and what to add."""
@@ -144,6 +189,8 @@ class SessionEvidence:
         if self.horizon_years:
             years = ", ".join(map(str, self.horizon_years))
             text += f" {years}: {HORIZON_NOTE} (exchange_calendars ends {calendar_horizon()})."
+        if note := self.missing_list_note():
+            text += f" {note}"
         return text
 
     def metadata(self) -> dict[str, object]:
@@ -156,6 +203,8 @@ class SessionEvidence:
             "session_share": SESSION_SHARE,
             "calendar_horizon": calendar_horizon().isoformat(),
             "years_beyond_horizon": list(self.horizon_years),
+            "holiday_lists_missing": list(self.missing_lists),
+            "holidays_assumed": [day.isoformat() for day in self.assumed],
         }
 
     def markdown(self) -> list[str]:
@@ -170,6 +219,8 @@ class SessionEvidence:
             for f in self.undecided
         ]
         lines += [f"- {year}: {HORIZON_NOTE}" for year in self.horizon_years]
+        if note := self.missing_list_note():
+            lines.append(f"- {note}")
         return lines
 
 
@@ -194,8 +245,9 @@ def find_calendar_evidence(
         return opposite if day in table else ""
 
     wanted = tuple(sorted(set(years)))
-    sessions, holidays, undecided = [], [], []
+    sessions, holidays, undecided, assumed = [], [], [], []
     for year in wanted:
+        guessed = set(guessed_sessions(year, reference))
         regular = [d for d in trading_days(year, reference) if d <= cutoff]
         calendar = {*regular, *(d for d in reference.sessions if d.year == year)}
         for day in sorted(d for d in days.symbols_on if d.year == year and d <= cutoff):
@@ -209,12 +261,17 @@ def find_calendar_evidence(
             elif finding.with_bars > SESSION_SHARE * finding.witnesses:
                 sessions.append(finding)
         for day in regular:
-            if day not in days.symbols_on and (seen := witnesses(day)) >= MIN_WITNESSES:
+            if day in days.symbols_on:
+                continue
+            if (seen := witnesses(day)) >= MIN_WITNESSES:
                 holidays.append(DayFinding(day, "holiday", 0, seen, listed_as(day, "holiday")))
+            elif day in guessed:
+                assumed.append(day)
     return SessionEvidence(
         reference=reference,
         years=wanted,
         sessions=tuple(sessions),
         holidays=tuple(holidays),
         undecided=tuple(undecided),
+        assumed=tuple(assumed),
     )

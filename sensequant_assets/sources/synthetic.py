@@ -1,9 +1,12 @@
 """The embedded synthetic source: deterministic, offline, and honest about its defects.
 
 Bars are a seeded random walk per symbol over every NSE session (plus the special sessions real
-data holds, as data/reference/sessions.csv lists them, minus its holidays) from 2022 or the
-symbol's listing date. The walk always starts at the same session, so a year's bars do not depend
-on which years were asked for: materializing 2023 alone gives the same bars as 2022-2024 together.
+data holds, as data/reference/sessions.csv lists them, minus its holidays) from 2022 (ORIGIN_YEAR)
+or the symbol's listing date; the years before 2022 are a second walk run back in time from the
+same starting price. Both always start at the same session, so a year's bars depend neither on
+which years were asked for (materializing 2023 alone gives the same bars as 2022-2024 together)
+nor on the deployment's first year (`SENSEQUANT_FIRST_YEAR`): moving it to 2016 adds 2016-2021 and
+leaves 2022 on as they were.
 Like a real feed, the bars are as traded: every corporate action of the reference folder's
 corporate_actions.csv shows on its ex-date (TATASTEEL's 10:1 split as a -90 % day), which
 plausibility_check then explains. Defects (no bars, missing sessions, broken OHLC, a price jump no
@@ -24,7 +27,6 @@ import pandas as pd
 from pydantic import Field
 
 from sensequant_assets.market.calendar import (
-    FIRST_YEAR,
     KnownDays,
     last_completed_session,
     trading_days,
@@ -48,6 +50,10 @@ from sensequant_assets.warehouse.storage import Origin
 
 SCENARIO_PATH = Path(__file__).with_name("synthetic_scenario.json")
 TICK = 0.05
+
+ORIGIN_YEAR = 2022
+"""Where the walk starts, forward and back: the platform's first year when it was fixed in code,
+so the bars it served then are the bars it serves now."""
 
 # Daily log-return volatility and drift typical of NIFTY 100 large caps (~27 % a year).
 DAILY_VOLATILITY = 0.017
@@ -77,21 +83,28 @@ def _stable_int(*parts: object) -> int:
     return int.from_bytes(digest[:8], "big")
 
 
-def _sessions_through(
-    year: int, listed_on: dt.date | None, until: dt.date, known: KnownDays
+def _sessions_between(
+    first: dt.date, last: dt.date, listed_on: dt.date | None, known: KnownDays
 ) -> list[dt.date]:
-    days = {d for y in range(FIRST_YEAR, year + 1) for d in trading_days(y, known)}
-    days |= {d for d in known.sessions if d.year <= year}
-    start = listed_on or dt.date(FIRST_YEAR, 1, 1)
-    return sorted(d for d in days if start <= d <= until)
+    days = {d for y in range(first.year, last.year + 1) for d in trading_days(y, known)}
+    days |= set(known.sessions)
+    start = max(first, listed_on) if listed_on else first
+    return sorted(d for d in days if start <= d <= last)
 
 
-def random_walk_bars(symbol: str, sessions: list[dt.date], seed: int) -> pd.DataFrame:
-    """OHLCV for `sessions`, deterministic in (symbol, seed, first session)."""
+def random_walk_bars(
+    symbol: str, sessions: list[dt.date], seed: int, backward: bool = False
+) -> pd.DataFrame:
+    """OHLCV for `sessions`, deterministic in (symbol, seed, first session). `backward`: sessions
+    before ORIGIN_YEAR, walked back in time from the price the forward walk starts at (its own
+    draws, the same volume level), so they join it and depend only on their last session."""
     rng = np.random.default_rng(_stable_int(seed, symbol))
-    count = len(sessions)
     start_price = float(np.exp(rng.uniform(np.log(80), np.log(4000))))
     base_volume = float(np.exp(rng.uniform(np.log(2e5), np.log(2e7))))
+    if backward:
+        rng = np.random.default_rng(_stable_int(seed, symbol, "before"))
+        sessions = sessions[::-1]
+    count = len(sessions)
     returns = rng.normal(DAILY_DRIFT, DAILY_VOLATILITY, count)
     gaps = rng.normal(0, DAILY_VOLATILITY / 3, count)
     upper = np.abs(rng.normal(0, DAILY_VOLATILITY / 2, count))
@@ -116,7 +129,7 @@ def random_walk_bars(symbol: str, sessions: list[dt.date], seed: int) -> pd.Data
     )
     frame["high"] = frame[["open", "high", "close"]].max(axis=1)
     frame["low"] = frame[["open", "low", "close"]].min(axis=1)
-    return frame
+    return frame.iloc[::-1].reset_index(drop=True) if backward else frame
 
 
 def _to_tick(prices: np.ndarray) -> np.ndarray:
@@ -213,12 +226,15 @@ class SyntheticSource(BarSource):
         until = min(dt.date(year, 12, 31), last_completed_session(self._now, self._known_days))
         # A listing that ended (listings.csv last_session) trades no more, as a real feed shows.
         until = min(until, self._listings.last_session(mapping.symbol) or until)
-        sessions = _sessions_through(
-            year, self._listings.get(mapping.symbol), until, self._known_days
+        backward = year < ORIGIN_YEAR
+        first = dt.date(year, 1, 1) if backward else dt.date(ORIGIN_YEAR, 1, 1)
+        last = dt.date(ORIGIN_YEAR - 1, 12, 31) if backward else until
+        sessions = _sessions_between(
+            first, last, self._listings.get(mapping.symbol), self._known_days
         )
-        walk = random_walk_bars(mapping.symbol, sessions, self.scenario.seed)
+        walk = random_walk_bars(mapping.symbol, sessions, self.scenario.seed, backward)
         bars = apply_defects(as_traded(walk, self._actions), defects)
-        in_year = bars[bars["date"].dt.year == year]
+        in_year = bars[(bars["date"].dt.year == year) & (bars["date"] <= pd.Timestamp(until))]
         return FetchResult(
             conform_bars(in_year, mapping.symbol, year, where="synthetic source"),
             {"sessions_generated": len(in_year)},

@@ -154,6 +154,7 @@ def test_dg_lists_every_definition_with_its_group_and_kinds() -> None:
         "teacher",
         "alerts",
         "intraday",
+        "history",
     }
 
 

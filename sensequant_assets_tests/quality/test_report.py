@@ -4,10 +4,12 @@ from pathlib import Path
 import pytest
 
 from sensequant_assets.market.calendar import sessions_in_year
-from sensequant_assets.quality.evaluate import read_calendar_evidence, years_through
+from sensequant_assets.market.history import HistorySettings
+from sensequant_assets.quality.evaluate import read_calendar_evidence
 from sensequant_assets.quality.report import build_reports
 from sensequant_assets.universe.constituents import parse_constituent_text
 from sensequant_assets.warehouse.resources import WarehouseResource
+from sensequant_assets_tests import TEST_FIRST_YEAR
 
 from .factories import AFTER_2024, REFERENCE, bars_for, mapping_rows, store, year_days
 
@@ -33,7 +35,12 @@ def test_every_symbol_year_is_classified(
     nifty = parse_constituent_text("# batch\nTCS\nINFY\nOBEROI\nbad|name\n", Path("nifty.txt"))
     other = parse_constituent_text("LICI\n", Path("other.txt"))
     with warehouse.get_connection() as conn:
-        evidence = read_calendar_evidence(conn, years_through(AFTER_2024), REFERENCE, AFTER_2024)
+        evidence = read_calendar_evidence(
+            conn,
+            HistorySettings(first_year=TEST_FIRST_YEAR).years_through(AFTER_2024),
+            REFERENCE,
+            AFTER_2024,
+        )
         reports = build_reports(conn, [nifty, other], listings, evidence, AFTER_2024)
     first, second = reports
     assert first.batch == "nifty" and first.years == (2022, 2023, 2024, 2025)

@@ -196,12 +196,19 @@ def test_2027_works_from_weekdays_and_the_data_and_says_so(
     assert f"2027: {HORIZON_NOTE}" in evidence.describe()
 
 
-def test_2027_for_one_symbol_needs_the_reference_holiday(
+def test_2027_for_one_symbol_takes_a_day_without_bars_as_a_holiday_until_the_list_is_added(
     conn: duckdb.DuckDBPyConnection,
 ) -> None:
+    """Too few symbols to judge, and no 2027 holiday list: a weekday without a bar is taken as a
+    holiday (never a false gap on Republic Day). Once the list is added, its other weekdays are
+    sessions again, so the same symbol missing one is a gap."""
     traded = weekdays_2027(dt.date(2027, 2, 26), without=[REPUBLIC_DAY_2027])
     store_year(conn, 2027, {"S1": traded})
-    (failure,) = blocking_failures(conn, "S1", {}, IN_2027, reference=NO_KNOWN_DAYS)
-    assert "1 missing session(s) (2027-01-26)" in failure and HORIZON_NOTE in failure
+    assert blocking_failures(conn, "S1", {}, IN_2027, reference=NO_KNOWN_DAYS) == []
+    evidence = read_calendar_evidence(conn, [2027], NO_KNOWN_DAYS, IN_2027)
+    assert evidence.assumed == (REPUBLIC_DAY_2027,) and evidence.missing_lists == (2027,)
     reference = KnownDays(holidays={REPUBLIC_DAY_2027: "Republic Day"})
     assert blocking_failures(conn, "S1", {}, IN_2027, reference=reference) == []
+    store_year(conn, 2027, {"S1": [d for d in traded if d != dt.date(2027, 1, 27)]})
+    (failure,) = blocking_failures(conn, "S1", {}, IN_2027, reference=reference)
+    assert "1 missing session(s) (2027-01-27)" in failure and HORIZON_NOTE in failure

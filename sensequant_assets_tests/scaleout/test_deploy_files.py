@@ -129,6 +129,21 @@ def test_helm_runs_write_a_lake_on_the_shared_claim_with_the_password_from_a_sec
     assert deployment["includeConfigInLaunchedRuns"]["enabled"]  # runs get the same env
 
 
+def test_the_first_year_reaches_the_code_server_and_every_run_alike() -> None:
+    """The partitions are built from SENSEQUANT_FIRST_YEAR where the code loads: the code
+    server, the daemon and each run must read one value, or they disagree on what exists."""
+    services = load(DEPLOY / "docker-compose.yaml")["services"]
+    for name in ("code-server", "daemon"):
+        assert services[name]["environment"]["SENSEQUANT_FIRST_YEAR"] == (
+            "${SENSEQUANT_FIRST_YEAR:-2016}"
+        ), name
+    passed_to_runs = load(DEPLOY / "dagster.yaml")["run_launcher"]["config"]["env_vars"]
+    assert "SENSEQUANT_FIRST_YEAR" in passed_to_runs
+    [deployment] = load(DEPLOY / "helm" / "values.yaml")["dagster-user-deployments"]["deployments"]
+    env = {entry["name"]: entry["value"] for entry in deployment["env"]}
+    assert env["SENSEQUANT_FIRST_YEAR"] == "2016"
+
+
 def scalar_secrets(node: Any, key: str = "") -> list[str]:
     """Keys (or env entries) that look like a secret and hold a value in the file itself.
 

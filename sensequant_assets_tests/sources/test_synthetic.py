@@ -5,6 +5,7 @@ import pytest
 
 from sensequant_assets.market.calendar import sessions_in_year
 from sensequant_assets.market.corporate_actions import adjusted_bars
+from sensequant_assets.quality.coverage import check_coverage
 from sensequant_assets.quality.plausibility import check_plausibility
 from sensequant_assets.sources.synthetic import SyntheticSource
 from sensequant_assets.universe.reference import (
@@ -103,3 +104,21 @@ def test_a_year_past_the_calendar_horizon_is_served_on_weekdays() -> None:
     frame = bars(source, "INFY", 2027)
     weekdays = pd.bdate_range("2027-01-01", "2027-03-01")
     assert list(frame["date"].dt.date) == [day.date() for day in weekdays]
+
+
+def test_years_before_2022_walk_back_and_join_the_walk_that_was(
+    synthetic_source: SyntheticSource,
+) -> None:
+    """A deeper history (SENSEQUANT_FIRST_YEAR=2016) adds 2016-2021 without changing a bar of
+    2022 on, each year is the same however it is asked, and every year is complete."""
+    known = load_known_days(CHECKED_IN / SESSIONS_FILE)
+    year_2022 = bars(synthetic_source, "TCS", 2022)
+    early = {year: bars(synthetic_source, "TCS", year) for year in range(2016, 2022)}
+    pd.testing.assert_frame_equal(bars(synthetic_at_fixed_now(), "TCS", 2022), year_2022)
+    pd.testing.assert_frame_equal(bars(synthetic_at_fixed_now(), "TCS", 2019), early[2019])
+    for year, frame in early.items():
+        result = check_coverage(frame, "TCS", year, now=FIXED_NOW, known=known)
+        assert result.verdict == "complete", result.describe()
+    joined = pd.concat([*early.values(), year_2022])
+    assert joined["close"].pct_change().abs().max() < 0.15
+    assert early[2016]["date"].iloc[0].date() == dt.date(2016, 1, 1)

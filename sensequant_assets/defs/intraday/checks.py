@@ -2,7 +2,7 @@
 
 The four run as one step over a run's partitions: one read of their candles and of the daily bars
 of the same months. Session shapes (special sessions and their hours) come from
-data/reference/sessions.csv, the reference daily coverage reads.
+data/reference/sessions.csv and the bars across symbols, the calendar daily coverage reads.
 """
 
 from collections.abc import Iterator
@@ -13,6 +13,7 @@ import dagster as dg
 from sensequant_assets.dagster_internals import latest_materializations
 from sensequant_assets.defs.partitions import symbol_month_partitions
 from sensequant_assets.paths import ProjectPaths
+from sensequant_assets.quality.evaluate import read_calendar_evidence
 from sensequant_assets.quality.intraday import (
     CLOSING_WINDOW,
     VOLUME_TOLERANCE,
@@ -88,11 +89,15 @@ def intraday_bars_checks(
     keys = list(context.partition_keys)
     wanted = checked_month_symbols(keys)
     interval = intraday.interval
-    known = load_known_days(paths.reference / SESSIONS_FILE)
+    reference = load_known_days(paths.reference / SESSIONS_FILE)
     listings = load_listing_dates(paths.listings_file)
+    years = sorted({m.year for _, m in wanted})
     with warehouse.get_connection() as conn:
         candles = read_intraday_partitions(conn, wanted, interval)
-        daily = read_bars(conn, sorted({s for s, _ in wanted}), sorted({m.year for _, m in wanted}))
+        daily = read_bars(conn, sorted({s for s, _ in wanted}), years)
+        # The daily checks' calendar: a holiday missing from sessions.csv (every January until
+        # the year's list is added) is no gap in the minutes either.
+        known = read_calendar_evidence(conn, years, reference).known
     targets = latest_materializations(context.instance, INTRADAY_BARS, keys)
     selected = {check_key.name for check_key in context.selected_asset_check_keys}
     for key, (symbol, month) in zip(keys, wanted, strict=True):

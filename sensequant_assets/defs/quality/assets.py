@@ -5,8 +5,9 @@ import dagster as dg
 
 from sensequant_assets.defs.owners import ownership
 from sensequant_assets.defs.quality.checks import CALENDAR_EVIDENCE
+from sensequant_assets.market.history import HistorySettings
 from sensequant_assets.paths import ProjectPaths
-from sensequant_assets.quality.evaluate import read_calendar_evidence, years_through
+from sensequant_assets.quality.evaluate import read_calendar_evidence
 from sensequant_assets.quality.report import build_reports, write_report
 from sensequant_assets.universe.constituents import list_files, read_constituent_file
 from sensequant_assets.universe.reference import SESSIONS_FILE, load_known_days, load_listing_dates
@@ -22,7 +23,10 @@ from sensequant_assets.warehouse.resources import WAREHOUSE_POOL, WarehouseResou
     kinds={"duckdb", "json"},
 )
 def coverage_report(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource, paths: ProjectPaths
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    paths: ProjectPaths,
+    history: HistorySettings,
 ) -> dg.MaterializeResult:
     """Every symbol x year of every constituent list as complete, partial, empty or unmapped;
     below each table, the days the bars show the calendar gets wrong, with the lines to add to
@@ -37,7 +41,7 @@ def coverage_report(
     lists = [read_constituent_file(path) for path in files]
     reference = load_known_days(paths.reference / SESSIONS_FILE)
     with warehouse.get_connection() as conn:
-        evidence = read_calendar_evidence(conn, years_through(), reference)
+        evidence = read_calendar_evidence(conn, history.years_through(), reference)
         reports = build_reports(conn, lists, load_listing_dates(paths.listings_file), evidence)
     metadata: dict[str, dg.RawMetadataValue] = {"lists": len(reports)}
     for report in reports:

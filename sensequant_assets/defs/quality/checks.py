@@ -27,6 +27,7 @@ from sensequant_assets.paths import ProjectPaths
 from sensequant_assets.quality.coverage import CoverageResult
 from sensequant_assets.quality.evaluate import (
     evaluate_symbol_years,
+    freshness_evidence,
     mapping_problems,
     read_calendar_evidence,
     read_partition_bars,
@@ -223,7 +224,9 @@ def _coverage_description(
     description=(
         "The last completed NSE session is stored for every symbol by "
         f"{FRESHNESS_CUTOFF:%H:%M} IST (the refresh runs at 18:00 IST); weekends, holidays and "
-        "special sessions from the calendar and data/reference/sessions.csv, as coverage_check. "
+        "special sessions from the calendar, data/reference/sessions.csv and the bars of all "
+        "stored symbols, as coverage_check (in a year whose holiday list is missing, a weekday "
+        "no symbol has a bar for is a holiday). "
         "Overdue names the last session held, the one lacking, and the symbols behind."
     ),
     pool=WAREHOUSE_POOL,
@@ -240,15 +243,18 @@ def freshness_check(
     every bars run only updates what the UI shows."""
     judged_at = context.run.tags.get(JUDGED_AT_TAG)
     now = dt.datetime.fromisoformat(judged_at) if judged_at else dt.datetime.now(dt.UTC)
-    known = load_known_days(paths.reference / SESSIONS_FILE)
+    reference = load_known_days(paths.reference / SESSIONS_FILE)
     with warehouse.get_connection() as conn:
         latest = latest_bar_dates(conn)
-    verdict, behind = universe_verdict(latest, now, known)
+        evidence = freshness_evidence(conn, reference, now)
+    verdict, behind = universe_verdict(latest, now, evidence.known)
     description = verdict.describe()
     if behind:
         shown = ", ".join(behind[:SHOWN_SYMBOLS])
         more = f" and {len(behind) - SHOWN_SYMBOLS} more" if len(behind) > SHOWN_SYMBOLS else ""
         description += f" {len(behind)} of {len(latest)} symbol(s) behind: {shown}{more}."
+    if note := evidence.missing_list_note():
+        description += f" {note}"
     if not verdict.fresh and context.run.job_name == FRESHNESS_JOB:
         year = verdict.lacking.year if verdict.lacking else now.year
         partitions = ", ".join(f"{symbol}|{year}" for symbol in behind[:SHOWN_SYMBOLS])
@@ -263,5 +269,7 @@ def freshness_check(
             "judged_at": now.isoformat(timespec="minutes"),
             "symbols": len(latest),
             "symbols_behind": len(behind),
+            "holiday_lists_missing": list(evidence.missing_lists),
+            "holidays_assumed": [day.isoformat() for day in evidence.assumed],
         },
     )

@@ -15,6 +15,7 @@ import pytest
 from sensequant_assets.defs.quality.assets import coverage_report
 from sensequant_assets.defs.quality.checks import daily_bars_checks
 from sensequant_assets.market.calendar import sessions_in_year
+from sensequant_assets.market.history import HistorySettings
 from sensequant_assets.paths import ProjectPaths
 from sensequant_assets.universe.partitions import range_tags
 from sensequant_assets.universe.reference import CORPORATE_ACTIONS_FILE
@@ -75,11 +76,14 @@ def test_a_late_session_passes_each_partition_and_a_split_row_explains_its_jump(
 
 
 def test_the_coverage_report_warns_once_naming_the_line_to_add(
-    warehouse: WarehouseResource, paths: ProjectPaths
+    warehouse: WarehouseResource, paths: ProjectPaths, history: HistorySettings
 ) -> None:
     paths.constituents.mkdir()
     (paths.constituents / "late.txt").write_text("\n".join(SYMBOLS) + "\n", encoding="utf-8")
-    result = dg.materialize([coverage_report], resources={"warehouse": warehouse, "paths": paths})
+    result = dg.materialize(
+        [coverage_report],
+        resources={"warehouse": warehouse, "paths": paths, "history": history},
+    )
     (check,) = result.get_asset_check_evaluations()
     assert check.check_name == "calendar_evidence_check"
     assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN

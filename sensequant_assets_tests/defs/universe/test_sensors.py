@@ -26,12 +26,14 @@ from sensequant_assets.defs.universe.sensors import (
     batch_request,
     constituent_lists_sensor,
 )
+from sensequant_assets.market.history import HistorySettings
 from sensequant_assets.paths import ProjectPaths
 from sensequant_assets.sources.synthetic import SyntheticSource
 from sensequant_assets.teacher.settings import TeacherSettings
 from sensequant_assets.universe.batches import Batch, parse_cursor, plan_tick
 from sensequant_assets.universe.partitions import BATCH_TAG, symbol_year_key
 from sensequant_assets.warehouse.resources import WarehouseResource
+from sensequant_assets_tests import TEST_FIRST_YEAR
 
 # Everything the sensor targets. No asset runs here: the resources are never opened.
 GRAPH = dg.Definitions(
@@ -50,6 +52,7 @@ GRAPH = dg.Definitions(
         "bar_source": SyntheticSource(),
         "teacher": TeacherSettings(),
         "paths": ProjectPaths(),
+        "history": HistorySettings(first_year=TEST_FIRST_YEAR),
     },
 )
 

@@ -43,7 +43,8 @@ from urllib.parse import parse_qs, urlparse
 
 import pandas as pd
 
-from sensequant_assets.market.calendar import FIRST_YEAR, IST, sessions_in_year
+from sensequant_assets.market.calendar import IST, sessions_in_year
+from sensequant_assets.market.history import EARLIEST_FIRST_YEAR
 from sensequant_assets.market.intraday import INTERVALS
 from sensequant_assets.sources.base import SymbolMapping
 from sensequant_assets.sources.synthetic import SyntheticSource
@@ -134,7 +135,7 @@ def security_master_zip() -> bytes:
 
 
 def _sessions(year: int) -> tuple[dt.date, ...]:
-    if year >= FIRST_YEAR:
+    if year >= EARLIEST_FIRST_YEAR:
         return sessions_in_year(year)
     # Before the calendar's range (only margin days are asked for): weekdays are close enough.
     days = (dt.date(year, 1, 1) + dt.timedelta(n) for n in range(366))
