@@ -11,6 +11,8 @@ is the backfill page's "Re-execute > From failure": a new backfill of exactly th
 first one did not materialize (failed ones and what depends on them), nothing it already wrote.
 `sensequant snapshots publish` rebuilds the warehouse's read-only snapshots for notebooks.
 `sensequant migrate-to-lake FILE` copies a DuckDB warehouse into the configured DuckLake.
+`sensequant breeze-session` stores the day's Breeze session token (from stdin, or as an argument)
+where every later run of the running deployment reads it.
 """
 
 import argparse
@@ -32,6 +34,8 @@ from sensequant_assets.defs.intraday.assets import intraday_bars
 from sensequant_assets.defs.partitions import symbols_partitions
 from sensequant_assets.defs.resources import BREEZE_SETTINGS, project_paths, warehouse
 from sensequant_assets.defs.universe.sensors import BATCH_ASSETS
+from sensequant_assets.profiles import ProfileError, secrets_folder
+from sensequant_assets.sources.breeze.session import SessionTokenError, fingerprint, write_token
 from sensequant_assets.sources.breeze.source import BreezeSource
 from sensequant_assets.sources.intraday_batch import IntradaySettings
 from sensequant_assets.sources.intraday_plan import CallPlan, months_of, plan
@@ -335,6 +339,28 @@ def migrate_to_lake(source: Path, replace: bool) -> int:
     return 0
 
 
+def breeze_session(token: str | None) -> int:
+    """Store the day's session token for every later run of this profile: no restart, no run
+    config, never the instance or the event log (`sources/breeze/session.py`)."""
+    if token is None:
+        if sys.stdin.isatty():
+            import getpass
+
+            token = getpass.getpass("Breeze session token (not echoed): ")
+        else:
+            token = sys.stdin.read()
+    try:
+        path = write_token(secrets_folder(), token)
+    except (SessionTokenError, ProfileError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"stored the Breeze session token (fingerprint {fingerprint(token.strip())}) in {path}, "
+        "readable by you only; every run from now on logs in with it, no restart needed"
+    )
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sensequant", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -384,7 +410,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="replace lake tables that already hold other rows (never needed on a new lake)",
     )
+    session = commands.add_parser(
+        "breeze-session",
+        help="store today's Breeze session token for every later run (reads stdin if not given)",
+    )
+    session.add_argument("token", nargs="?", help="the token; omit it to paste it unechoed")
     args = parser.parse_args(argv)
+    if args.command == "breeze-session":
+        return breeze_session(args.token)
     if args.command == "demo":
         return demo.main(args.list)
     if args.command == "snapshots":
