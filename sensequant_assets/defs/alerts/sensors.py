@@ -69,7 +69,9 @@ def failure_alerts(
             alerts += [Alert(asset, key, error) for key, error in dict(named.value).items()]
             continue
         text = user.description if user is not None and user.description else None
-        text = text or (failure.error.message if failure.error else "step failed")
+        # The asset's own error, not Dagster's "Error occurred while executing op" around it.
+        error = failure.error.cause or failure.error if failure.error else None
+        text = text or (error.message if error else "step failed")
         alerts.append(Alert(asset, partitions, text.strip().splitlines()[0]))
     if alerts or repeated:
         return alerts

@@ -557,7 +557,7 @@ class BreezeSource(BarSource):
                 f"{_SESSION_TOKEN_HELP}"
             )
             if self.secrets_dir and not mark_refused(Path(self.secrets_dir), self._token, message):
-                return BreezeSessionRefusedAgainError(message)
+                return AlreadyReportedAuthError(message)
             return BreezeAuthError(message)
         if answer.kind in ("rate_limited", "transient"):
             return BreezeUnavailableError(
@@ -590,7 +590,7 @@ class BreezeSource(BarSource):
         """Fail without a call when an earlier run already found `token` refused (and alerted)."""
         if not self.secrets_dir or (record := refused(Path(self.secrets_dir), token)) is None:
             return
-        raise BreezeSessionRefusedAgainError(
+        raise AlreadyReportedAuthError(
             f"Breeze login not tried: the session token{self._token_origin()} was refused at "
             f"{record.get('refused_at')} by an earlier run, which raised the alert. "
             f"{_SESSION_TOKEN_HELP}"
@@ -641,11 +641,6 @@ def call_spans(years: Sequence[int], most: int = MAX_YEARS_PER_CALL) -> list[lis
         else:
             spans.append([year])
     return spans
-
-
-class BreezeSessionRefusedAgainError(BreezeAuthError, AlreadyReportedAuthError):
-    """The session token an earlier run found refused: this run fails without another login
-    and without another alert (the alerts sensor skips this class)."""
 
 
 class _AnswerAtCapError(Exception):
