@@ -542,7 +542,7 @@ class BreezeSource(BarSource):
             )
             time.sleep(delay)
 
-    def _failure(self, answer: Answer, what: str) -> BreezeError:
+    def _failure(self, answer: Answer, what: str) -> BreezeError | AlreadyReportedAuthError:
         """The exception for a final, unusable answer, scrubbed and without the client's chain.
         A refused session token is recorded; only the first run to meet it says so loudly."""
         if answer.kind == "auth_failure":
