@@ -14,7 +14,7 @@ import dagster as dg
 
 from sensequant_assets.alerts import AlertsResource
 from sensequant_assets.paths import ProjectPaths
-from sensequant_assets.profiles import Profile, active_profile, instance_mismatch
+from sensequant_assets.profiles import active_profile, instance_mismatch
 from sensequant_assets.sources.base import BarSource
 from sensequant_assets.sources.breeze.source import BreezeSource
 from sensequant_assets.sources.intraday_batch import IntradaySettings
@@ -129,11 +129,6 @@ def project_paths() -> ProjectPaths:
     )
 
 
-def secrets_dir(profile: Profile) -> str | dg.EnvVar:
-    """Where the Breeze session token file lives: the profile's folder of secrets."""
-    return setting("SENSEQUANT_SECRETS_DIR", str(profile.secrets_dir))
-
-
 def bar_source(kind: str | None = None) -> BarSource:
     """The source `SENSEQUANT_SOURCE` names (default: the profile's, synthetic for the demo)."""
     profile = active_profile()
@@ -149,7 +144,7 @@ def bar_source(kind: str | None = None) -> BarSource:
             api_key=dg.EnvVar("BREEZE_API_KEY"),
             api_secret=dg.EnvVar("BREEZE_API_SECRET"),
             session_token=setting("BREEZE_SESSION_TOKEN", ""),
-            secrets_dir=secrets_dir(profile),
+            secrets_dir=setting("SENSEQUANT_SECRETS_DIR", str(profile.secrets_dir)),
             cache_dir=setting("SENSEQUANT_CACHE_DIR", str(profile.cache_dir)),
             reference_dir=bound(BreezeSource, "reference_dir", "SENSEQUANT_REFERENCE_DIR"),
             **{field: bound(BreezeSource, field, var) for field, var in BREEZE_SETTINGS.items()},
