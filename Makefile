@@ -4,7 +4,11 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+# One switch, SENSEQUANT_PROFILE (sensequant_assets/profiles.py): demo (synthetic, the default)
+# or live (set, or implied by SENSEQUANT_SOURCE=breeze|csv), each with its own Dagster instance,
+# warehouse, cache and list folder. A DAGSTER_HOME set by the user wins.
+PROFILE := $(or $(SENSEQUANT_PROFILE),$(if $(filter breeze csv,$(SENSEQUANT_SOURCE)),live,demo))
+export DAGSTER_HOME ?= $(CURDIR)/$(if $(filter live,$(PROFILE)),.dagster_home_live,.dagster_home)
 export NO_PROXY := 127.0.0.1,localhost
 export no_proxy := 127.0.0.1,localhost
 PORT ?= 3000
@@ -38,7 +42,10 @@ lock:
 	mv requirements.lock.new requirements.lock
 	rm -rf .venv-lock
 
-instance: $(DAGSTER_HOME)/dagster.yaml
+# The instance, the profile's list folder, and .env (which `dagster dev`, `dg dev` and
+# `dagster asset ...` read when started here without make).
+instance: $(BIN)/.installed $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/python -m sensequant_assets.profiles
 
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	mkdir -p $(DAGSTER_HOME)

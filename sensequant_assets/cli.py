@@ -12,6 +12,8 @@ first one did not materialize (failed ones and what depends on them), nothing it
 `sensequant lists add FILE` validates a constituent list and puts it into the watched folder.
 `sensequant snapshots publish` rebuilds the warehouse's read-only snapshots for notebooks.
 `sensequant migrate-to-lake FILE` copies a DuckDB warehouse into the configured DuckLake.
+`sensequant breeze-session` stores the day's Breeze session token (from stdin, or as an argument)
+where every later run of the running deployment reads it.
 """
 
 import argparse
@@ -607,6 +609,30 @@ def add_list(source: str, name: str | None, replace: bool) -> int:
     return 0
 
 
+def breeze_session(token: str | None) -> int:
+    """Store the day's session token for every later run of this profile: no restart, no run
+    config, never the instance or the event log (`sources/breeze/session.py`)."""
+    from sensequant_assets.profiles import ProfileError, secrets_folder
+    from sensequant_assets.sources.breeze.session import SessionTokenError, fingerprint, write_token
+
+    if token is None:
+        if sys.stdin.isatty():
+            import getpass
+
+            token = getpass.getpass("Breeze session token (not echoed): ")
+        else:
+            token = sys.stdin.read()
+    try:
+        path = write_token(secrets_folder(), token)
+    except (SessionTokenError, ProfileError) as exc:
+        raise UsageError(str(exc)) from None
+    print(
+        f"stored the Breeze session token (fingerprint {fingerprint(token.strip())}) in {path}, "
+        "readable by you only; every run from now on logs in with it, no restart needed"
+    )
+    return 0
+
+
 def check_environment(environ: Mapping[str, str]) -> None:
     """Refuse, before any work, a variable every run of this deployment would refuse too."""
     from sensequant_assets.defs.resources import SOURCES
@@ -710,11 +736,18 @@ def parser() -> Parser:
         action="store_true",
         help="replace lake tables that already hold other rows (never needed on a new lake)",
     )
+    session = commands.add_parser(
+        "breeze-session",
+        help="store today's Breeze session token for every later run (reads stdin if not given)",
+    )
+    session.add_argument("token", nargs="?", help="the token; omit it to paste it unechoed")
     return top
 
 
 def run(args: argparse.Namespace) -> int:
     check_environment(os.environ)
+    if args.command == "breeze-session":
+        return breeze_session(args.token)
     if args.command == "demo":
         from sensequant_assets import demo
         from sensequant_assets.universe.constituents import ConstituentListError

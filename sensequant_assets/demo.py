@@ -14,6 +14,7 @@ import dagster as dg
 
 from sensequant_assets.defs.partitions import symbols_partitions, years_partitions
 from sensequant_assets.paths import ProjectPaths
+from sensequant_assets.profiles import project_instance
 from sensequant_assets.universe.constituents import ConstituentList, read_constituent_file
 from sensequant_assets.universe.partitions import BATCH_TAG, contiguous_ranges, range_tags
 from sensequant_assets.warehouse.storage import read_bars
@@ -115,6 +116,7 @@ def stored_rows(defs: dg.Definitions, symbols: tuple[str, ...]) -> int:
 
 
 def main(list_path: Path | None = None) -> int:
+    home = project_instance()  # this profile's instance, from any shell; DAGSTER_HOME wins
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dg.BetaWarning)
         warnings.simplefilter("ignore", dg.PreviewWarning)
@@ -137,7 +139,8 @@ def main(list_path: Path | None = None) -> int:
     for failed in summary["failed_checks"]:  # type: ignore[union-attr]
         print(f"    {failed}")
     print(f"  runs: {summary['runs']} ({summary['runs_failed']} failed), {summary['seconds']} s")
-    print("  open the Dagster UI with `make ui` to read every result")
+    print(f"  recorded in the Dagster instance {home}")
+    print("  open the Dagster UI with `make ui` (or `dg dev`) to read every result")
     return 1 if summary["runs_failed"] else 0
 
 

@@ -19,6 +19,11 @@ DATA_DIR = REPO_ROOT / "data"
 class ProjectPaths(dg.ConfigurableResource):
     """Folders of constituent lists, reference files, coverage reports and teacher models."""
 
+    profile: str = Field(
+        default="demo",
+        description="Which data these folders hold: `demo` (synthetic) or `live` (market data), "
+        "each with its own instance, warehouse, cache and list folder (SENSEQUANT_PROFILE).",
+    )
     constituents_dir: str = Field(
         default=str(DATA_DIR / "constituents"),
         description="Constituent lists (*.txt) the sensor and the coverage report read.",

@@ -13,7 +13,7 @@ FENCED = PACKAGE / "dagster_internals.py"
 
 # Lowest first. A module may import its own layer and the layers below it, never one above.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("market", "paths", "secrets", "settings", "alerts"),
+    ("market", "paths", "secrets", "settings", "alerts", "profiles"),
     ("warehouse",),
     ("universe",),
     ("sources",),

@@ -2,8 +2,9 @@
 
 Every environment-dependent choice is made here, once, from environment variables: a variable
 that is set is bound with `dg.EnvVar` (the UI's resource page shows its name, never a secret's
-value); one that is not falls back to the project's own `data/` folder. Assets, checks and
-sensors only ever see the resources.
+value); one that is not falls back to the active profile's place (`profiles.py`: the demo's
+`data/`, or `data/live/` for live data), and the profile's name is on the resource page
+(`paths` → `profile`). Assets, checks and sensors only ever see the resources.
 """
 
 import os
@@ -13,7 +14,8 @@ import dagster as dg
 
 from sensequant_assets.alerts import AlertsResource
 from sensequant_assets.market.history import FIRST_YEAR_VARIABLE, HistorySettings, first_year
-from sensequant_assets.paths import DATA_DIR, ProjectPaths
+from sensequant_assets.paths import ProjectPaths
+from sensequant_assets.profiles import active_profile, instance_mismatch
 from sensequant_assets.settings import check_variable
 from sensequant_assets.sources.base import BarSource
 from sensequant_assets.sources.breeze.source import BreezeSource
@@ -103,14 +105,14 @@ def teacher_settings() -> TeacherSettings:
 
 def alerts() -> AlertsResource:
     return AlertsResource(
-        log_file=bound(AlertsResource, "log_file", "SENSEQUANT_ALERTS_LOG"),
+        log_file=setting("SENSEQUANT_ALERTS_LOG", str(active_profile().alerts_log)),
         webhook_url=bound(AlertsResource, "webhook_url", "SENSEQUANT_ALERTS_WEBHOOK"),
     )
 
 
 def warehouse() -> WarehouseResource:
     return WarehouseResource(
-        database=setting("SENSEQUANT_WAREHOUSE", str(DATA_DIR / "warehouse.duckdb")),
+        database=setting("SENSEQUANT_WAREHOUSE", str(active_profile().warehouse)),
         **{
             field: bound(WarehouseResource, field, var) for field, var in WAREHOUSE_SETTINGS.items()
         },
@@ -131,18 +133,21 @@ def history() -> HistorySettings:
 
 
 def project_paths() -> ProjectPaths:
+    profile = active_profile()
     return ProjectPaths(
-        constituents_dir=bound(ProjectPaths, "constituents_dir", "SENSEQUANT_CONSTITUENTS_DIR"),
+        profile=profile.name,
+        constituents_dir=setting("SENSEQUANT_CONSTITUENTS_DIR", str(profile.constituents_dir)),
         reference_dir=bound(ProjectPaths, "reference_dir", "SENSEQUANT_REFERENCE_DIR"),
-        reports_dir=bound(ProjectPaths, "reports_dir", "SENSEQUANT_REPORTS_DIR"),
-        models_dir=bound(ProjectPaths, "models_dir", "SENSEQUANT_MODELS_DIR"),
+        reports_dir=setting("SENSEQUANT_REPORTS_DIR", str(profile.reports_dir)),
+        models_dir=setting("SENSEQUANT_MODELS_DIR", str(profile.models_dir)),
         snapshots_dir=bound(ProjectPaths, "snapshots_dir", "SENSEQUANT_SNAPSHOTS_DIR"),
     )
 
 
 def bar_source(kind: str | None = None) -> BarSource:
-    """The source `SENSEQUANT_SOURCE` names (default: the embedded synthetic source)."""
-    kind = (kind or os.environ.get("SENSEQUANT_SOURCE") or "synthetic").strip().lower()
+    """The source `SENSEQUANT_SOURCE` names (default: the profile's, synthetic for the demo)."""
+    profile = active_profile()
+    kind = (kind or os.environ.get("SENSEQUANT_SOURCE") or profile.source).strip().lower()
     if kind == "synthetic":
         return SyntheticSource(
             reference_dir=bound(SyntheticSource, "reference_dir", "SENSEQUANT_REFERENCE_DIR")
@@ -153,8 +158,9 @@ def bar_source(kind: str | None = None) -> BarSource:
         return BreezeSource(
             api_key=dg.EnvVar("BREEZE_API_KEY"),
             api_secret=dg.EnvVar("BREEZE_API_SECRET"),
-            session_token=dg.EnvVar("BREEZE_SESSION_TOKEN"),
-            cache_dir=bound(BreezeSource, "cache_dir", "SENSEQUANT_CACHE_DIR"),
+            session_token=setting("BREEZE_SESSION_TOKEN", ""),
+            secrets_dir=setting("SENSEQUANT_SECRETS_DIR", str(profile.secrets_dir)),
+            cache_dir=setting("SENSEQUANT_CACHE_DIR", str(profile.cache_dir)),
             reference_dir=bound(BreezeSource, "reference_dir", "SENSEQUANT_REFERENCE_DIR"),
             **{field: bound(BreezeSource, field, var) for field, var in BREEZE_SETTINGS.items()},
         )
@@ -165,6 +171,8 @@ def bar_source(kind: str | None = None) -> BarSource:
 
 @dg.definitions
 def resources() -> dg.Definitions:
+    if problem := instance_mismatch(active_profile()):
+        raise ValueError(problem)
     return dg.Definitions(
         resources={
             "warehouse": warehouse(),

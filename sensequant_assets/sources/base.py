@@ -126,3 +126,8 @@ class BarSource(dg.ConfigurableResource, ABC):
 
 class SourceAuthError(RuntimeError):
     """Credentials are missing, wrong or expired: every further call would fail the same way."""
+
+
+class AlreadyReportedAuthError(SourceAuthError):
+    """Credentials an earlier run already found refused and alerted about: this run fails
+    without asking the source again, and the alerts sensor raises no second alert for it."""

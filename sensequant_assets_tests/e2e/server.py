@@ -15,7 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,19 +78,23 @@ def environment(root: Path) -> dict[str, str]:
         "SENSEQUANT_CACHE_DIR": str(root / "cache"),
         "SENSEQUANT_CONSTITUENTS_DIR": str(root / "constituents"),
         "SENSEQUANT_ALERTS_LOG": str(root / "alerts.log"),
+        "SENSEQUANT_SECRETS_DIR": str(root / "secrets"),
         "NO_PROXY": "127.0.0.1,localhost",
         "no_proxy": "127.0.0.1,localhost",
     }
 
 
 @contextmanager
-def dagster_dev(root: Path, module: str | None = None) -> Iterator[DagsterDev]:
+def dagster_dev(
+    root: Path, module: str | None = None, settings: Mapping[str, str] | None = None
+) -> Iterator[DagsterDev]:
     """Start `dagster dev` on a free port; yield once /server_info answers; end it all after.
 
     It serves the project's code location, or the one `module` defines under the same location
-    name (a test location that swaps a resource, say).
+    name (a test location that swaps a resource, say); `settings` override the environment's
+    (another profile and source, say).
     """
-    env = environment(root)
+    env = {**environment(root), **(settings or {})}
     port = free_port()
     log = root / "dagster_dev.log"
     dagster = Path(sys.executable).parent / "dagster"

@@ -2,16 +2,20 @@
 
 One line per failed partition where the step says which (a partly failed bars run names each
 failed partition and its error in its failure metadata), else one line per failed step, naming
-the asset, the run's partition or partition range, and the first line of the error. RUNNING by
-default: writing a line costs nothing and launches nothing.
+the asset, the run's partition or partition range, and the first line of the error. A failure
+whose credentials an earlier run already found refused (`AlreadyReportedAuthError`: the Breeze
+session token of the morning, say) writes nothing: that run raised the one alert, and every run
+after it until the token is replaced would repeat it. RUNNING by default: writing a line costs
+nothing and launches nothing.
 """
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import dagster as dg
 
 from sensequant_assets.alerts import AlertsResource
+from sensequant_assets.sources.base import AlreadyReportedAuthError
 
 PARTITION_TAG = "dagster/partition"
 RANGE_START_TAG = "dagster/asset_partition_range_start"
@@ -33,25 +37,45 @@ def run_partitions(tags: dict[str, str]) -> str:
     return ""
 
 
+def already_reported(error: Any) -> bool:
+    """Whether a step's error (Dagster's serialized error info), or one it was raised from, is an
+    `AlreadyReportedAuthError`: the class name is what survives serialization."""
+    seen = 0
+    while error is not None and seen < 20:
+        if error.cls_name == AlreadyReportedAuthError.__name__:
+            return True
+        error, seen = error.cause or error.context, seen + 1
+    return False
+
+
 def failure_alerts(
     tags: dict[str, str], step_failures: Sequence[dg.DagsterEvent], run_message: str
 ) -> list[Alert]:
     """The alerts of one failed run: per failed partition where known, else per failed step,
-    else one for the run (it failed before any step did, e.g. it could not start)."""
+    else one for the run (it failed before any step did, e.g. it could not start). None for a
+    run whose every failed step met credentials already reported."""
     partitions = run_partitions(tags)
     alerts: list[Alert] = []
+    repeated = 0
     for event in step_failures:
         asset = str(event.step_key)
         failure = event.step_failure_data
+        if already_reported(failure.error):
+            repeated += 1
+            continue
         user = failure.user_failure_data
         named = user.metadata.get("failed_partitions") if user is not None else None
         if named is not None:
             alerts += [Alert(asset, key, error) for key, error in dict(named.value).items()]
             continue
         text = user.description if user is not None and user.description else None
-        text = text or (failure.error.message if failure.error else "step failed")
+        # The asset's own error, not Dagster's "Error occurred while executing op" around it.
+        error = failure.error.cause or failure.error if failure.error else None
+        text = text or (error.message if error else "step failed")
         alerts.append(Alert(asset, partitions, text.strip().splitlines()[0]))
-    return alerts or [Alert("(run)", partitions, run_message.strip().splitlines()[0])]
+    if alerts or repeated:
+        return alerts
+    return [Alert("(run)", partitions, run_message.strip().splitlines()[0])]
 
 
 @dg.run_failure_sensor(

@@ -2,8 +2,9 @@
 
 The sensor is RUNNING by default: the folder is the universe, and a user who drops a file expects
 its symbols as partitions and their data without a second step. On a fresh instance the first
-tick therefore takes up every list already in the folder (point SENSEQUANT_CONSTITUENTS_DIR
-elsewhere, or stop the sensor in the UI, to avoid that).
+tick therefore takes up every list already in the folder: the demo profile's holds the shipped
+lists; the live profile's (`data/live/constituents/`) starts empty, so a live start fetches
+nothing until the user puts a list there, and until then each tick says it waits for one.
 
 Each new or changed list becomes ONE asset backfill (mapping, bars for every year and their
 checks, labels, models, the index membership, the universe model and the coverage report) for
@@ -33,6 +34,7 @@ from sensequant_assets.defs.quality.checks import COVERAGE_REPORT
 from sensequant_assets.defs.teacher.assets import CORPORATE_ACTIONS, UNIVERSE_MEMBERSHIP_KEY
 from sensequant_assets.paths import ProjectPaths
 from sensequant_assets.universe.batches import Batch, parse_cursor, plan_tick
+from sensequant_assets.universe.constituents import list_files
 from sensequant_assets.universe.partitions import BATCH_TAG, symbol_year_key
 
 SYMBOL_ASSETS = (
@@ -105,4 +107,9 @@ def constituent_lists_sensor(
 def _skip_reason(directory: Path, problems: Sequence[str]) -> str:
     if problems:
         return f"{len(problems)} problem(s) in {directory}: " + " | ".join(problems)
+    if not list_files(directory):
+        return (
+            f"no constituent list in {directory} yet: put one there (*.txt, one symbol a line) "
+            "and the next tick adds its symbols as partitions and launches one backfill of them"
+        )
     return f"no new or changed constituent lists in {directory}"

@@ -26,7 +26,13 @@ from sensequant_assets.market.intraday import minutes_per_candle, month_candles
 from sensequant_assets.paths import DATA_DIR
 from sensequant_assets.settings import WHEN_RESOLVED
 from sensequant_assets.sources.bars import BarsValidationError, empty_bars
-from sensequant_assets.sources.base import BarSource, FetchResult, SourceAuthError, SymbolMapping
+from sensequant_assets.sources.base import (
+    AlreadyReportedAuthError,
+    BarSource,
+    FetchResult,
+    SourceAuthError,
+    SymbolMapping,
+)
 from sensequant_assets.sources.breeze.answers import (
     Answer,
     BreezeAnswerError,
@@ -55,6 +61,13 @@ from sensequant_assets.sources.breeze.client import (
 )
 from sensequant_assets.sources.breeze.limiter import BudgetState, CallKind, RateLimiter
 from sensequant_assets.sources.breeze.pages import Page, join_pages, page_frame, plan_pages
+from sensequant_assets.sources.breeze.session import (
+    SessionTokenError,
+    mark_refused,
+    read_token,
+    refused,
+    stored_at,
+)
 from sensequant_assets.sources.intraday_bars import conform_intraday, empty_intraday
 from sensequant_assets.universe.reference import SESSIONS_FILE, load_known_days
 from sensequant_assets.warehouse.storage import Origin
@@ -70,8 +83,9 @@ DEFAULT_SECURITY_MASTER_URL = (
 INTERVAL = "1day"
 _SESSION_TOKEN_HELP = (
     "The Breeze session token expires every day (around midnight IST): log in at "
-    "https://api.icicidirect.com/apiuser/login?api_key=<your app key>, put the new session "
-    "token in BREEZE_SESSION_TOKEN and re-run."
+    "https://api.icicidirect.com/apiuser/login?api_key=<your app key>, then hand the new "
+    "session token to the running deployment with `sensequant breeze-session` (no restart; "
+    "or set BREEZE_SESSION_TOKEN) and re-run what failed."
 )
 
 Stats = dict[str, float | int | str]
@@ -86,7 +100,16 @@ class BreezeSource(BarSource):
     api_key: str = Field(repr=False, description="Breeze app key (env BREEZE_API_KEY).")
     api_secret: str = Field(repr=False, description="Breeze secret key (env BREEZE_API_SECRET).")
     session_token: str = Field(
-        repr=False, description="Today's session token (env BREEZE_SESSION_TOKEN)."
+        "",
+        repr=False,
+        description="Today's session token where no token file was written "
+        "(env BREEZE_SESSION_TOKEN).",
+    )
+    secrets_dir: str = Field(
+        "",
+        description="Folder of the session token file `sensequant breeze-session` writes (0600), "
+        "read by every run when it logs in, before BREEZE_SESSION_TOKEN; empty: the variable "
+        "only (env SENSEQUANT_SECRETS_DIR, default .secrets/<profile>).",
     )
     # Deployment settings, each bound to the environment variable its description names by
     # defs/resources.py. Numbers are ints: Dagster binds environment variables to ints (and
@@ -168,6 +191,8 @@ class BreezeSource(BarSource):
 
     _breeze: Any = PrivateAttr(default=None)
     _module: Any = PrivateAttr(default=None)
+    _token: str = PrivateAttr(default="")
+    """The session token `_breeze` logged in with."""
     _clock: Callable[[], float] = PrivateAttr(default=time.time)
     """The limiter's clock; tests move it a day ahead (`use_clock`)."""
 
@@ -473,9 +498,13 @@ class BreezeSource(BarSource):
         return results
 
     def _session(self, stats: Stats) -> Any:
-        """A logged-in BreezeConnect for this process, created on first use."""
-        if self._breeze is None:
-            self._check_credentials()
+        """A logged-in BreezeConnect for this process, created on first use and again when the
+        operator stored another token since. A token Breeze already refused fails at once."""
+        token = self._current_token()
+        if self._breeze is None or token != self._token:
+            self._check_credentials(token)
+            self._breeze, self._token = None, token
+            self._refuse_known(token)
             module = load_breeze(
                 self.security_master_url, self._work_dir(), self.request_timeout_seconds
             )
@@ -483,9 +512,7 @@ class BreezeSource(BarSource):
             breeze = module.BreezeConnect(api_key=self.api_key)
             answer = self._call(
                 f"Breeze login (customerdetails at {self.api_url})",
-                lambda: breeze.generate_session(
-                    api_secret=self.api_secret, session_token=self.session_token
-                ),
+                lambda: breeze.generate_session(api_secret=self.api_secret, session_token=token),
                 lambda _: Answer("success", "session created"),
                 stats,
                 counter="session_calls",
@@ -551,16 +578,23 @@ class BreezeSource(BarSource):
             )
             time.sleep(delay)
 
-    def _failure(self, answer: Answer, what: str) -> BreezeError:
-        """The exception for a final, unusable answer, scrubbed and without the client's chain."""
+    def _failure(self, answer: Answer, what: str) -> BreezeError | AlreadyReportedAuthError:
+        """The exception for a final, unusable answer, scrubbed and without the client's chain.
+        A refused session token is recorded; only the first run to meet it says so loudly."""
         if answer.kind == "auth_failure":
             detail = answer.message
-            hint = (
-                "Check BREEZE_API_KEY (the app key from ICICI's API portal)."
-                if "api key" in detail.lower() or "public key" in detail.lower()
-                else _SESSION_TOKEN_HELP
+            if "api key" in detail.lower() or "public key" in detail.lower():
+                hint = "Check BREEZE_API_KEY (the app key from ICICI's API portal)."
+                return BreezeAuthError(
+                    self._scrub(f"{what}: credentials refused ({detail}). {hint}")
+                )
+            message = self._scrub(
+                f"{what}: session token{self._token_origin()} refused ({detail}). "
+                f"{_SESSION_TOKEN_HELP}"
             )
-            return BreezeAuthError(self._scrub(f"{what}: credentials refused ({detail}). {hint}"))
+            if self.secrets_dir and not mark_refused(Path(self.secrets_dir), self._token, message):
+                return AlreadyReportedAuthError(message)
+            return BreezeAuthError(message)
         if answer.kind in ("rate_limited", "transient"):
             return BreezeUnavailableError(
                 self._scrub(
@@ -570,13 +604,41 @@ class BreezeSource(BarSource):
             )
         return BreezeAnswerError(self._scrub(f"{what}: {answer.kind} ({answer.message})"))
 
-    def _check_credentials(self) -> None:
+    def _current_token(self) -> str:
+        """The stored token (`sensequant breeze-session`), read now, else BREEZE_SESSION_TOKEN."""
+        if self.secrets_dir:
+            try:
+                stored = read_token(Path(self.secrets_dir))
+            except SessionTokenError as exc:
+                raise BreezeAuthError(str(exc)) from None
+            if stored:
+                return stored
+        return self.session_token
+
+    def _token_origin(self) -> str:
+        """Where the token in use came from, for messages (never the token itself)."""
+        when = stored_at(Path(self.secrets_dir)) if self.secrets_dir else None
+        if when is None:
+            return " (BREEZE_SESSION_TOKEN)"
+        return f" stored {when.astimezone(IST):%Y-%m-%d %H:%M} IST"
+
+    def _refuse_known(self, token: str) -> None:
+        """Fail without a call when an earlier run already found `token` refused (and alerted)."""
+        if not self.secrets_dir or (record := refused(Path(self.secrets_dir), token)) is None:
+            return
+        raise AlreadyReportedAuthError(
+            f"Breeze login not tried: the session token{self._token_origin()} was refused at "
+            f"{record.get('refused_at')} by an earlier run, which raised the alert. "
+            f"{_SESSION_TOKEN_HELP}"
+        )
+
+    def _check_credentials(self, token: str) -> None:
         missing = [
             variable
             for variable, value in (
                 ("BREEZE_API_KEY", self.api_key),
                 ("BREEZE_API_SECRET", self.api_secret),
-                ("BREEZE_SESSION_TOKEN", self.session_token),
+                ("BREEZE_SESSION_TOKEN", token),
             )
             if not value or not value.strip()
         ]
@@ -588,7 +650,7 @@ class BreezeSource(BarSource):
             )
 
     def _scrub(self, text: str) -> str:
-        secrets = [self.api_key, self.api_secret, self.session_token]
+        secrets = [self.api_key, self.api_secret, self.session_token, self._token]
         if self._breeze is not None:
             handler = getattr(self._breeze, "api_handler", None)
             secrets += [self._breeze.session_key, getattr(handler, "base64_session_token", None)]

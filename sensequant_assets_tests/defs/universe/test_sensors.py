@@ -223,3 +223,13 @@ def test_a_corrupt_cursor_is_an_error_not_a_silent_reset() -> None:
     with pytest.raises(ValueError, match="Set cursor value"):
         parse_cursor("not json")
     assert json.loads(json.dumps(parse_cursor('{"a.txt": "abc"}'))) == {"a.txt": "abc"}
+
+
+def test_an_empty_list_folder_says_what_the_sensor_will_do(
+    instance: dg.DagsterInstance, lists_dir: Path
+) -> None:
+    """The live profile's first start: no list, nothing launched, and the tick says why."""
+    data = tick(instance, None, lists_dir)
+    assert not data.run_requests
+    assert f"no constituent list in {lists_dir} yet" in (data.skip_message or "")
+    assert "launches one backfill" in (data.skip_message or "")

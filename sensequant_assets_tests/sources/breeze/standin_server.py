@@ -210,6 +210,7 @@ class StandinBreeze:
         self.calls: list[Call] = []
         self.faults: dict[str, list[str]] = {}
         self.session_expired = False
+        self.session_token = SESSION_TOKEN
         self.rate_limit: RateLimit | None = None
         self.daily_limit: int | None = None
         self.clock: Callable[[], float] = time.time
@@ -254,10 +255,17 @@ class StandinBreeze:
             self.calls.clear()
             self.faults.clear()
             self.session_expired = False
+            self.session_token = SESSION_TOKEN
             self.rate_limit = None
             self.daily_limit = None
             self.clock = time.time
             self.latency = (0.0, 0.0)
+
+    def rotate_session(self, token: str) -> None:
+        """A new day: only `token` logs in from now on; the one before is refused as ICICI
+        refuses yesterday's ("Invalid session.")."""
+        with self.lock:
+            self.session_token = token
 
     def limit_rate(self, calls: int, window_seconds: float) -> None:
         """Answer 429 to any API call that arrives when `calls` already arrived in the window."""
@@ -418,7 +426,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(200, {"Success": None, "Status": 401, "Error": "Public Key does not exist."})
         elif self.standin.session_expired:
             self._json(200, {"Success": None, "Status": 401, "Error": "Resource not available."})
-        elif request.get("SessionToken") != SESSION_TOKEN:
+        elif request.get("SessionToken") != self.standin.session_token:
             self._json(200, {"Success": None, "Status": 401, "Error": "Invalid session."})
         else:
             token = base64.b64encode(f"{USER_ID}:{SESSION_KEY}".encode()).decode()
