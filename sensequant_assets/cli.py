@@ -360,19 +360,23 @@ def intraday_plan(
 ) -> "CallPlan":
     """The call plan of `symbols` x the months from `first` to `last`, on the deployment's
     calendar corrections and Breeze limits (the reserve included), starting today."""
+    from sensequant_assets.market.intraday import SessionHoursUnknownError
     from sensequant_assets.sources.intraday_plan import months_of, plan
     from sensequant_assets.universe.reference import CHECKED_IN, SESSIONS_FILE, load_known_days
 
     reference = Path(os.environ.get("SENSEQUANT_REFERENCE_DIR") or CHECKED_IN)
-    return plan(
-        symbols,
-        months_of(first, last),
-        interval,
-        load_known_days(reference / SESSIONS_FILE),
-        per_minute=breeze_limit("calls_per_minute"),
-        per_day=breeze_limit("calls_per_day"),
-        reserve=breeze_limit("daily_reserve"),
-    )
+    try:
+        return plan(
+            symbols,
+            months_of(first, last),
+            interval,
+            load_known_days(reference / SESSIONS_FILE),
+            per_minute=breeze_limit("calls_per_minute"),
+            per_day=breeze_limit("calls_per_day"),
+            reserve=breeze_limit("daily_reserve"),
+        )
+    except SessionHoursUnknownError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def intraday(

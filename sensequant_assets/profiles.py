@@ -105,9 +105,9 @@ def active_profile(environ: Mapping[str, str] | None = None) -> Profile:
 
 
 def secrets_folder(environ: Mapping[str, str] | None = None) -> Path:
-    """Where secrets of the active profile live (`SENSEQUANT_SECRETS_DIR` moves them)."""
+    """Where secrets of the active profile live (`SENSEQUANT_CREDENTIALS_DIR` moves them)."""
     env = os.environ if environ is None else environ
-    return Path(env.get("SENSEQUANT_SECRETS_DIR") or active_profile(env).secrets_dir)
+    return Path(env.get("SENSEQUANT_CREDENTIALS_DIR") or active_profile(env).secrets_dir)
 
 
 def ensure_instance(profile: Profile, environ: Mapping[str, str] | None = None) -> Path:

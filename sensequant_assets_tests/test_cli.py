@@ -53,10 +53,15 @@ BAD_INPUTS = {
         "SENSEQUANT_INTRADAY_INTERVAL='2minute' is not one of 1minute, 5minute, 30minute",
     ),
     "unknown interval option": ({}, [*PLAN, "--interval", "2minute"], "--interval='2minute'"),
+    "special session without hours": (
+        {},
+        ["--from", "2020-11", "--to", "2020-11"],
+        "2020-11-14 is a special session (Diwali Muhurat trading, a Saturday) whose hours are not",
+    ),
     "month before the first": (
         {},
-        ["--from", "2019-01", "--to", "2024-02"],
-        "--from 2019-01 is outside the months the platform holds, 2022-01 to",
+        ["--from", "2015-01", "--to", "2024-02"],
+        "--from 2015-01 is outside the months the platform holds, 2016-01 to",
     ),
     "month in the future": (
         {},

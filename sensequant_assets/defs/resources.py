@@ -159,7 +159,7 @@ def bar_source(kind: str | None = None) -> BarSource:
             api_key=dg.EnvVar("BREEZE_API_KEY"),
             api_secret=dg.EnvVar("BREEZE_API_SECRET"),
             session_token=setting("BREEZE_SESSION_TOKEN", ""),
-            secrets_dir=setting("SENSEQUANT_SECRETS_DIR", str(profile.secrets_dir)),
+            secrets_dir=setting("SENSEQUANT_CREDENTIALS_DIR", str(profile.secrets_dir)),
             cache_dir=setting("SENSEQUANT_CACHE_DIR", str(profile.cache_dir)),
             reference_dir=bound(BreezeSource, "reference_dir", "SENSEQUANT_REFERENCE_DIR"),
             **{field: bound(BreezeSource, field, var) for field, var in BREEZE_SETTINGS.items()},

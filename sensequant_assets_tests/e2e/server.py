@@ -78,7 +78,7 @@ def environment(root: Path) -> dict[str, str]:
         "SENSEQUANT_CACHE_DIR": str(root / "cache"),
         "SENSEQUANT_CONSTITUENTS_DIR": str(root / "constituents"),
         "SENSEQUANT_ALERTS_LOG": str(root / "alerts.log"),
-        "SENSEQUANT_SECRETS_DIR": str(root / "secrets"),
+        "SENSEQUANT_CREDENTIALS_DIR": str(root / "secrets"),
         "NO_PROXY": "127.0.0.1,localhost",
         "no_proxy": "127.0.0.1,localhost",
     }

@@ -117,7 +117,7 @@ def test_going_live_and_a_token_rotated_while_the_ui_runs(
     live = {
         "SENSEQUANT_PROFILE": "live",
         "SENSEQUANT_SOURCE": "breeze",
-        "SENSEQUANT_SECRETS_DIR": str(tmp_path / "secrets"),
+        "SENSEQUANT_CREDENTIALS_DIR": str(tmp_path / "secrets"),
         "BREEZE_API_KEY": API_KEY,
         "BREEZE_API_SECRET": API_SECRET,
         "BREEZE_API_URL": standin.api_url,

@@ -165,8 +165,10 @@ def scalar_secrets(node: Any, key: str = "") -> list[str]:
 
 BINDERS = {"setting", "bound", "EnvVar", "int", "get", "getenv"}
 VARIABLE = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")
-# Read by the Breeze client to extend it with its own hosts, not a setting of the deployment.
-NOT_SETTINGS = {"NO_PROXY"}
+# Read by the Breeze client to extend it with its own hosts, not a setting of the deployment; and
+# Dagster's own: the chart and the image set each pod's DAGSTER_HOME, `dagster dev` sets
+# DAGSTER_IS_DEV_CLI (profiles.py reads both only to find the instance).
+NOT_SETTINGS = {"NO_PROXY", "DAGSTER_HOME", "DAGSTER_IS_DEV_CLI"}
 
 
 def code_settings() -> set[str]:

@@ -109,7 +109,7 @@ class BreezeSource(BarSource):
         "",
         description="Folder of the session token file `sensequant breeze-session` writes (0600), "
         "read by every run when it logs in, before BREEZE_SESSION_TOKEN; empty: the variable "
-        "only (env SENSEQUANT_SECRETS_DIR, default .secrets/<profile>).",
+        "only (env SENSEQUANT_CREDENTIALS_DIR, default .secrets/<profile>).",
     )
     # Deployment settings, each bound to the environment variable its description names by
     # defs/resources.py. Numbers are ints: Dagster binds environment variables to ints (and

@@ -28,7 +28,7 @@ TOMORROW = "SESSIONTOKEN-MARKER-NEXTDAY-77e1"
 
 def store(secrets: Path, monkeypatch: pytest.MonkeyPatch, text: str) -> int:
     """`sensequant breeze-session` with the token piped in, as an operator pastes it."""
-    monkeypatch.setenv("SENSEQUANT_SECRETS_DIR", str(secrets))
+    monkeypatch.setenv("SENSEQUANT_CREDENTIALS_DIR", str(secrets))
     monkeypatch.setattr("sys.stdin", io.StringIO(text))
     return cli.main(["breeze-session"])
 
