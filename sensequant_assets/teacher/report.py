@@ -1,5 +1,5 @@
-"""What Dagit shows for the teacher: Markdown tables and charts (PNG in data URIs, so the Markdown
-carries them without a file server).
+"""What the Dagster UI shows for the teacher: Markdown tables and charts (PNG in data URIs, so
+the Markdown carries them without a file server).
 
 The headline is the pooled out-of-sample table, model against its baselines with 95 % block-
 bootstrap intervals, because a teacher is only worth using where it beats doing nothing by more
@@ -26,6 +26,12 @@ from sensequant_assets.teacher.metrics import (
 )
 
 UNDEFINED = "undefined"
+
+
+class Markdown(str):
+    """Text the UI shows as a page, not as plain text (the asset turns it into Dagster's
+    markdown metadata value)."""
+
 
 _METRIC_LABELS = {
     "roc_auc": "ROC AUC (0.5 = chance)",

@@ -1,4 +1,4 @@
-"""What Dagit is shown: undefined reads "undefined" (never 0, never "nan"), intervals are printed,
+"""What the Dagster UI shows: undefined reads "undefined" (never 0, never "nan"), intervals are printed,
 and the charts render whatever the runs hold."""
 
 from pathlib import Path

@@ -18,24 +18,9 @@ from sensequant_assets.alerts import AlertsResource
 from sensequant_assets.dagster_internals import data_version, latest_records
 from sensequant_assets.defs.partitions import symbols_partitions, years_partitions
 from sensequant_assets.defs.quality.checks import JUDGED_AT_TAG, SHOWN_SYMBOLS
-from sensequant_assets.defs.teacher.assets import (
-    BARS_VERSIONS,
-    DAILY_BARS,
-    LAST_SESSION,
-    recorded_metadata,
-    teacher_labels,
-    teacher_model,
-)
-from sensequant_assets.quality.freshness import (
-    TEACHER_CUTOFF,
-    ModelVerdict,
-    StoredBars,
-    TrainedModel,
-    last_cutoff,
-    model_verdict,
-    teacher_description,
-)
-from sensequant_assets.universe.partitions import symbol_year_key
+from sensequant_assets.defs.teacher.assets import DAILY_BARS, teacher_labels, teacher_model
+from sensequant_assets.quality.freshness import TEACHER_CUTOFF, last_cutoff, teacher_description
+from sensequant_assets.teacher.recorded import bars_keys, model_verdicts, recorded
 
 TEACHER_FRESHNESS_JOB = "teacher_freshness_job"
 
@@ -61,7 +46,18 @@ def teacher_freshness_check(
     judged_at = context.run.tags.get(JUDGED_AT_TAG)
     now = dt.datetime.fromisoformat(judged_at) if judged_at else dt.datetime.now(dt.UTC)
     cutoff_at = last_cutoff(now)
-    verdicts, gated = _verdicts(context.instance, cutoff_at)
+    symbols = context.instance.get_dynamic_partitions(symbols_partitions.name)
+    models = latest_records(context.instance, teacher_model.key, symbols)
+    labels = latest_records(context.instance, teacher_labels.key, list(models))
+    keys = bars_keys(list(models), years_partitions.get_partition_keys())
+    bars = latest_records(context.instance, DAILY_BARS, list(keys))
+    verdicts, gated = model_verdicts(
+        recorded(models, data_version),
+        recorded(labels, data_version),
+        recorded(bars, data_version),
+        keys,
+        cutoff_at,
+    )
     description = teacher_description(verdicts, cutoff_at, SHOWN_SYMBOLS)
     behind = [verdict.symbol for verdict in verdicts if verdict.overdue]
     if behind and context.run.job_name == TEACHER_FRESHNESS_JOB:
@@ -80,42 +76,3 @@ def teacher_freshness_check(
             "gated": len(gated),
         },
     )
-
-
-def _verdicts(
-    instance: dg.DagsterInstance, cutoff_at: dt.datetime
-) -> tuple[list[ModelVerdict], list[str]]:
-    """Each trained symbol's verdict (gated symbols apart), in six event-log queries in all."""
-    symbols = instance.get_dynamic_partitions(symbols_partitions.name)
-    models = latest_records(instance, teacher_model.key, symbols)
-    labels = latest_records(instance, teacher_labels.key, list(models))
-    gated = sorted(
-        symbol
-        for symbol, record in labels.items()
-        if (status := recorded_metadata(record).get("status")) is not None
-        and status.value == "gated"
-    )
-    years = years_partitions.get_partition_keys()
-    # Each key's symbol as built, not parsed back: a symbol materialized before keys were
-    # checked must not stop the check that reads the event log only.
-    keys = {symbol_year_key(symbol, int(year)): symbol for symbol in models for year in years}
-    stored: dict[str, dict[str, StoredBars]] = {symbol: {} for symbol in models}
-    for key, bar in latest_records(instance, DAILY_BARS, list(keys)).items():
-        last_date = recorded_metadata(bar).get("last_date")
-        stored[keys[key]][key] = StoredBars(
-            version=data_version(bar) or "",
-            stored_at=dt.datetime.fromtimestamp(bar.timestamp, dt.UTC),
-            last_date=str(last_date.value) if last_date is not None else "",
-        )
-    verdicts = []
-    for symbol, record in sorted(models.items()):
-        if symbol in gated:
-            continue
-        metadata = recorded_metadata(record)
-        recorded, last = metadata.get(BARS_VERSIONS), metadata.get(LAST_SESSION)
-        model = TrainedModel(
-            bars_versions=dict(recorded.value) if recorded is not None else {},
-            last_session=str(last.value) if last is not None else "",
-        )
-        verdicts.append(model_verdict(symbol, model, stored[symbol], cutoff_at))
-    return verdicts, gated
