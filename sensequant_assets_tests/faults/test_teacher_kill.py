@@ -3,6 +3,7 @@ model files, and one killed just before the commit: every stored row must still 
 file that exists, and that file's own metadata must carry the row's settings and fingerprint.
 """
 
+import importlib
 import json
 import multiprocessing
 import os
@@ -37,12 +38,23 @@ def train_then_die_at(point: str, database: str, models: str) -> None:
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions("symbols", SYMBOLS)
         assert materialize_all(warehouse, instance, paths).success
-        setattr(assets, point, lambda *args: os.kill(os.getpid(), signal.SIGKILL))
+        module, name = point.rsplit(".", 1)
+        setattr(
+            importlib.import_module(module),
+            name,
+            lambda *args: os.kill(os.getpid(), signal.SIGKILL),
+        )
         # Other settings, so the second run retrains (the same labels and settings would not).
         materialize_all(warehouse, instance, paths, TeacherSettings(**FAST, seed=7))
 
 
-@pytest.mark.parametrize("point", ["_replace_symbol_results", "remove_unused"])
+@pytest.mark.parametrize(
+    "point",
+    [
+        "sensequant_assets.teacher.flow.replace_symbol_results",
+        "sensequant_assets.defs.teacher.assets.remove_unused",
+    ],
+)
 def test_rows_and_model_files_pair_up_after_a_kill(tmp_path: Path, point: str) -> None:
     database = str(tmp_path / "warehouse.duckdb")
     seed_bars(WarehouseResource(database=database))
