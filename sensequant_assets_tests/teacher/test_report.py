@@ -1,5 +1,5 @@
-"""What the Dagster UI shows: undefined reads "undefined" (never 0, never "nan"), intervals are printed,
-and the charts render whatever the runs hold."""
+"""What the Dagster UI shows: undefined reads "undefined" (never 0, never "nan"), intervals are
+printed, and the charts render whatever the runs hold."""
 
 from pathlib import Path
 
