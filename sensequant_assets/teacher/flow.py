@@ -73,9 +73,9 @@ Labelled = tuple[pd.DataFrame, pd.DataFrame]
 
 def problems(asset: str, errors: Iterable[str]) -> str:
     """Why a run stored nothing, one line per problem, each saying what to do."""
-    errors = list(errors)
-    return f"{asset}: {len(errors)} problem(s); nothing from this run was stored.\n" + "\n".join(
-        errors
+    lines = list(errors)
+    return "\n".join(
+        [f"{asset}: {len(lines)} problem(s); nothing from this run was stored.", *lines]
     )
 
 
@@ -84,8 +84,9 @@ def bars_gate(
     paths: ProjectPaths,
     blocking_failures: Callable[..., list[str]],
 ) -> Gate:
-    """The quality gate on the connection: `blocking_failures` (quality.gate's) with the
-    listings and the known sessions of the reference folder."""
+    """The quality gate on the connection: `blocking_failures` (quality.gate's, passed in by
+    the asset, where the tests stand in for it) with the listings and the known sessions of the
+    reference folder."""
     listings = load_listing_dates(paths.listings_file)
     known = load_known_days(paths.reference / SESSIONS_FILE)
     return lambda symbol: blocking_failures(conn, symbol, listings, reference=known)
