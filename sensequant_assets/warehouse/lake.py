@@ -247,7 +247,7 @@ def claim_data_path(catalog: LakeCatalog, identity: str) -> None:
         except FileExistsError:
             pass  # another process claimed it first; it is checked below like any mark
         finally:
-            staging.unlink(missing_ok=True)
+            remove_inside(folder, staging)
     check_owner(catalog, identity)
 
 

@@ -62,7 +62,7 @@ def write_token(folder: Path, token: str) -> Path:
             handle.write(token + "\n")
         os.replace(name, folder / TOKEN_FILE)
     except BaseException:
-        Path(name).unlink(missing_ok=True)
+        remove_inside(folder, Path(name))
         raise
     for marker in folder.glob(f"{REFUSED_PREFIX}*"):
         remove_inside(folder, marker)
