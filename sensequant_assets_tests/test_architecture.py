@@ -83,3 +83,18 @@ def test_dagster_objects_are_defined_only_under_defs() -> None:
             if isinstance(node, ast.Attribute) and node.attr in decorators | {"define_asset_job"}:
                 offenders.append(f"{path.relative_to(REPO_ROOT)}: dg.{node.attr}")
     assert offenders == []
+
+
+SOURCE_NEUTRAL = ("base.py", "budget.py", "intraday_batch.py")
+
+
+@pytest.mark.parametrize("module", SOURCE_NEUTRAL)
+def test_source_neutral_modules_import_no_breeze_module(module: str) -> None:
+    """The base of every source, its budget type and the intraday batch know no particular
+    source: no import of `sources.breeze`, a type-only one (TYPE_CHECKING) included."""
+    breeze = sorted(
+        name
+        for name in imported_modules(PACKAGE / "sources" / module)
+        if name.startswith("sensequant_assets.sources.breeze")
+    )
+    assert breeze == [], f"sources/{module} imports {breeze}"

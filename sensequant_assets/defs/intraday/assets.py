@@ -31,7 +31,7 @@ from sensequant_assets.sources.batch import (
     settle_partitions,
     stored_mappings,
 )
-from sensequant_assets.sources.breeze.limiter import BudgetState
+from sensequant_assets.sources.budget import BudgetState
 from sensequant_assets.sources.intraday_batch import (
     CANDLE_STAMPS,
     IntradayFetch,
