@@ -24,9 +24,7 @@ from sensequant_assets.warehouse.storage import (
     stored_bar_dates,
     transaction,
 )
-
-from .conftest import SourceFactory
-from .standin_server import StandinBreeze
+from sensequant_assets_tests.support.standin_breeze import SourceFactory, StandinBreeze
 
 SYMBOLS = ("RELIANCE", "TCS")
 STORED = (2022, 2023, 2024)
