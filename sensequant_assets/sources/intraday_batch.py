@@ -19,8 +19,9 @@ from pydantic import AfterValidator, Field
 from sensequant_assets.market.intraday import INTERVALS
 from sensequant_assets.settings import WHEN_RESOLVED
 from sensequant_assets.sources.base import BarSource, FetchResult, SourceAuthError, SymbolMapping
-from sensequant_assets.sources.batch import Stamps, unusable_mapping
 from sensequant_assets.sources.budget import BudgetExhaustedError, BudgetState
+from sensequant_assets.sources.daily_batch import unusable_mapping
+from sensequant_assets.sources.write_policy import Stamps
 
 IntradayKey = tuple[str, dt.date]
 """(symbol, first day of the month)."""

@@ -11,8 +11,8 @@ import pandas as pd
 from sensequant_assets.market.intraday import month_candles
 from sensequant_assets.paths import DATA_DIR
 from sensequant_assets.sources.base import FetchResult
-from sensequant_assets.sources.batch import settle_partitions
 from sensequant_assets.sources.intraday_batch import CANDLE_STAMPS
+from sensequant_assets.sources.write_policy import settle_partitions
 from sensequant_assets.universe.reference import SESSIONS_FILE, load_known_days
 from sensequant_assets.warehouse.resources import WarehouseResource
 from sensequant_assets.warehouse.storage import (

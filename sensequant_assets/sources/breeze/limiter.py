@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import ClassVar, Literal
 
 from sensequant_assets.market.calendar import IST
-from sensequant_assets.sources.breeze.answers import BreezeUnavailableError
+from sensequant_assets.sources.breeze.errors import BreezeUnavailableError
 from sensequant_assets.sources.budget import BudgetExhaustedError, BudgetState
 
 DAY_SECONDS = 86_400.0

@@ -9,7 +9,7 @@ import dagster as dg
 import pytest
 
 from sensequant_assets.sources.base import FetchResult
-from sensequant_assets.sources.breeze.answers import BreezeError
+from sensequant_assets.sources.breeze.errors import BreezeError
 from sensequant_assets.sources.breeze.source import BreezeSource
 from sensequant_assets_tests.support.standin_breeze import (
     MARKERS,

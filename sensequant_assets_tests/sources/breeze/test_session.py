@@ -14,7 +14,7 @@ from sensequant_assets.alerts import AlertsResource
 from sensequant_assets.defs.ingestion.assets import symbol_mapping
 from sensequant_assets.paths import ProjectPaths
 from sensequant_assets.sources.base import AlreadyReportedAuthError
-from sensequant_assets.sources.breeze.answers import BreezeAuthError
+from sensequant_assets.sources.breeze.errors import BreezeAuthError
 from sensequant_assets.sources.breeze.session import TOKEN_FILE, read_token
 from sensequant_assets.universe.partitions import range_tags
 from sensequant_assets.warehouse.resources import WarehouseResource
