@@ -478,7 +478,7 @@ def backfills(quick: bool) -> list[Figure]:
                 "the same backfill on dagster dev, sqlite instance, DuckDB file",
                 sqlite.wall_s,
                 "code server, webserver and daemon as separate processes on a private "
-                "PostgreSQL 15 (scaleout/deployment.py), warehouse on "
+                "PostgreSQL 15 (support/deployment.py), warehouse on "
                 f"{warehouse if deployment.endswith('ducklake') else 'the DuckDB file'}; "
                 f"{other.runs} runs, {other.bar_rows} daily_bars rows at {other.bar_rows_per_s} "
                 f"rows/s of backfill wall time (sqlite + file: {sqlite.bar_rows_per_s}), peak "

@@ -43,15 +43,15 @@ from sensequant_assets.paths import DATA_DIR
 from sensequant_assets.universe.constituents import list_files, read_constituent_file
 from sensequant_assets.universe.partitions import PARTITIONS_PER_RUN
 from sensequant_assets.warehouse.resources import WAREHOUSE_POOL, WarehouseResource
-from sensequant_assets_tests.e2e.queries import backfill_failures
-from sensequant_assets_tests.e2e.server import (
+from sensequant_assets_tests.support.dagster_dev import (
     DagsterDev,
     dagster_dev,
     processes_with_home,
     wait_for,
 )
-from sensequant_assets_tests.scaleout.deployment import deployed
-from sensequant_assets_tests.scaleout.postgres import local_postgres
+from sensequant_assets_tests.support.deployment import deployed
+from sensequant_assets_tests.support.graphql import backfill_failures
+from sensequant_assets_tests.support.postgres import local_postgres
 
 # Where the instance and the warehouse live: the project-local sqlite and the DuckDB file (`make
 # ui`); PostgreSQL with the services apart (deploy/) and the DuckDB file; or that with a DuckLake

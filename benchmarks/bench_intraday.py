@@ -33,7 +33,7 @@ from sensequant_assets.warehouse.storage import (
     replace_intraday,
     transaction,
 )
-from sensequant_assets_tests.warehouse.test_intraday_storage import zone_map_row_groups
+from sensequant_assets_tests.support.zone_maps import zone_map_row_groups
 
 PER_RUN = 100
 

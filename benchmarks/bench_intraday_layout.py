@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from sensequant_assets.warehouse.tables import INTRADAY_BARS
-from sensequant_assets_tests.warehouse.test_intraday_storage import zone_map_row_groups
+from sensequant_assets_tests.support.zone_maps import zone_map_row_groups
 
 ROWS = """
 SELECT 'SYM' || lpad(s::VARCHAR, 3, '0') AS symbol, '1minute' AS interval,

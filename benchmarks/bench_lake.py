@@ -32,8 +32,8 @@ from sensequant_assets.sources.synthetic import SyntheticSource
 from sensequant_assets.warehouse.lake import conflict_retries
 from sensequant_assets.warehouse.resources import WarehouseResource
 from sensequant_assets.warehouse.storage import replace_bars, transaction
-from sensequant_assets_tests.scaleout.postgres import local_postgres
-from sensequant_assets_tests.warehouse.lakes import fresh_lake
+from sensequant_assets_tests.support.lakes import fresh_lake
+from sensequant_assets_tests.support.postgres import local_postgres
 
 OUT = REPO_ROOT / "benchmarks" / "ducklake.md"
 YEARS = (2022, 2023, 2024)

@@ -22,8 +22,11 @@ from pathlib import Path
 
 from sensequant_assets.sources.base import FetchResult
 from sensequant_assets.sources.breeze.source import BreezeSource
-from sensequant_assets_tests.sources.breeze.conftest import standin_source
-from sensequant_assets_tests.sources.breeze.standin_server import BENCHMARK_SYMBOLS, StandinBreeze
+from sensequant_assets_tests.support.standin_breeze import (
+    BENCHMARK_SYMBOLS,
+    StandinBreeze,
+    standin_source,
+)
 
 ICICI_CALLS_PER_MINUTE = 100
 ICICI_WINDOW_SECONDS = 60.0

@@ -27,8 +27,11 @@ from sensequant_assets.market.intraday import INTERVALS
 from sensequant_assets.sources.breeze.source import BreezeSource
 from sensequant_assets.sources.intraday_plan import calls_for_month, months_of, plan
 from sensequant_assets.universe.reference import CHECKED_IN, SESSIONS_FILE, load_known_days
-from sensequant_assets_tests.sources.breeze.conftest import standin_source
-from sensequant_assets_tests.sources.breeze.standin_server import BENCHMARK_SYMBOLS, StandinBreeze
+from sensequant_assets_tests.support.standin_breeze import (
+    BENCHMARK_SYMBOLS,
+    StandinBreeze,
+    standin_source,
+)
 
 MONTHS = months_of(dt.date(2022, 1, 1), dt.date(2024, 12, 31))
 START = dt.date(2026, 12, 1)

@@ -16,8 +16,8 @@ from sensequant_assets.paths import DATA_DIR, ProjectPaths
 from sensequant_assets.sources.synthetic import SyntheticSource
 from sensequant_assets.warehouse.resources import BACKENDS, WarehouseResource
 from sensequant_assets_tests import TEST_FIRST_YEAR
-from sensequant_assets_tests.scaleout.postgres import LocalPostgres, local_postgres
-from sensequant_assets_tests.warehouse.lakes import fresh_lake
+from sensequant_assets_tests.support.lakes import fresh_lake
+from sensequant_assets_tests.support.postgres import LocalPostgres, local_postgres
 
 # Pin "now" so the still-open year is the same on every run of the suite.
 FIXED_NOW = dt.datetime(2025, 6, 30, 12, 0, tzinfo=dt.UTC)

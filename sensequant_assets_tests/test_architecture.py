@@ -83,3 +83,66 @@ def test_dagster_objects_are_defined_only_under_defs() -> None:
             if isinstance(node, ast.Attribute) and node.attr in decorators | {"define_asset_job"}:
                 offenders.append(f"{path.relative_to(REPO_ROOT)}: dg.{node.attr}")
     assert offenders == []
+
+
+SOURCE_NEUTRAL = ("base.py", "budget.py", "intraday_batch.py")
+
+
+@pytest.mark.parametrize("module", SOURCE_NEUTRAL)
+def test_source_neutral_modules_import_no_breeze_module(module: str) -> None:
+    """The base of every source, its budget type and the intraday batch know no particular
+    source: no import of `sources.breeze`, a type-only one (TYPE_CHECKING) included."""
+    breeze = sorted(
+        name
+        for name in imported_modules(PACKAGE / "sources" / module)
+        if name.startswith("sensequant_assets.sources.breeze")
+    )
+    assert breeze == [], f"sources/{module} imports {breeze}"
+
+
+TESTS = REPO_ROOT / "sensequant_assets_tests"
+BENCHMARKS = REPO_ROOT / "benchmarks"
+TESTS_FENCED = TESTS / "support" / "dagster_internals.py"
+
+
+def import_targets(path: Path) -> set[str]:
+    """Every module `path` may import, relative imports ('.conftest') and the names of
+    `from package import module` ('sensequant_assets_tests.conftest') included."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            module = "." * node.level + (node.module or "")
+            names.add(module)
+            names.update(f"{module.rstrip('.')}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+    return names
+
+
+def test_private_dagster_api_in_tests_and_benchmarks_only_in_their_fenced_module() -> None:
+    """Tests and benchmarks reach `dagster._` through `support/dagster_internals.py` only, which
+    test_dagster_internals.py pins, as the product does through its own fenced module."""
+    offenders = [
+        str(path.relative_to(REPO_ROOT))
+        for path in sorted([*TESTS.rglob("*.py"), *BENCHMARKS.rglob("*.py")])
+        if path != TESTS_FENCED
+        and any(name.startswith("dagster._") for name in imported_modules(path))
+    ]
+    assert offenders == []
+
+
+def test_benchmarks_import_no_test_module_or_conftest() -> None:
+    """What a benchmark shares with the tests lives in `sensequant_assets_tests/support/`: a
+    benchmark never imports a `test_*` module, a `conftest.py`, or another test folder."""
+    offenders = sorted(
+        f"{path.relative_to(REPO_ROOT)}: {name}"
+        for path in BENCHMARKS.rglob("*.py")
+        for name in import_targets(path)
+        if name.rsplit(".", 1)[-1].startswith("test_")
+        or name.rsplit(".", 1)[-1] == "conftest"
+        or (
+            name.startswith("sensequant_assets_tests.")
+            and not name.startswith("sensequant_assets_tests.support")
+        )
+    )
+    assert offenders == []

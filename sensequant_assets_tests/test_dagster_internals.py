@@ -6,8 +6,6 @@ from collections.abc import Iterator
 
 import dagster as dg
 import pytest
-from dagster._core.definitions.data_version import StaleStatus
-from dagster._utils.test.data_versions import get_stale_status_resolver
 from dagster_postgres.event_log import PostgresEventLogStorage
 
 from sensequant_assets.dagster_internals import (
@@ -21,6 +19,11 @@ from sensequant_assets.dagster_internals import (
     partition_tags,
     reported_output,
     versioned_materialization,
+)
+from sensequant_assets_tests.support.dagster_internals import (
+    SensorExecutionData,
+    StaleStatus,
+    get_stale_status_resolver,
 )
 
 
@@ -187,3 +190,15 @@ def test_the_exact_pool_claim_overrides_the_method_dagster_calls_with_its_signat
     assert "self._claim_concurrency_slot(" in inspect.getsource(
         PostgresEventLogStorage.claim_concurrency_slot
     )
+
+
+@dg.sensor(target=pinned)
+def pinned_sensor() -> dg.SkipReason:
+    return dg.SkipReason("pinned")
+
+
+def test_a_sensor_tick_evaluates_to_the_execution_data_tests_read() -> None:
+    """`support/dagster_internals.SensorExecutionData` is what `evaluate_tick` returns."""
+    data = pinned_sensor.evaluate_tick(dg.build_sensor_context())
+    assert isinstance(data, SensorExecutionData)
+    assert data.skip_message == "pinned"

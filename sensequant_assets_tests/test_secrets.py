@@ -24,8 +24,8 @@ from sensequant_assets.warehouse.lake import LakeCatalog, LakeUnavailableError, 
 from sensequant_assets.warehouse.resources import WarehouseResource
 from sensequant_assets_tests.conftest import synthetic_at_fixed_now
 from sensequant_assets_tests.defs.ingestion.test_assets import ingest
-from sensequant_assets_tests.scaleout.postgres import LocalPostgres
-from sensequant_assets_tests.warehouse.lakes import fresh_lake
+from sensequant_assets_tests.support.lakes import fresh_lake
+from sensequant_assets_tests.support.postgres import LocalPostgres
 
 HOSTILE_PASSWORDS = [
     "pa'ss\\word",

@@ -11,15 +11,13 @@ import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import ClassVar, Literal
 
 import dagster as dg
 import pandas as pd
 
+from sensequant_assets.sources.budget import BudgetState
 from sensequant_assets.warehouse.storage import Origin
-
-if TYPE_CHECKING:  # the Breeze package imports this module
-    from sensequant_assets.sources.breeze.limiter import BudgetState
 
 MappingStatus = Literal["success", "failed"]
 
@@ -118,7 +116,7 @@ class BarSource(dg.ConfigurableResource, ABC):
         """Forget what is cached of a symbol-month the warehouse refused (a shrink), so the next
         run asks the source again; nothing to forget for a source without a cache."""
 
-    def budget_state(self) -> "BudgetState | None":
+    def budget_state(self) -> BudgetState | None:
         """Where the source's daily call budget stands, for the UI and intraday resumption;
         None for a source that spends no calls (synthetic, csv)."""
         return None

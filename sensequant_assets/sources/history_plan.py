@@ -13,7 +13,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sensequant_assets.sources.breeze.source import call_spans
+from sensequant_assets.sources.breeze.daily import call_spans
 
 
 @dataclass(frozen=True)

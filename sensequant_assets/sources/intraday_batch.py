@@ -2,7 +2,7 @@
 
 A run carries up to 100 symbol-months. Each is fetched on its own (the source pages it), so one
 partition's error fails it alone. When the source reports the day's call budget spent
-(`DailyBudgetExhaustedError`), nothing more is asked: every partition not yet fetched is paused
+(`BudgetExhaustedError`), nothing more is asked: every partition not yet fetched is paused
 until the time the error names, and the pages fetched so far stay in the source's cache, so the
 resumed fetch asks only for what is missing.
 """
@@ -19,8 +19,9 @@ from pydantic import AfterValidator, Field
 from sensequant_assets.market.intraday import INTERVALS
 from sensequant_assets.settings import WHEN_RESOLVED
 from sensequant_assets.sources.base import BarSource, FetchResult, SourceAuthError, SymbolMapping
-from sensequant_assets.sources.batch import Stamps, unusable_mapping
-from sensequant_assets.sources.breeze.limiter import BudgetState, DailyBudgetExhaustedError
+from sensequant_assets.sources.budget import BudgetExhaustedError, BudgetState
+from sensequant_assets.sources.daily_batch import unusable_mapping
+from sensequant_assets.sources.write_policy import Stamps
 
 IntradayKey = tuple[str, dt.date]
 """(symbol, first day of the month)."""
@@ -69,7 +70,7 @@ def fetch_intraday_partitions(
     the partitions after that are paused (not failed, not fetched)."""
     answers: dict[IntradayKey, FetchResult | Exception] = {}
     paused: list[IntradayKey] = []
-    spent: DailyBudgetExhaustedError | None = None
+    spent: BudgetExhaustedError | None = None
     for symbol, month in keys:
         mapping = mappings.get(symbol)
         if spent is not None:
@@ -79,7 +80,7 @@ def fetch_intraday_partitions(
         else:
             try:
                 bars = source.fetch_intraday(mapping, month, interval)
-            except DailyBudgetExhaustedError as exc:
+            except BudgetExhaustedError as exc:
                 spent = exc
                 paused.append((symbol, month))
             except SourceAuthError:

@@ -17,8 +17,6 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from dagster._core.definitions.data_version import StaleStatus
-from dagster._utils.test.data_versions import get_stale_status_resolver
 
 from sensequant_assets.alerts import AlertsResource
 from sensequant_assets.defs.ingestion.assets import daily_bars, symbol_mapping
@@ -40,6 +38,7 @@ from sensequant_assets.universe.partitions import range_tags, symbol_year_key
 from sensequant_assets.warehouse.resources import WarehouseResource
 from sensequant_assets_tests.defs.teacher.test_assets import SETTINGS, Gate
 from sensequant_assets_tests.faults.answers import FaultyAnswers
+from sensequant_assets_tests.support.dagster_internals import StaleStatus, get_stale_status_resolver
 
 SYMBOLS = ["INFY", "TCS", "WIPRO"]
 LABELS, MODEL = dg.AssetKey("teacher_labels"), dg.AssetKey("teacher_model")

@@ -29,14 +29,7 @@ from sensequant_assets.universe.partitions import BATCH_TAG, range_tags, split_s
 from sensequant_assets.warehouse.resources import WarehouseResource
 from sensequant_assets_tests.e2e import location
 from sensequant_assets_tests.e2e.browser import chromium_page
-from sensequant_assets_tests.e2e.queries import (
-    BACKFILL,
-    backfill_counts,
-    check_row,
-    coverage,
-    entries,
-)
-from sensequant_assets_tests.e2e.server import (
+from sensequant_assets_tests.support.dagster_dev import (
     DAEMON_BOUND,
     DagsterDev,
     all_finished,
@@ -44,6 +37,13 @@ from sensequant_assets_tests.e2e.server import (
     dagster_dev,
     processes_with_home,
     wait_for,
+)
+from sensequant_assets_tests.support.graphql import (
+    BACKFILL,
+    backfill_counts,
+    check_row,
+    coverage,
+    entries,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

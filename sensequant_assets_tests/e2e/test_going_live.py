@@ -20,8 +20,7 @@ from sensequant_assets.cli import LOCATION, REPOSITORY
 from sensequant_assets.defs.partitions import years_partitions
 from sensequant_assets.defs.universe.sensors import constituent_lists_sensor
 from sensequant_assets.universe.partitions import BATCH_TAG
-from sensequant_assets_tests.e2e.queries import backfill_counts, backfill_failures
-from sensequant_assets_tests.e2e.server import (
+from sensequant_assets_tests.support.dagster_dev import (
     DAEMON_BOUND,
     DagsterDev,
     all_finished,
@@ -29,7 +28,8 @@ from sensequant_assets_tests.e2e.server import (
     dagster_dev,
     wait_for,
 )
-from sensequant_assets_tests.sources.breeze.standin_server import (
+from sensequant_assets_tests.support.graphql import backfill_counts, backfill_failures
+from sensequant_assets_tests.support.standin_breeze import (
     API_KEY,
     API_SECRET,
     SESSION_TOKEN,

@@ -22,13 +22,18 @@ from sensequant_assets.universe.partitions import range_tags
 from sensequant_assets.warehouse.resources import WarehouseResource
 from sensequant_assets_tests.e2e import breeze_location
 from sensequant_assets_tests.e2e.browser import chromium_page
-from sensequant_assets_tests.e2e.server import DAEMON_BOUND, DagsterDev, dagster_dev, wait_for
-from sensequant_assets_tests.sources.breeze.conftest import standin_source
-from sensequant_assets_tests.sources.breeze.standin_server import (
+from sensequant_assets_tests.support.dagster_dev import (
+    DAEMON_BOUND,
+    DagsterDev,
+    dagster_dev,
+    wait_for,
+)
+from sensequant_assets_tests.support.standin_breeze import (
     API_KEY,
     API_SECRET,
     SESSION_TOKEN,
     StandinBreeze,
+    standin_source,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

@@ -19,8 +19,8 @@ from sensequant_assets_tests.faults.processes import (
     four_concurrent_runs_write_every_row_once,
     project_instance,
 )
-from sensequant_assets_tests.scaleout.postgres import LocalPostgres
-from sensequant_assets_tests.warehouse.lakes import fresh_lake
+from sensequant_assets_tests.support.lakes import fresh_lake
+from sensequant_assets_tests.support.postgres import LocalPostgres
 
 # `make test` runs the DuckLake variant once; DUCKLAKE_CONCURRENCY_REPEATS=20 repeats it (the
 # count in docs/reliability.md).

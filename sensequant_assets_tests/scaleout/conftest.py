@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from sensequant_assets_tests.scaleout.postgres import LocalPostgres
+from sensequant_assets_tests.support.postgres import LocalPostgres
 
 
 @pytest.fixture

@@ -13,9 +13,14 @@ from sensequant_assets.cli import LOCATION
 from sensequant_assets.defs.partitions import years_partitions
 from sensequant_assets.universe.partitions import BATCH_TAG
 from sensequant_assets_tests.e2e.browser import chromium_page
-from sensequant_assets_tests.e2e.queries import backfill_counts, check_row, coverage
-from sensequant_assets_tests.e2e.server import DAEMON_BOUND, all_finished, backfills, wait_for
-from sensequant_assets_tests.scaleout.deployment import deployed
+from sensequant_assets_tests.support.dagster_dev import (
+    DAEMON_BOUND,
+    all_finished,
+    backfills,
+    wait_for,
+)
+from sensequant_assets_tests.support.deployment import deployed
+from sensequant_assets_tests.support.graphql import backfill_counts, check_row, coverage
 
 WORKSPACE = """
 query {

@@ -11,9 +11,9 @@ import pytest
 
 from sensequant_assets.warehouse.resources import WAREHOUSE_POOL
 from sensequant_assets_tests.faults.processes import four_concurrent_runs_write_every_row_once
-from sensequant_assets_tests.scaleout.postgres import LocalPostgres
 from sensequant_assets_tests.scaleout.test_postgres_instance import postgres_home
-from sensequant_assets_tests.warehouse.lakes import fresh_lake
+from sensequant_assets_tests.support.lakes import fresh_lake
+from sensequant_assets_tests.support.postgres import LocalPostgres
 
 
 def most_at_once(instance: dg.DagsterInstance, step: str) -> int:

@@ -16,7 +16,6 @@ from sensequant_assets.sources.synthetic import SyntheticSource
 from sensequant_assets.warehouse.resources import WarehouseLockedError, WarehouseResource
 from sensequant_assets.warehouse.snapshots import connect_snapshots
 from sensequant_assets_tests.defs.ingestion.test_assets import ingest
-from sensequant_assets_tests.e2e.server import DAEMON_BOUND, all_finished, dagster_dev, wait_for
 from sensequant_assets_tests.faults.processes import (
     SYMBOLS,
     YEAR,
@@ -27,6 +26,12 @@ from sensequant_assets_tests.faults.processes import (
 from sensequant_assets_tests.faults.test_concurrency import notebook
 from sensequant_assets_tests.snapshots.helpers import differences
 from sensequant_assets_tests.snapshots.reader import PER_PARTITION as READ_PER_PARTITION
+from sensequant_assets_tests.support.dagster_dev import (
+    DAEMON_BOUND,
+    all_finished,
+    dagster_dev,
+    wait_for,
+)
 
 GENERATIONS = 3
 READER = "sensequant_assets_tests.snapshots.reader"

@@ -9,7 +9,7 @@ import pytest
 from sensequant_assets import cli
 from sensequant_assets.market.calendar import sessions_in_year
 from sensequant_assets.sources.breeze.candles import CANDLE_CAP
-from sensequant_assets.sources.breeze.source import call_spans
+from sensequant_assets.sources.breeze.daily import call_spans
 from sensequant_assets.sources.history_plan import history_plan
 
 TEN_YEARS = range(2016, 2026)

@@ -3,7 +3,7 @@
 import datetime as dt
 
 from sensequant_assets.market.calendar import IST
-from sensequant_assets.sources.breeze.limiter import BudgetState
+from sensequant_assets.sources.budget import BudgetState
 from sensequant_assets.sources.intraday_batch import due_to_resume
 
 NOW = dt.datetime(2026, 12, 2, 10, 0, tzinfo=IST)

@@ -11,8 +11,8 @@ import pandas as pd
 from sensequant_assets.market.intraday import month_candles
 from sensequant_assets.paths import DATA_DIR
 from sensequant_assets.sources.base import FetchResult
-from sensequant_assets.sources.batch import settle_partitions
 from sensequant_assets.sources.intraday_batch import CANDLE_STAMPS
+from sensequant_assets.sources.write_policy import settle_partitions
 from sensequant_assets.universe.reference import SESSIONS_FILE, load_known_days
 from sensequant_assets.warehouse.resources import WarehouseResource
 from sensequant_assets.warehouse.storage import (
@@ -23,6 +23,7 @@ from sensequant_assets.warehouse.storage import (
     replace_intraday,
     transaction,
 )
+from sensequant_assets_tests.support.zone_maps import zone_map_row_groups
 
 KNOWN = load_known_days(DATA_DIR / "reference" / SESSIONS_FILE)
 MARCH, APRIL = dt.date(2024, 3, 1), dt.date(2024, 4, 1)
@@ -107,32 +108,6 @@ def test_a_refresh_never_loses_a_stored_candle_unless_allowed(
         {("RELIANCE", MARCH): FetchResult(full)}, stored, stamps=CANDLE_STAMPS
     )
     assert not longer.failed
-
-
-def zone_map_row_groups(
-    conn: duckdb.DuckDBPyConnection, symbol: str, start: dt.datetime, end: dt.datetime
-) -> tuple[int, int]:
-    """(row groups whose zone maps admit `symbol` in [start, end), row groups in all) of
-    intraday_bars, from each row group's min/max statistics (pragma_storage_info)."""
-    rows = conn.execute(
-        "SELECT row_group_id, column_name, stats FROM pragma_storage_info('intraday_bars') "
-        "WHERE column_name IN ('symbol', 'ts') AND segment_type <> 'VALIDITY'"
-    ).fetchall()
-    bounds: dict[int, dict[str, list[tuple[str, str]]]] = {}
-    for group, column, stats in rows:
-        found = re.search(r"\[Min: ([^,\]]*).*?, Max: ([^,\]]*)", stats)
-        if found:
-            bounds.setdefault(group, {}).setdefault(column, []).append(found.groups())
-    low, high = f"{start:%Y-%m-%d %H:%M:%S}", f"{end:%Y-%m-%d %H:%M:%S}"
-
-    def admits(group: dict[str, list[tuple[str, str]]]) -> bool:
-        symbols = group.get("symbol", [("", "\uffff")])
-        stamps = group.get("ts", [("", "\uffff")])
-        return min(s[0] for s in symbols) <= symbol <= max(s[1] for s in symbols) and (
-            min(t[0] for t in stamps) < high and max(t[1] for t in stamps) >= low
-        )
-
-    return sum(1 for group in bounds.values() if admits(group)), len(bounds)
 
 
 def lake_files_read(

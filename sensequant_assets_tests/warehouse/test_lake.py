@@ -18,10 +18,10 @@ from sensequant_assets.defs import resources as defs_resources
 from sensequant_assets.paths import REPO_ROOT
 from sensequant_assets.warehouse import lake, storage
 from sensequant_assets.warehouse.resources import WarehouseResource
-from sensequant_assets_tests.e2e.server import free_port
 from sensequant_assets_tests.quality.factories import bars_for
-from sensequant_assets_tests.scaleout.postgres import LocalPostgres
-from sensequant_assets_tests.warehouse.lakes import fresh_lake
+from sensequant_assets_tests.support.dagster_dev import free_port
+from sensequant_assets_tests.support.lakes import fresh_lake
+from sensequant_assets_tests.support.postgres import LocalPostgres
 from sensequant_assets_tests.warehouse.test_storage import DAYS_2023
 
 MARKER = "pw-MARKER-7f3a"

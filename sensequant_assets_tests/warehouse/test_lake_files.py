@@ -15,8 +15,8 @@ from sensequant_assets.paths import DATA_DIR
 from sensequant_assets.warehouse import lake, storage
 from sensequant_assets.warehouse.resources import WarehouseResource
 from sensequant_assets_tests.quality.factories import bars_for
-from sensequant_assets_tests.scaleout.postgres import LocalPostgres
-from sensequant_assets_tests.warehouse.lakes import fresh_lake
+from sensequant_assets_tests.support.lakes import fresh_lake
+from sensequant_assets_tests.support.postgres import LocalPostgres
 from sensequant_assets_tests.warehouse.test_lake import warehouse_process
 from sensequant_assets_tests.warehouse.test_storage import DAYS_2023
 

@@ -13,8 +13,8 @@ from sensequant_assets.warehouse.resources import WarehouseResource
 from sensequant_assets.warehouse.storage import intraday_partition, replace_intraday, transaction
 from sensequant_assets.warehouse.tables import TABLES
 from sensequant_assets_tests.faults.processes import child_env
-from sensequant_assets_tests.scaleout.postgres import LocalPostgres
-from sensequant_assets_tests.warehouse.lakes import fresh_lake
+from sensequant_assets_tests.support.lakes import fresh_lake
+from sensequant_assets_tests.support.postgres import LocalPostgres
 from sensequant_assets_tests.warehouse.test_intraday_storage import APRIL, MARCH, candles
 
 # The demo warehouse is built by the demo's six stages, CatBoost training included (12-17 s

@@ -29,12 +29,8 @@ from sensequant_assets.defs.partitions import (
 )
 from sensequant_assets.paths import ProjectPaths
 from sensequant_assets.sources.base import BarSource, FetchResult, SymbolMapping
-from sensequant_assets.sources.batch import (
-    fetch_partitions,
-    partial_batch_message,
-    settle_partitions,
-    stored_mappings,
-)
+from sensequant_assets.sources.daily_batch import fetch_partitions, stored_mappings
+from sensequant_assets.sources.write_policy import partial_batch_message, settle_partitions
 from sensequant_assets.universe.partitions import (
     checked_symbol_years,
     checked_symbols,

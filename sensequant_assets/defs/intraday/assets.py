@@ -26,18 +26,15 @@ from sensequant_assets.defs.partitions import BATCHED_BACKFILL, BY_SYMBOL, symbo
 from sensequant_assets.market.calendar import IST
 from sensequant_assets.paths import ProjectPaths
 from sensequant_assets.sources.base import BarSource, FetchResult
-from sensequant_assets.sources.batch import (
-    partial_batch_message,
-    settle_partitions,
-    stored_mappings,
-)
-from sensequant_assets.sources.breeze.limiter import BudgetState
+from sensequant_assets.sources.budget import BudgetState
+from sensequant_assets.sources.daily_batch import stored_mappings
 from sensequant_assets.sources.intraday_batch import (
     CANDLE_STAMPS,
     IntradayFetch,
     IntradaySettings,
     fetch_intraday_partitions,
 )
+from sensequant_assets.sources.write_policy import partial_batch_message, settle_partitions
 from sensequant_assets.universe.partitions import checked_month_symbols, month_symbol_key
 from sensequant_assets.warehouse.resources import WAREHOUSE_POOL, WarehouseResource
 from sensequant_assets.warehouse.snapshots import publish_committed

@@ -20,7 +20,7 @@ from types import ModuleType
 from typing import Any, TypeVar
 
 from sensequant_assets.paths import remove_inside
-from sensequant_assets.sources.breeze.answers import BreezeError
+from sensequant_assets.sources.breeze.errors import BreezeError
 
 T = TypeVar("T")
 

@@ -30,10 +30,11 @@ from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from sensequant_assets.market.calendar import IST
-from sensequant_assets.sources.breeze.answers import BreezeUnavailableError
+from sensequant_assets.sources.breeze.errors import BreezeUnavailableError
+from sensequant_assets.sources.budget import BudgetExhaustedError, BudgetState
 
 DAY_SECONDS = 86_400.0
 
@@ -42,43 +43,18 @@ DAY_SECONDS = 86_400.0
 _STAMP = "COALESCE(done, MIN(:now, sent + :in_flight))"
 
 
-class DailyBudgetExhaustedError(BreezeUnavailableError):
+class DailyBudgetExhaustedError(BreezeUnavailableError, BudgetExhaustedError):
     """The daily budget is spent: waiting would block a run for hours, so the batch stops."""
-
-    def __init__(self, message: str, resume_at: dt.datetime) -> None:
-        super().__init__(message)
-        self.resume_at = resume_at
-
-    def __reduce__(self) -> tuple[type, tuple[str, dt.datetime]]:
-        """Survive pickling (run workers, process pools): rebuilt with its resume time."""
-        return type(self), (str(self), self.resume_at)
 
 
 CallKind = Literal["daily", "bulk"]
 
 
 @dataclass(frozen=True)
-class BudgetState:
-    """Where the day's budget stands, for the UI and the backfill plan (read, never spent)."""
+class BreezeBudget(BudgetState):
+    """The Breeze app key's budget: the day's calls from every process of this installation."""
 
-    used: int
-    """Calls in the last 24 h, from every process of this installation."""
-    cap: int
-    reserved: int
-    """Calls kept for daily refreshes: bulk (intraday) calls never use them."""
-    left_for_intraday: int
-    resume_at: dt.datetime | None
-    """When bulk calls may go on (IST), if their share is spent now; None while some is left."""
-
-    def __str__(self) -> str:
-        text = (
-            f"Breeze budget: {self.used} of {self.cap} calls used in the last 24 h, "
-            f"{self.reserved} reserved for daily refreshes, {self.left_for_intraday} left for "
-            "intraday"
-        )
-        return text + (
-            f"; intraday resumes at {self.resume_at:%Y-%m-%d %H:%M} IST" if self.resume_at else ""
-        )
+    spender: ClassVar[str] = "Breeze"
 
 
 @dataclass(frozen=True)
@@ -177,7 +153,7 @@ class RateLimiter:
         # The limit-th most recent call in the window must leave it before another fits.
         return 0.0 if row is None else row[0] + span - params["now"]
 
-    def budget_state(self) -> BudgetState:
+    def budget_state(self) -> BreezeBudget:
         """The day's budget as the next bulk call would find it; reads, never records."""
         now = self.clock()
         params = {"now": now, "in_flight": self.in_flight_seconds}
@@ -194,7 +170,7 @@ class RateLimiter:
                     wait = self._wait(conn, params, self.day_seconds, self._day_limit("bulk"))
         left = max(self._day_limit("bulk") - used, 0)
         resume_at = dt.datetime.fromtimestamp(now + wait, IST) if left == 0 and wait > 0 else None
-        return BudgetState(used, self.calls_per_day, self.reserve, left, resume_at)
+        return BreezeBudget(used, self.calls_per_day, self.reserve, left, resume_at)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:

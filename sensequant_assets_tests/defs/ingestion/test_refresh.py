@@ -14,7 +14,7 @@ import pytest
 
 from sensequant_assets.defs.partitions import symbol_year_partitions
 from sensequant_assets.sources.base import FetchResult
-from sensequant_assets.sources.batch import settle_partitions
+from sensequant_assets.sources.write_policy import settle_partitions
 from sensequant_assets.warehouse import storage
 from sensequant_assets.warehouse.resources import WarehouseResource
 from sensequant_assets_tests.conftest import FIXED_NOW, synthetic_at_fixed_now

@@ -21,8 +21,7 @@ from sensequant_assets.defs.partitions import symbol_month_partitions
 from sensequant_assets.sources.breeze.source import BreezeSource
 from sensequant_assets.universe.partitions import range_tags
 from sensequant_assets_tests.defs.intraday.test_assets import INTRADAY, fetch_intraday, resources
-from sensequant_assets_tests.sources.breeze.conftest import standin_source
-from sensequant_assets_tests.sources.breeze.standin_server import StandinBreeze
+from sensequant_assets_tests.support.standin_breeze import StandinBreeze, standin_source
 
 DAY = 86_400.0
 SYMBOLS = [f"BENCH{n:03d}" for n in range(11, 15)]

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import dagster as dg
 import pytest
-from dagster._core.definitions.sensor_definition import SensorExecutionData
 
 from sensequant_assets.defs.ingestion.assets import daily_bars, symbol_mapping
 from sensequant_assets.defs.partitions import years_partitions
@@ -34,6 +33,7 @@ from sensequant_assets.universe.batches import Batch, parse_cursor, plan_tick
 from sensequant_assets.universe.partitions import BATCH_TAG, symbol_year_key
 from sensequant_assets.warehouse.resources import WarehouseResource
 from sensequant_assets_tests import TEST_FIRST_YEAR
+from sensequant_assets_tests.support.dagster_internals import SensorExecutionData
 
 # Everything the sensor targets. No asset runs here: the resources are never opened.
 GRAPH = dg.Definitions(

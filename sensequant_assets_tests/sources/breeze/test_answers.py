@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from sensequant_assets.market.calendar import IST
+from sensequant_assets.secrets import scrub
 from sensequant_assets.sources.bars import BarsValidationError
-from sensequant_assets.sources.breeze.answers import (
+from sensequant_assets.sources.breeze.answer_kinds import (
     classify_exception,
     classify_historical,
     classify_names,
-    scrub,
 )
 from sensequant_assets.sources.breeze.cache import AnswerCache, year_is_final
 from sensequant_assets.sources.breeze.candles import (
@@ -22,12 +22,11 @@ from sensequant_assets.sources.breeze.candles import (
     candles_to_bars,
     year_bars,
 )
+from sensequant_assets.sources.breeze.daily import call_spans, requested_range
 from sensequant_assets.sources.breeze.source import (
     DEFAULT_API_URL,
     DEFAULT_HISTORICAL_URL,
     DEFAULT_SECURITY_MASTER_URL,
-    call_spans,
-    requested_range,
 )
 
 CANDLE = {"open": 10.0, "high": 11.0, "low": 9.5, "close": 10.5, "volume": 1000}

@@ -22,9 +22,7 @@ from sensequant_assets.warehouse import storage
 from sensequant_assets.warehouse.resources import WarehouseResource
 from sensequant_assets_tests.defs.ingestion.test_assets import ingest, step_failure
 from sensequant_assets_tests.defs.intraday.test_assets import fetch_intraday, resources
-
-from .conftest import SourceFactory
-from .standin_server import StandinBreeze
+from sensequant_assets_tests.support.standin_breeze import SourceFactory, StandinBreeze
 
 CODE, YEAR = "OBEREA", 2023
 PARTITION = f"OBEROI|{YEAR}"

@@ -15,8 +15,9 @@ from sensequant_assets.defs.ingestion.assets import daily_bars, symbol_mapping
 from sensequant_assets.defs.partitions import years_from, years_partitions
 from sensequant_assets.paths import ProjectPaths
 from sensequant_assets.sources.base import SymbolMapping
-from sensequant_assets.sources.batch import fetch_partitions, settle_partitions
 from sensequant_assets.sources.breeze.source import BreezeSource
+from sensequant_assets.sources.daily_batch import fetch_partitions
+from sensequant_assets.sources.write_policy import settle_partitions
 from sensequant_assets.warehouse.resources import WarehouseResource
 from sensequant_assets.warehouse.storage import (
     replace_bars,
@@ -24,9 +25,7 @@ from sensequant_assets.warehouse.storage import (
     stored_bar_dates,
     transaction,
 )
-
-from .conftest import SourceFactory
-from .standin_server import StandinBreeze
+from sensequant_assets_tests.support.standin_breeze import SourceFactory, StandinBreeze
 
 SYMBOLS = ("RELIANCE", "TCS")
 STORED = (2022, 2023, 2024)

@@ -20,9 +20,14 @@ from sensequant_assets.sources.breeze.source import BreezeSource
 from sensequant_assets.sources.intraday_plan import calls_for_month
 from sensequant_assets.sources.synthetic import SyntheticSource
 from sensequant_assets.universe.reference import CHECKED_IN, SESSIONS_FILE, load_known_days
-
-from .conftest import SourceFactory, standin_source
-from .standin_server import API_KEY, SESSION_KEY, USER_ID, StandinBreeze
+from sensequant_assets_tests.support.standin_breeze import (
+    API_KEY,
+    SESSION_KEY,
+    USER_ID,
+    SourceFactory,
+    StandinBreeze,
+    standin_source,
+)
 
 KNOWN = load_known_days(CHECKED_IN / SESSIONS_FILE)
 MARCH = dt.date(2024, 3, 1)

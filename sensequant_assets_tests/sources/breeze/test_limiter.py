@@ -22,9 +22,14 @@ from sensequant_assets.market.calendar import IST
 from sensequant_assets.paths import REPO_ROOT
 from sensequant_assets.sources.breeze.limiter import DailyBudgetExhaustedError, RateLimiter
 from sensequant_assets.sources.breeze.source import BreezeSource
-
-from .conftest import standin_source
-from .standin_server import API_KEY, BENCHMARK_SYMBOLS, SESSION_KEY, USER_ID, StandinBreeze
+from sensequant_assets_tests.support.standin_breeze import (
+    API_KEY,
+    BENCHMARK_SYMBOLS,
+    SESSION_KEY,
+    USER_ID,
+    StandinBreeze,
+    standin_source,
+)
 
 
 def _max_in_window(times: list[float], window: float) -> int:

@@ -9,11 +9,16 @@ import dagster as dg
 import pytest
 
 from sensequant_assets.sources.base import FetchResult
-from sensequant_assets.sources.breeze.answers import BreezeError
+from sensequant_assets.sources.breeze.errors import BreezeError
 from sensequant_assets.sources.breeze.source import BreezeSource
-
-from .conftest import SourceFactory, standin_source
-from .standin_server import MARKERS, SESSION_KEY, USER_ID, StandinBreeze
+from sensequant_assets_tests.support.standin_breeze import (
+    MARKERS,
+    SESSION_KEY,
+    USER_ID,
+    SourceFactory,
+    StandinBreeze,
+    standin_source,
+)
 
 SECRETS = (*MARKERS, base64.b64encode(f"{USER_ID}:{SESSION_KEY}".encode()).decode())
 

@@ -14,14 +14,16 @@ from sensequant_assets.alerts import AlertsResource
 from sensequant_assets.defs.ingestion.assets import symbol_mapping
 from sensequant_assets.paths import ProjectPaths
 from sensequant_assets.sources.base import AlreadyReportedAuthError
-from sensequant_assets.sources.breeze.answers import BreezeAuthError
+from sensequant_assets.sources.breeze.errors import BreezeAuthError
 from sensequant_assets.sources.breeze.session import TOKEN_FILE, read_token
 from sensequant_assets.universe.partitions import range_tags
 from sensequant_assets.warehouse.resources import WarehouseResource
 from sensequant_assets_tests.defs.alerts.test_sensors import evaluate
-
-from .conftest import SourceFactory
-from .standin_server import SESSION_TOKEN, StandinBreeze
+from sensequant_assets_tests.support.standin_breeze import (
+    SESSION_TOKEN,
+    SourceFactory,
+    StandinBreeze,
+)
 
 TOMORROW = "SESSIONTOKEN-MARKER-NEXTDAY-77e1"
 

@@ -12,17 +12,20 @@ from sensequant_assets.market.calendar import IST, sessions_in_year
 from sensequant_assets.paths import DATA_DIR
 from sensequant_assets.sources.bars import COLUMN_NAMES, BarsValidationError
 from sensequant_assets.sources.base import FetchResult, SymbolMapping
-from sensequant_assets.sources.breeze.answers import (
+from sensequant_assets.sources.breeze.cache import AnswerCache
+from sensequant_assets.sources.breeze.errors import (
     BreezeAnswerError,
     BreezeAuthError,
     BreezeUnavailableError,
 )
-from sensequant_assets.sources.breeze.cache import AnswerCache
 from sensequant_assets.sources.breeze.source import BreezeSource
 from sensequant_assets.universe.reference import load_aliases, nse_ticker_for
-
-from .conftest import SourceFactory, standin_source
-from .standin_server import SPECIAL_SESSIONS, StandinBreeze
+from sensequant_assets_tests.support.standin_breeze import (
+    SPECIAL_SESSIONS,
+    SourceFactory,
+    StandinBreeze,
+    standin_source,
+)
 
 PAST_YEAR = 2024
 

@@ -38,7 +38,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import ClassVar
+from pathlib import Path
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlparse
 
 import pandas as pd
@@ -47,6 +48,7 @@ from sensequant_assets.market.calendar import IST, sessions_in_year
 from sensequant_assets.market.history import EARLIEST_FIRST_YEAR
 from sensequant_assets.market.intraday import INTERVALS
 from sensequant_assets.sources.base import SymbolMapping
+from sensequant_assets.sources.breeze.source import BreezeSource
 from sensequant_assets.sources.synthetic import SyntheticSource
 from sensequant_assets.universe.reference import CHECKED_IN, SESSIONS_FILE, load_known_days
 
@@ -520,3 +522,27 @@ def _apply_data_fault(fault: str, rows: list[dict[str, object]], first: dt.date)
         )  # type: ignore[arg-type]
     elif fault == "cap":  # more than the cap had to say: cut at the cap, as the real API does
         rows[:] = (rows * (CANDLE_CAP // len(rows) + 1))[:CANDLE_CAP]
+
+
+SourceFactory = Callable[..., BreezeSource]
+
+
+def standin_source(server: StandinBreeze, cache_dir: Path, **overrides: Any) -> BreezeSource:
+    """A BreezeSource on the stand-in server, with test-scale timeouts and no back-off delay."""
+    settings: dict[str, Any] = {
+        "api_key": API_KEY,
+        "api_secret": API_SECRET,
+        "session_token": SESSION_TOKEN,
+        "api_url": server.api_url,
+        "historical_url": server.historical_url,
+        "security_master_url": server.security_master_url,
+        "cache_dir": str(cache_dir),
+        "request_timeout_seconds": 5,
+        "session_timeout_seconds": 10,
+        "max_retries": 2,
+        "backoff_seconds": 0,
+        "max_backoff_seconds": 0,
+        "daily_reserve": 0,  # tests of the reserve set it; the others count every call alike
+        **overrides,
+    }
+    return BreezeSource(**settings)

@@ -1,4 +1,4 @@
-"""What a Breeze answer means, decided in one place.
+"""What kind each Breeze answer is, decided in one place.
 
 breeze_connect ignores HTTP status codes: a 429 or a 401 comes back as a dict, a non-JSON body (an
 HTML 502 page, an empty 503, a truncated body) or a refused connection comes back as a plain
@@ -11,9 +11,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
-
-from sensequant_assets.secrets import scrub as scrub  # Breeze's messages: the one scrubber
-from sensequant_assets.sources.base import SourceAuthError
 
 AnswerKind = Literal[
     "success", "no_data", "not_found", "auth_failure", "rate_limited", "transient", "rejected"
@@ -42,22 +39,6 @@ class Answer:
     @property
     def retryable(self) -> bool:
         return self.kind in RETRYABLE
-
-
-class BreezeError(RuntimeError):
-    """A Breeze call failed in a way the user has to act on; the message says how."""
-
-
-class BreezeAuthError(BreezeError, SourceAuthError):
-    """Missing, wrong or expired credentials: retrying cannot help."""
-
-
-class BreezeUnavailableError(BreezeError):
-    """The API kept failing (rate limit, 5xx, no answer) after every allowed retry."""
-
-
-class BreezeAnswerError(BreezeError):
-    """The API answered something that is neither bars nor a retryable failure."""
 
 
 def classify_historical(raw: object) -> Answer:

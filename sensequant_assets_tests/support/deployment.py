@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sensequant_assets.cli import LOCATION
 from sensequant_assets.paths import REPO_ROOT
-from sensequant_assets_tests.e2e.server import (
+from sensequant_assets_tests.support.dagster_dev import (
     STARTUP_TIMEOUT_S,
     DagsterDev,
     environment,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sensequant_assets.paths import REPO_ROOT
-from sensequant_assets_tests.e2e.server import free_port
+from sensequant_assets_tests.support.dagster_dev import free_port
 
 SCRIPT = REPO_ROOT / "scripts" / "postgres.sh"
 

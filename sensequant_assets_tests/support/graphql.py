@@ -3,7 +3,7 @@
 import json
 from typing import Any
 
-from sensequant_assets_tests.e2e.server import DagsterDev
+from sensequant_assets_tests.support.dagster_dev import DagsterDev
 
 CHECK = """
 query($partition: String!) {

@@ -6,7 +6,7 @@ from pathlib import Path
 import psycopg2
 
 from sensequant_assets.warehouse.resources import WarehouseResource
-from sensequant_assets_tests.scaleout.postgres import LocalPostgres
+from sensequant_assets_tests.support.postgres import LocalPostgres
 
 
 def fresh_lake(server: LocalPostgres, folder: Path, **fields: object) -> WarehouseResource:

@@ -1,0 +1,17 @@
+"""The tests' only imports of Dagster's private API, pinned to dagster 1.13 like the product's
+`sensequant_assets/dagster_internals.py`.
+
+What tests read that has no public form in 1.13:
+- whether an asset partition is stale, and why (`get_stale_status_resolver`, `StaleStatus`): the
+  UI's unsynced markers, which the per-partition data versions must drive;
+- the type a sensor's `evaluate_tick` returns (`SensorExecutionData`).
+
+An upgrade that moves any of them fails in `sensequant_assets_tests/test_dagster_internals.py`;
+test_architecture.py keeps every other test and benchmark off `dagster._`.
+"""
+
+from dagster._core.definitions.data_version import StaleStatus
+from dagster._core.definitions.sensor_definition import SensorExecutionData
+from dagster._utils.test.data_versions import get_stale_status_resolver
+
+__all__ = ["SensorExecutionData", "StaleStatus", "get_stale_status_resolver"]
