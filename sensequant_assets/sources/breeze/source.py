@@ -23,7 +23,7 @@ from pydantic import Field, PrivateAttr
 
 from sensequant_assets.market.calendar import IST, last_completed_session
 from sensequant_assets.market.intraday import minutes_per_candle, month_candles
-from sensequant_assets.paths import DATA_DIR
+from sensequant_assets.paths import DATA_DIR, REFERENCE_DIR
 from sensequant_assets.settings import WHEN_RESOLVED
 from sensequant_assets.sources.bars import BarsValidationError, empty_bars
 from sensequant_assets.sources.base import (
@@ -181,7 +181,7 @@ class BreezeSource(BarSource):
         description="Answer cache, rate-limiter state and breeze_connect's own files.",
     )
     reference_dir: str = Field(
-        default=str(DATA_DIR / "reference"),
+        default=str(REFERENCE_DIR),
         description="Folder of sessions.csv: the sessions and hours intraday pages are cut from.",
     )
     rate_window_seconds: Annotated[float, Field(gt=0, le=3600), WHEN_RESOLVED] = Field(
