@@ -154,9 +154,9 @@ class Table:
             raise ValueError(f"{self.name} is sliced by {len(self.slices)} keys, not {values!r}")
         terms, params = [], []
         for key, value in zip(self.slices, values, strict=False):
-            term, values_ = key.match(value)
+            term, key_params = key.match(value)
             terms.append(term)
-            params.extend(values_)
+            params.extend(key_params)
         return " AND ".join(terms) or "TRUE", params
 
     def partition(self, values: Sequence[object]) -> tuple[str, ...]:
