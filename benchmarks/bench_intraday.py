@@ -24,8 +24,9 @@ import numpy as np
 import pandas as pd
 
 from sensequant_assets.market.intraday import month_candles
+from sensequant_assets.paths import REFERENCE_DIR
 from sensequant_assets.sources.intraday_plan import months_of
-from sensequant_assets.universe.reference import CHECKED_IN, SESSIONS_FILE, load_known_days
+from sensequant_assets.universe.reference import SESSIONS_FILE, load_known_days
 from sensequant_assets.warehouse.resources import WarehouseResource
 from sensequant_assets.warehouse.storage import (
     read_intraday,
@@ -53,7 +54,7 @@ def month_frame(stamps: pd.DatetimeIndex, rng: np.random.Generator) -> pd.DataFr
 
 
 def run(symbols: int, folder: Path) -> dict[str, object]:
-    known = load_known_days(CHECKED_IN / SESSIONS_FILE)
+    known = load_known_days(REFERENCE_DIR / SESSIONS_FILE)
     months = months_of(dt.date(2023, 1, 1), dt.date(2025, 12, 31))
     names = [f"SYM{n:03d}" for n in range(symbols)]
     rng = np.random.default_rng(1)

@@ -26,7 +26,7 @@ from sensequant_assets.defs.ingestion.jobs import bars_job
 from sensequant_assets.defs.quality.checks import JUDGED_AT_TAG
 from sensequant_assets.defs.teacher import assets as teacher_assets
 from sensequant_assets.market.calendar import IST, trading_days
-from sensequant_assets.paths import DATA_DIR, REPO_ROOT, ProjectPaths
+from sensequant_assets.paths import REFERENCE_DIR, REPO_ROOT, ProjectPaths
 from sensequant_assets.sources.synthetic import SyntheticSource
 from sensequant_assets.teacher.settings import TeacherSettings
 from sensequant_assets.universe.partitions import range_tags, symbol_year_key
@@ -50,7 +50,7 @@ def simulate(n_symbols: int, evenings: int) -> dict[str, object]:
         resources = {
             "warehouse": WarehouseResource(database=str(root / "warehouse.duckdb")),
             "paths": ProjectPaths(
-                reference_dir=str(DATA_DIR / "reference"), models_dir=str(root / "models")
+                reference_dir=str(REFERENCE_DIR), models_dir=str(root / "models")
             ),
             "teacher": TeacherSettings(iterations=30, depth=3),
         }

@@ -24,9 +24,10 @@ from pathlib import Path
 import pandas as pd
 
 from sensequant_assets.market.intraday import INTERVALS
+from sensequant_assets.paths import REFERENCE_DIR
 from sensequant_assets.sources.breeze.source import BreezeSource
 from sensequant_assets.sources.intraday_plan import calls_for_month, months_of, plan
-from sensequant_assets.universe.reference import CHECKED_IN, SESSIONS_FILE, load_known_days
+from sensequant_assets.universe.reference import SESSIONS_FILE, load_known_days
 from sensequant_assets_tests.support.standin_breeze import (
     BENCHMARK_SYMBOLS,
     StandinBreeze,
@@ -38,7 +39,7 @@ START = dt.date(2026, 12, 1)
 
 
 def calls_and_plans() -> dict[str, object]:
-    known = load_known_days(CHECKED_IN / SESSIONS_FILE)
+    known = load_known_days(REFERENCE_DIR / SESSIONS_FILE)
     reserve = BreezeSource.model_fields["daily_reserve"].default
     out: dict[str, object] = {}
     for interval in INTERVALS:

@@ -19,22 +19,26 @@ where every later run of the running deployment reads it.
 import argparse
 import datetime as dt
 import json
-import os
 import sys
 import time
 import urllib.error
 import urllib.request
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypeVar
 
 # Only the standard library at import time: `--help`, `--version` and every refused input answer
 # before Dagster, pandas or DuckDB load (about 1 s); each command imports what it uses.
 if TYPE_CHECKING:
+    import dagster as dg
+
     from sensequant_assets.sources.intraday_plan import CallPlan
     from sensequant_assets.universe.constituents import ConstituentList
+
+Resource = TypeVar("Resource", bound="dg.ConfigurableResource")
 
 DEFAULT_URL = "http://127.0.0.1:3000"
 LOCATION = "sensequant_assets"
@@ -340,19 +344,31 @@ def retry(backfill_id: str, url: str, wait: bool, timeout_s: float) -> int:
     return follow(url, new_id, timeout_s) if wait else 0
 
 
+@contextmanager
+def refused_as_usage() -> Iterator[None]:
+    """A variable the code location's functions refuse (`SettingError`, an unknown source, a
+    profile that would mix data: each a ValueError naming it) as a one-line usage error."""
+    try:
+        yield
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def deployment(build: "Callable[[], Resource]") -> "Resource":
+    """A resource as this deployment's runs get it: built by the code location's own function
+    (`defs/resources.py`), its variables resolved."""
+    with refused_as_usage():
+        return build().process_config_and_initialize()
+
+
 def breeze_limit(field: str) -> int:
-    """A Breeze limit as this deployment's runs see it: its variable, else the source's default."""
-    from sensequant_assets.defs.resources import BREEZE_SETTINGS
+    """A Breeze limit as this deployment's runs see it, checked as the code location checks it
+    (`defs/resources.deployed`), without the credentials building the source would need."""
+    from sensequant_assets.defs.resources import BREEZE_SETTINGS, deployed
     from sensequant_assets.sources.breeze.source import BreezeSource
 
-    variable = BREEZE_SETTINGS[field]
-    value = os.environ.get(variable)
-    if not value:
-        return int(BreezeSource.model_fields[field].default)
-    try:
-        return int(value)
-    except ValueError:
-        raise UsageError(f"{variable}={value!r} is not a whole number; set it to one") from None
+    with refused_as_usage():
+        return int(deployed(BreezeSource, field, BREEZE_SETTINGS[field]))
 
 
 def intraday_plan(
@@ -360,11 +376,12 @@ def intraday_plan(
 ) -> "CallPlan":
     """The call plan of `symbols` x the months from `first` to `last`, on the deployment's
     calendar corrections and Breeze limits (the reserve included), starting today."""
+    from sensequant_assets.defs.resources import project_paths
     from sensequant_assets.market.intraday import SessionHoursUnknownError
     from sensequant_assets.sources.intraday_plan import months_of, plan
-    from sensequant_assets.universe.reference import CHECKED_IN, SESSIONS_FILE, load_known_days
+    from sensequant_assets.universe.reference import SESSIONS_FILE, load_known_days
 
-    reference = Path(os.environ.get("SENSEQUANT_REFERENCE_DIR") or CHECKED_IN)
+    reference = deployment(project_paths).reference
     try:
         return plan(
             symbols,
@@ -414,17 +431,16 @@ def intraday(
 
 
 def intraday_interval(given: str | None) -> str:
-    """--interval, else SENSEQUANT_INTRADAY_INTERVAL, else the resource's default; refused by
-    name (the option or the variable) when it is not one the platform stores."""
+    """--interval, else the deployment's (SENSEQUANT_INTRADAY_INTERVAL, else the resource's
+    default); refused by name (the option or the variable) when the platform stores no such."""
+    from sensequant_assets.defs.resources import intraday_settings
     from sensequant_assets.market.intraday import INTERVALS
-    from sensequant_assets.sources.intraday_batch import IntradaySettings
 
-    variable = os.environ.get("SENSEQUANT_INTRADAY_INTERVAL")
-    interval = given or variable or IntradaySettings.model_fields["interval"].default
-    if interval not in INTERVALS:
-        where = "--interval" if given else "SENSEQUANT_INTRADAY_INTERVAL"
-        raise UsageError(f"{where}={interval!r} is not one of {', '.join(INTERVALS)}")
-    return interval
+    if not given:
+        return deployment(intraday_settings).interval
+    if given not in INTERVALS:
+        raise UsageError(f"--interval={given!r} is not one of {', '.join(INTERVALS)}")
+    return given
 
 
 def month_range(first: dt.date, last: dt.date) -> None:
@@ -533,8 +549,8 @@ def publish_snapshots() -> int:
     from sensequant_assets.warehouse.resources import WarehouseLockedError
     from sensequant_assets.warehouse.snapshots import SnapshotPublishError, publish_all
 
-    store = warehouse().process_config_and_initialize()
-    root = project_paths().process_config_and_initialize().snapshots_for(store.local_file)
+    store = deployment(warehouse)
+    root = deployment(project_paths).snapshots_for(store.local_file)
     if root is None:
         print(
             f"error: the warehouse {store.location} is not a local DuckDB file; a DuckLake "
@@ -569,7 +585,7 @@ def migrate_to_lake(source: Path, replace: bool) -> int:
 
     if not source.is_file():
         raise UsageError(f"{source} is not a file: name the DuckDB warehouse to copy")
-    lake = warehouse().process_config_and_initialize()
+    lake = deployment(warehouse)
     try:
         copies = migrate(source, lake, replace=replace)
     except (MigrationError, LakeUnavailableError) as exc:
@@ -601,7 +617,7 @@ def add_list(source: str, name: str | None, replace: bool) -> int:
             raw = origin.read_bytes()
         except OSError as exc:
             raise UsageError(f"{origin}: cannot be read ({exc.strerror})") from None
-    folder = project_paths().process_config_and_initialize().constituents
+    folder = deployment(project_paths).constituents
     try:
         added = put_list(raw, origin, folder, name or origin.stem, replace)
     except ConstituentListError as exc:
@@ -637,17 +653,14 @@ def breeze_session(token: str | None) -> int:
     return 0
 
 
-def check_environment(environ: Mapping[str, str]) -> None:
-    """Refuse, before any work, a variable every run of this deployment would refuse too."""
-    from sensequant_assets.defs.resources import SOURCES
+def check_environment() -> None:
+    """Refuse, before any work, a variable every run of this deployment would refuse too: the
+    source and the intraday interval, built by the code location's own functions."""
+    from sensequant_assets.defs.resources import bar_source, intraday_settings
 
-    source = environ.get("SENSEQUANT_SOURCE", "")
-    if source and source.strip().lower() not in SOURCES:
-        raise UsageError(
-            f"SENSEQUANT_SOURCE={source!r} is not one of {', '.join(SOURCES)}; set one or unset it"
-        )
-    if environ.get("SENSEQUANT_INTRADAY_INTERVAL"):
-        intraday_interval(None)
+    with refused_as_usage():
+        bar_source()
+        intraday_settings()
 
 
 class Parser(argparse.ArgumentParser):
@@ -749,7 +762,7 @@ def parser() -> Parser:
 
 
 def run(args: argparse.Namespace) -> int:
-    check_environment(os.environ)
+    check_environment()
     if args.command == "breeze-session":
         return breeze_session(args.token)
     if args.command == "demo":

@@ -14,6 +14,9 @@ from pydantic import Field
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = REPO_ROOT / "data"
+REFERENCE_DIR = DATA_DIR / "reference"
+"""The checked-in reference files: `ProjectPaths.reference_dir`'s default, and the one folder a
+source, a library call or a test reads when no deployment names another."""
 
 
 class ProjectPaths(dg.ConfigurableResource):
@@ -29,7 +32,7 @@ class ProjectPaths(dg.ConfigurableResource):
         description="Constituent lists (*.txt) the sensor and the coverage report read.",
     )
     reference_dir: str = Field(
-        default=str(DATA_DIR / "reference"),
+        default=str(REFERENCE_DIR),
         description="Checked-in reference files: aliases.csv, listings.csv, sessions.csv, "
         "corporate_actions.csv.",
     )

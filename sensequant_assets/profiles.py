@@ -155,6 +155,9 @@ def project_instance(environ: Mapping[str, str] | None = None) -> Path:
     here, so none of them needs a variable set."""
     env = os.environ if environ is None else environ
     home = ensure_instance(active_profile(env), env)
+    # The one process-wide environment change, on purpose: only entry points (`sensequant`, the
+    # demo) call this, and Dagster finds its instance, in-process and in the runs and daemons it
+    # starts, by reading DAGSTER_HOME from the environment.
     os.environ["DAGSTER_HOME"] = str(home)
     ensure_dotenv()
     return home

@@ -36,13 +36,14 @@ class SettingError(ValueError):
     """An environment variable holds a value its setting refuses."""
 
 
-def check_variable(info: FieldInfo, variable: str, value: str) -> None:
-    """Raise `SettingError` naming `variable` where `value` breaks the field's type or bounds.
-    A secret's value (a field with `repr=False`) is never shown."""
+def check_variable(info: FieldInfo, variable: str, value: str) -> Any:
+    """`value` as the field holds it (`"100"` for an int field is 100); `SettingError` naming
+    `variable` where it breaks the field's type or bounds. A secret's value (a field with
+    `repr=False`) is never shown."""
     kind = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
     adapter: TypeAdapter[Any] = TypeAdapter(kind)
     try:
-        adapter.validate_python(value)
+        return adapter.validate_python(value)
     except ValidationError as exc:
         reasons = "; ".join(
             error["msg"] for error in exc.errors(include_url=False, include_input=False)

@@ -12,7 +12,7 @@ import dagster as dg
 import pytest
 
 from sensequant_assets.market.history import HistorySettings
-from sensequant_assets.paths import DATA_DIR, ProjectPaths
+from sensequant_assets.paths import REFERENCE_DIR, ProjectPaths
 from sensequant_assets.sources.synthetic import SyntheticSource
 from sensequant_assets.warehouse.resources import BACKENDS, WarehouseResource
 from sensequant_assets_tests import TEST_FIRST_YEAR
@@ -23,7 +23,7 @@ from sensequant_assets_tests.support.postgres import LocalPostgres, local_postgr
 FIXED_NOW = dt.datetime(2025, 6, 30, 12, 0, tzinfo=dt.UTC)
 
 
-def synthetic_at_fixed_now(reference_dir: Path = DATA_DIR / "reference") -> SyntheticSource:
+def synthetic_at_fixed_now(reference_dir: Path = REFERENCE_DIR) -> SyntheticSource:
     return SyntheticSource(reference_dir=str(reference_dir), as_of=FIXED_NOW.isoformat())
 
 
@@ -32,7 +32,7 @@ def paths(tmp_path: Path) -> ProjectPaths:
     """The checked-in reference files; lists, reports and models under tmp_path."""
     return ProjectPaths(
         constituents_dir=str(tmp_path / "constituents"),
-        reference_dir=str(DATA_DIR / "reference"),
+        reference_dir=str(REFERENCE_DIR),
         reports_dir=str(tmp_path / "reports"),
         models_dir=str(tmp_path / "models"),
     )

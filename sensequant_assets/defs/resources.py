@@ -9,6 +9,7 @@ value); one that is not falls back to the active profile's place (`profiles.py`:
 
 import os
 from collections.abc import Mapping
+from typing import Any
 
 import dagster as dg
 
@@ -42,11 +43,20 @@ def bound(resource: type[dg.ConfigurableResource], field: str, variable: str) ->
     bounds fails the code location's load naming the variable (`SettingError`), not a run later:
     Dagster itself checks an EnvVar only when a run resolves it."""
     info = resource.model_fields[field]
-    value = os.environ.get(variable)
-    if not value:
+    if not os.environ.get(variable):
         return info.default
-    check_variable(info, variable, value)
+    deployed(resource, field, variable)
     return dg.EnvVar.int(variable) if isinstance(info.default, int) else dg.EnvVar(variable)
+
+
+def deployed(resource: type[dg.ConfigurableResource], field: str, variable: str) -> Any:
+    """The value a run resolves `bound(resource, field, variable)` to, known now: the variable's,
+    checked against the field's type and bounds (`SettingError` naming it), else the field's
+    default. For the CLI, which plans with a resource's settings without building the resource
+    (the Breeze source's would need its credentials)."""
+    info = resource.model_fields[field]
+    value = os.environ.get(variable)
+    return check_variable(info, variable, value) if value else info.default
 
 
 # Every deployment setting of the Breeze source and its variable, so that all runs (UI, sensor,

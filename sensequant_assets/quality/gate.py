@@ -13,13 +13,14 @@ from collections.abc import Mapping, Sequence
 import duckdb
 
 from sensequant_assets.market.calendar import KnownDays
+from sensequant_assets.paths import REFERENCE_DIR
 from sensequant_assets.quality.evaluate import (
     evaluate_symbol_years,
     mapping_problems,
     read_calendar_evidence,
     read_partition_bars,
 )
-from sensequant_assets.universe.reference import CHECKED_IN, SESSIONS_FILE, load_known_days
+from sensequant_assets.universe.reference import SESSIONS_FILE, load_known_days
 from sensequant_assets.warehouse.storage import stored_years
 
 
@@ -51,7 +52,7 @@ def blocking_failures(
     wanted = [(symbol, year) for year in years]
     data = read_partition_bars(conn, wanted)
     if reference is None:
-        reference = load_known_days(CHECKED_IN / SESSIONS_FILE)
+        reference = load_known_days(REFERENCE_DIR / SESSIONS_FILE)
     evidence = read_calendar_evidence(conn, years, reference, now)
     for result in evaluate_symbol_years(data, wanted, listings, evidence.known, now):
         # An unmapped symbol has no bars by construction: its mapping failure says why.

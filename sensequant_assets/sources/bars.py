@@ -22,15 +22,7 @@ class BarsValidationError(ValueError):
 
 
 def empty_bars() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "symbol": pd.Series(dtype="object"),
-            "date": pd.Series(dtype="datetime64[ns]"),
-            **{c: pd.Series(dtype="float64") for c in ("open", "high", "low", "close")},
-            "volume": pd.Series(dtype="int64"),
-            "source": pd.Series(dtype="object"),
-        }
-    )
+    return DAILY_BARS.empty_frame()
 
 
 def conform_bars(frame: pd.DataFrame, symbol: str, year: int, where: str) -> pd.DataFrame:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from sensequant_assets.market.calendar import IST
 from sensequant_assets.sources.bars import BarsValidationError
+from sensequant_assets.warehouse.tables import INTRADAY_BARS
 
 TS_DTYPE = f"datetime64[ns, {IST.key}]"
 PRICE_COLUMNS = ("open", "high", "low", "close")
@@ -22,14 +23,9 @@ INTRADAY_COLUMNS = ("symbol", "ts", *PRICE_COLUMNS, "volume")
 
 
 def empty_intraday() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "symbol": pd.Series(dtype="object"),
-            "ts": pd.Series(dtype=TS_DTYPE),
-            **{c: pd.Series(dtype="float64") for c in PRICE_COLUMNS},
-            "volume": pd.Series(dtype="int64"),
-        }
-    )
+    """The table's columns a source answers, ts zoned IST as sources give it."""
+    frame = INTRADAY_BARS.empty_frame(INTRADAY_COLUMNS)
+    return frame.assign(ts=frame["ts"].dt.tz_localize(IST.key))
 
 
 def ist_stamps(values: pd.Series, context: str) -> pd.Series:

@@ -33,7 +33,7 @@ from sensequant_assets.market.calendar import (
 )
 from sensequant_assets.market.corporate_actions import PRICE_COLUMNS, adjustment_factors
 from sensequant_assets.market.intraday import minutes_per_candle
-from sensequant_assets.paths import DATA_DIR
+from sensequant_assets.paths import REFERENCE_DIR
 from sensequant_assets.sources.bars import conform_bars, empty_bars
 from sensequant_assets.sources.base import BarSource, FetchResult, SymbolMapping
 from sensequant_assets.sources.intraday_bars import conform_intraday, empty_intraday
@@ -172,7 +172,7 @@ class SyntheticSource(BarSource):
     origin: ClassVar[Origin] = "synthetic"
 
     reference_dir: str = Field(
-        default=str(DATA_DIR / "reference"),
+        default=str(REFERENCE_DIR),
         description="Folder of listings.csv (symbols start trading on their listing date), "
         "sessions.csv (special sessions and holidays) and corporate_actions.csv (applied to the "
         "bars as a real feed shows them).",

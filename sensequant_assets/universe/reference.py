@@ -20,14 +20,11 @@ import pandas as pd
 
 from sensequant_assets.market.calendar import KnownDays
 from sensequant_assets.market.corporate_actions import ACTION_COLUMNS, price_factor
-from sensequant_assets.paths import DATA_DIR
 
 SESSIONS_FILE = "sessions.csv"
 CORPORATE_ACTIONS_FILE = "corporate_actions.csv"
 SYMBOL_CHANGES_FILE = "symbol_changes.csv"
 MEMBERSHIP_DIR = "membership"
-# The project's own reference folder: what a library call uses when no deployment names another.
-CHECKED_IN = DATA_DIR / "reference"
 
 
 class ReferenceFileError(ValueError):

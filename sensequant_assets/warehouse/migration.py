@@ -19,19 +19,6 @@ from sensequant_assets.warehouse.tables import TABLES, Table
 
 SOURCE = "migration_source"
 
-# The slices the assets replace, per table. Copying slice by slice gives every slice data files
-# of its own, as the assets' own writes do; one INSERT per table would put every partition in
-# shared files, and later writers of different partitions would then conflict on them.
-SLICES: dict[str, tuple[str, ...]] = {
-    "symbol_mapping": ("symbol",),
-    "daily_bars": ("symbol", "year(date)"),
-    "intraday_bars": ("symbol", "interval", "year(ts)", "month(ts)"),
-    "bar_partitions": ("symbol", "year"),
-    "teacher_labels": ("symbol",),
-    "teacher_runs": ("symbol",),
-    "teacher_predictions": ("model", "symbol"),
-}
-
 
 class MigrationError(RuntimeError):
     """The file cannot be copied into the lake as asked; nothing of the table named was."""
@@ -112,12 +99,15 @@ def _copy(
         )
     with transaction(conn, writes=[(table.name,)]):  # no run writes the table meanwhile
         conn.execute(f"DELETE FROM {table.name}")
+        # Slice by slice, as the assets write (`Table.slices`): every slice gets data files of
+        # its own, as their writes leave it; one INSERT per table would put every partition in
+        # shared files, and later writers of different partitions would then conflict on them.
         insert = f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {origin}"
-        if slices := SLICES.get(table.name):
-            keys = ", ".join(slices)
-            match = " AND ".join(f"{key} IS NOT DISTINCT FROM ?" for key in slices)
+        if table.slices:
+            keys = ", ".join(key.expression for key in table.slices)
             for values in conn.execute(f"SELECT DISTINCT {keys} FROM {origin}").fetchall():
-                conn.execute(f"{insert} WHERE {match}", list(values))
+                where, params = table.where(values)
+                conn.execute(f"{insert} WHERE {where}", params)
         else:
             conn.execute(insert)
         copied = _fingerprint(conn, table.name, columns)

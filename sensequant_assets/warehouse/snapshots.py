@@ -10,10 +10,10 @@ Each file is written beside its final path and `os.replace`d onto it, so a reade
 previous rows or its new ones, never a mix; different slices of one run may be seen one old, one
 new, as if read between two runs. A slice whose rows were deleted is replaced by an empty file
 rather than removed, so a reader that listed the files an instant earlier still opens it. Large
-tables are cut by their keys into Hive folders (`daily_bars/symbol=INFY/year=2024/rows.parquet`),
-small ones are one file each. A publish that fails leaves the warehouse as committed, logs an
-error, and leaves a marker that `connect_snapshots` warns about until
-`sensequant snapshots publish` rebuilds the table.
+tables are cut by the keys their writes replace rows by (`Table.slices`) into Hive folders
+(`daily_bars/symbol=INFY/year=2024/rows.parquet`), small ones are one file each. A publish that
+fails leaves the warehouse as committed, logs an error, and leaves a marker that
+`connect_snapshots` warns about until `sensequant snapshots publish` rebuilds the table.
 """
 
 import glob
@@ -22,21 +22,13 @@ import os
 import uuid
 import warnings
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote
 
 import duckdb
 
 from sensequant_assets.paths import remove_inside
-from sensequant_assets.warehouse.tables import (
-    DAILY_BARS,
-    INTRADAY_BARS,
-    TABLES,
-    TEACHER_LABELS,
-    TEACHER_PREDICTIONS,
-    Table,
-)
+from sensequant_assets.warehouse.tables import TABLES, Key, Table
 
 FILE_NAME = "rows.parquet"
 STALE_MARKER = "STALE.txt"
@@ -60,35 +52,19 @@ class MissingSnapshotWarning(UserWarning):
     """A table has no snapshot file at all: it reads as empty whatever the warehouse holds."""
 
 
-@dataclass(frozen=True)
-class Key:
-    name: str
-    expression: str
-    sql_type: str
+def folder(root: Path, table: Table, values: Whole = ()) -> Path:
+    """The table's folder, or the one below it that holds the slices under `values`."""
+    keys = table.folder_keys[: len(values)]
+    parts = [f"{key.name}={_path_value(key, v)}" for key, v in zip(keys, values, strict=True)]
+    return root.joinpath(table.name, *parts)
 
 
-@dataclass(frozen=True)
-class Layout:
-    """How one table is cut into files."""
+def _file(root: Path, table: Table, values: Whole) -> Path:
+    return folder(root, table, values) / FILE_NAME
 
-    table: Table
-    keys: tuple[Key, ...] = ()
 
-    def folder(self, root: Path, values: Whole = ()) -> Path:
-        """The table's folder, or the one below it that holds the slices under `values`."""
-        keys = self.keys[: len(values)]
-        parts = [f"{key.name}={_path_value(key, v)}" for key, v in zip(keys, values, strict=True)]
-        return root.joinpath(self.table.name, *parts)
-
-    def file(self, root: Path, values: Whole) -> Path:
-        return self.folder(root, values) / FILE_NAME
-
-    def pattern(self, root: Path) -> str:
-        return str(self.folder(root).joinpath(*(["*"] * len(self.keys)), "*.parquet"))
-
-    def where(self, depth: int) -> str:
-        terms = [f"{key.expression} = CAST(? AS {key.sql_type})" for key in self.keys[:depth]]
-        return " AND ".join(terms) or "TRUE"
+def _pattern(root: Path, table: Table) -> str:
+    return str(folder(root, table).joinpath(*(["*"] * len(table.folder_keys)), "*.parquet"))
 
 
 def _path_value(key: Key, value: object) -> str:
@@ -103,59 +79,37 @@ def _path_value(key: Key, value: object) -> str:
     return quote(text, safe="")
 
 
-_SYMBOL = Key("symbol", "symbol", "VARCHAR")
-LAYOUTS: dict[str, Layout] = {
-    table.name: Layout(table)
-    for table in TABLES
-    if table not in (DAILY_BARS, INTRADAY_BARS, TEACHER_LABELS, TEACHER_PREDICTIONS)
-} | {
-    DAILY_BARS.name: Layout(DAILY_BARS, (_SYMBOL, Key("year", "year(date)", "INTEGER"))),
-    INTRADAY_BARS.name: Layout(
-        INTRADAY_BARS,
-        (
-            _SYMBOL,
-            Key("interval", "interval", "VARCHAR"),
-            Key("month", "strftime(ts, '%Y-%m')", "VARCHAR"),
-        ),
-    ),
-    TEACHER_LABELS.name: Layout(TEACHER_LABELS, (_SYMBOL,)),
-    TEACHER_PREDICTIONS.name: Layout(
-        TEACHER_PREDICTIONS, (Key("model", "model", "VARCHAR"), _SYMBOL)
-    ),
-}
-
-
 def publish(
     conn: duckdb.DuckDBPyConnection, root: Path, table: Table, slices: Iterable[Slice]
 ) -> int:
     """Write `slices` of `table` (each expanded to every stored or published slice below it) as
     they are in the warehouse now; returns the number of files written. Call after COMMIT."""
-    layout = LAYOUTS[table.name]
     written = 0
-    for values in sorted(_expand(conn, root, layout, slices)):
-        _write(conn, layout, values, layout.file(root, values))
+    for values in sorted(_expand(conn, root, table, slices)):
+        _write(conn, table, values, _file(root, table, values))
         written += 1
     return written
 
 
 def _expand(
-    conn: duckdb.DuckDBPyConnection, root: Path, layout: Layout, slices: Iterable[Slice]
+    conn: duckdb.DuckDBPyConnection, root: Path, table: Table, slices: Iterable[Slice]
 ) -> set[Whole]:
     """Whole slices: stored ones (new or replaced) and published ones (maybe deleted since)."""
     full: set[Whole] = set()
-    depth = len(layout.keys)
+    depth = len(table.folder_keys)
     for given in slices:
-        prefix = tuple(str(value) for value in given)
+        keys = zip(table.folder_keys, given, strict=False)
+        prefix = tuple(key.text(value) for key, value in keys)
         if len(prefix) == depth:
             full.add(prefix)
             continue
-        names = ", ".join(key.expression for key in layout.keys)
-        query = (
-            f"SELECT DISTINCT {names} FROM {layout.table.name} WHERE {layout.where(len(prefix))}"
-        )
-        rows = conn.execute(query, list(prefix)).fetchall()
+        names = ", ".join(key.expression for key in table.folder_keys)
+        where, params = table.where(prefix)
+        rows = conn.execute(
+            f"SELECT DISTINCT {names} FROM {table.name} WHERE {where}", params
+        ).fetchall()
         full.update(tuple(str(value) for value in row) for row in rows)
-        below = layout.folder(root, prefix)
+        below = folder(root, table, prefix)
         for file in below.glob("/".join(["*"] * (depth - len(prefix)) + [FILE_NAME])):
             folders = file.relative_to(below).parts[:-1]
             published = [unquote(part.split("=", 1)[1]) for part in folders]
@@ -163,17 +117,18 @@ def _expand(
     return full
 
 
-def _write(conn: duckdb.DuckDBPyConnection, layout: Layout, values: Whole, path: Path) -> None:
+def _write(conn: duckdb.DuckDBPyConnection, table: Table, values: Whole, path: Path) -> None:
     """The slice's rows, in table order, into a file beside `path`, then renamed onto it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    columns = ", ".join(f'"{name}"' for name in layout.table.column_names)
-    select = f"SELECT {columns} FROM {layout.table.name} WHERE {layout.where(len(values))}"
-    order = ", ".join(layout.table.primary_key)
+    columns = ", ".join(f'"{name}"' for name in table.column_names)
+    where, params = table.where(values)
+    select = f"SELECT {columns} FROM {table.name} WHERE {where}"
+    order = ", ".join(table.primary_key)
     if order:
         select += f" ORDER BY {order}"
     try:
-        conn.execute(f"COPY ({select}) TO '{_quoted(staging)}' (FORMAT parquet)", list(values))
+        conn.execute(f"COPY ({select}) TO '{_quoted(staging)}' (FORMAT parquet)", params)
         os.replace(staging, path)
     finally:
         remove_inside(path.parent, staging)
@@ -207,7 +162,7 @@ def publish_committed(
                 f"see older rows until `{REPUBLISH}` runs"
             )
             log.error(reason)
-            _mark_stale(LAYOUTS[table.name].folder(root), reason, log)
+            _mark_stale(folder(root, table), reason, log)
 
 
 def _mark_stale(folder: Path, reason: str, log: logging.Logger) -> None:
@@ -226,7 +181,7 @@ def publish_all(conn: duckdb.DuckDBPyConnection, root: Path) -> dict[str, int]:
     files: dict[str, int] = {}
     for table in TABLES:
         files[table.name] = publish(conn, root, table, [()])
-        remove_inside(root, LAYOUTS[table.name].folder(root) / STALE_MARKER)
+        remove_inside(root, folder(root, table) / STALE_MARKER)
     return files
 
 
@@ -249,20 +204,19 @@ def connect_snapshots(root: str | Path) -> duckdb.DuckDBPyConnection:
     conn = duckdb.connect(":memory:")
     stale = []
     missing = []
-    for layout in LAYOUTS.values():
-        table = layout.table
-        if (marker := layout.folder(root) / STALE_MARKER).exists():
+    for table in TABLES:
+        if (marker := folder(root, table) / STALE_MARKER).exists():
             stale.append(marker.read_text(encoding="utf-8").strip())
-        if not glob.glob(layout.pattern(root)):
+        if not glob.glob(_pattern(root, table)):
             conn.execute(table.ddl())
             missing.append(table.name)
             continue
         columns = ", ".join(f'"{name}"' for name in table.column_names)
-        types = ", ".join(f"'{key.name}': {key.sql_type}" for key in layout.keys)
-        hive = f", hive_partitioning = true, hive_types = {{{types}}}" if layout.keys else ""
+        types = ", ".join(f"'{key.name}': {key.sql_type}" for key in table.folder_keys)
+        hive = f", hive_partitioning = true, hive_types = {{{types}}}" if table.folder_keys else ""
         conn.execute(
             f"CREATE VIEW {table.name} AS SELECT {columns} FROM "
-            f"read_parquet('{_quoted(Path(layout.pattern(root)))}'{hive})"
+            f"read_parquet('{_quoted(Path(_pattern(root, table)))}'{hive})"
         )
     if stale:
         warnings.warn(" | ".join(stale), StaleSnapshotWarning, stacklevel=2)

@@ -21,7 +21,14 @@ from sensequant_assets.warehouse.lake import (
     require_held,
     writer,
 )
-from sensequant_assets.warehouse.tables import INTRADAY_BARS, UNIVERSE_MEMBERSHIP
+from sensequant_assets.warehouse.tables import (
+    BAR_PARTITIONS,
+    DAILY_BARS,
+    INTRADAY_BARS,
+    UNIVERSE_MEMBERSHIP,
+    Table,
+    month_span,
+)
 
 Origin = Literal["synthetic", "market"]
 
@@ -54,12 +61,12 @@ class WarehouseWriteError(RuntimeError):
 
 def bars_partition(symbol: str, year: int) -> Partition:
     """The daily_bars partition a write transaction declares (`transaction(writes=...)`)."""
-    return ("daily_bars", symbol, str(year))
+    return DAILY_BARS.partition((symbol, year))
 
 
 def intraday_partition(symbol: str, month: dt.date, interval: str) -> Partition:
     """The intraday_bars partition (one symbol-month at one interval) a transaction declares."""
-    return ("intraday_bars", symbol, interval, f"{month:%Y-%m}")
+    return INTRADAY_BARS.partition((symbol, interval, month))
 
 
 @contextmanager
@@ -119,13 +126,22 @@ def replace_rows(
         conn.append(table, rows, by_name=True)
 
 
+def replace_slice(
+    conn: duckdb.DuckDBPyConnection, table: Table, values: Sequence[object], rows: pd.DataFrame
+) -> None:
+    """Replace the slice of `table` that `values` name (`Table.slices`, outermost first; fewer
+    values: every slice below them) with `rows`; call inside `transaction`."""
+    where, params = table.where(values)
+    replace_rows(conn, table.name, where, params, rows)
+
+
 def replace_bars(
     conn: duckdb.DuckDBPyConnection, symbol: str, year: int, bars: pd.DataFrame
 ) -> None:
     """Replace one symbol-year of daily bars and record the partition; call in a `transaction`
     that declared `bars_partition(symbol, year)`."""
     require_held(conn, bars_partition(symbol, year))
-    replace_rows(conn, "daily_bars", "symbol = ? AND year(date) = ?", [symbol, year], bars)
+    replace_slice(conn, DAILY_BARS, (symbol, year), bars)
     written = pd.DataFrame(
         [
             {
@@ -136,7 +152,7 @@ def replace_bars(
             }
         ]
     )
-    replace_rows(conn, "bar_partitions", "symbol = ? AND year = ?", [symbol, year], written)
+    replace_slice(conn, BAR_PARTITIONS, (symbol, year), written)
 
 
 def stored_bar_dates(
@@ -181,16 +197,6 @@ def shrink_problem(
     )
 
 
-def month_span(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """[first instant, first instant of the next month) of `month`: a range on `ts` that the
-    zone maps can skip row groups by (a function of ts, like month(ts), could not)."""
-    start = dt.datetime(month.year, month.month, 1)
-    return start, dt.datetime(month.year + month.month // 12, month.month % 12 + 1, 1)
-
-
-_INTRADAY_PARTITION = "symbol = ? AND interval = ? AND ts >= ? AND ts < ?"
-
-
 def replace_intraday(
     conn: duckdb.DuckDBPyConnection,
     symbol: str,
@@ -207,7 +213,6 @@ def replace_intraday(
     so the zone maps skip every other partition.
     """
     require_held(conn, intraday_partition(symbol, month, interval))
-    start, end = month_span(month)
     # One value per column: as categoricals DuckDB reads them ~4x faster than Python strings.
     same = {
         name: pd.Categorical([value]).repeat(len(bars))
@@ -218,15 +223,9 @@ def replace_intraday(
             ts=lambda f: f["ts"].dt.tz_convert(IST).dt.tz_localize(None), **same
         )
         if not bars.empty
-        else pd.DataFrame(columns=list(INTRADAY_BARS.column_names))
+        else INTRADAY_BARS.empty_frame()
     )
-    replace_rows(
-        conn,
-        "intraday_bars",
-        _INTRADAY_PARTITION,
-        [symbol, interval, start, end],
-        INTRADAY_BARS.select(rows),
-    )
+    replace_slice(conn, INTRADAY_BARS, (symbol, interval, month), INTRADAY_BARS.select(rows))
 
 
 def read_intraday(
@@ -243,7 +242,8 @@ def read_intraday(
     reads one or two row groups of a 28-million-row table.
     """
     frame = conn.execute(
-        f"SELECT * FROM intraday_bars WHERE {_INTRADAY_PARTITION} ORDER BY ts",
+        "SELECT * FROM intraday_bars WHERE symbol = ? AND interval = ? AND ts >= ? AND ts < ? "
+        "ORDER BY ts",
         [symbol, interval, start, end],
     ).df()
     return _zoned(frame)

@@ -2,14 +2,21 @@
 
 A `Table` yields the things that must never drift apart: the `CREATE TABLE` every connection
 runs, the `dg.TableSchema` the UI shows on the asset (each column's constraints included), and
-the checks a frame passes before it is written. The column checks are dagster-pandas' own
-(`PandasColumn`: dtype family, no nulls where the table forbids them, minimums); what it cannot
-express stays here by hand: a key over several columns held once (it checks one column at a
-time). `CREATE ... IF NOT EXISTS` makes every connection self-initialising.
+the checks a frame passes before it is written, the empty frame of its columns, and how it is
+sliced per partition. The column checks are dagster-pandas' own (`PandasColumn`: dtype family, no
+nulls where the table forbids them, minimums); what it cannot express stays here by hand: a key
+over several columns held once (it checks one column at a time). `CREATE ... IF NOT EXISTS`
+makes every connection self-initialising.
+
+A table's `slices` are the keys its writes replace rows by (a symbol-year of daily_bars): the
+WHERE clause a write deletes (`storage.replace_slice`), the partition a DuckLake writer declares,
+the slices the lake migration copies one by one, and the Hive folders of its snapshot files all
+come from them, so the four can never cut a table differently.
 """
 
+import datetime as dt
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -45,6 +52,18 @@ class Column:
         constraint = f" CHECK ({self.check})" if self.check and constraints else ""
         return f'"{self.name}" {self.sql_type}{"" if self.nullable else " NOT NULL"}{constraint}'
 
+    @property
+    def base_type(self) -> str:
+        """The SQL type without its DEFAULT clause: `BOOLEAN DEFAULT 'true'` is `BOOLEAN`."""
+        return self.sql_type.split()[0]
+
+    @property
+    def empty_dtype(self) -> str:
+        """The pandas dtype of the column in an empty frame; a nullable integer column takes
+        pandas' nullable kind (`Int8`), which can hold the missing values the table allows."""
+        dtype = SQL_TYPES[self.base_type][1]
+        return dtype.capitalize() if self.nullable and dtype.startswith("int") else dtype
+
     def pandas_column(self) -> PandasColumn:
         """The column as dagster-pandas declares one: non-null first (so a NaN reads as missing,
         not as out of range), then the dtype family of its SQL type, then its minimum."""
@@ -56,7 +75,7 @@ def _pandas_column(column: Column) -> PandasColumn:
     constraints: list[ColumnConstraint] = []
     if not column.nullable:
         constraints.append(NonNullableColumnConstraint())
-    constraints.append(ColumnDTypeFnConstraint(DTYPE_FAMILIES[column.sql_type.split()[0]]))
+    constraints.append(ColumnDTypeFnConstraint(SQL_TYPES[column.base_type][0]))
     if column.minimum is not None:
         constraints.append(MinValueColumnConstraint(column.minimum, ignore_missing_vals=True))
     return frame_column(column.name, constraints)
@@ -71,6 +90,40 @@ def frame_column(name: str, constraints: Sequence[ColumnConstraint]) -> PandasCo
         return PandasColumn(name, constraints=list(constraints))
 
 
+def month_span(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """[first instant, first instant of the next month) of `month`: a range on `ts` that the
+    zone maps can skip row groups by (a function of ts, like month(ts), could not)."""
+    start = dt.datetime(month.year, month.month, 1)
+    return start, dt.datetime(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class Key:
+    """One level of a table's slicing: the name its partition and snapshot folders carry
+    (`year=2024`), the SQL that computes a row's value, and that value's type."""
+
+    name: str
+    expression: str
+    sql_type: str
+    month_of: str | None = None
+    """For a month key ('2024-03'): the timestamp column it is the month of. The slice is then
+    matched as a range on that column, which zone maps skip row groups by; `expression = ?`
+    could not be."""
+
+    def text(self, value: object) -> str:
+        """The value as partitions and folder names spell it (a month as `2024-03`)."""
+        if self.month_of and isinstance(value, dt.date):
+            return f"{value:%Y-%m}"
+        return str(value)
+
+    def match(self, value: object) -> tuple[str, list[object]]:
+        """The SQL condition (with its parameters) that holds for exactly the rows of `value`."""
+        if self.month_of:
+            month = dt.datetime.strptime(self.text(value), "%Y-%m").date()
+            return f"{self.month_of} >= ? AND {self.month_of} < ?", list(month_span(month))
+        return f"{self.expression} = CAST(? AS {self.sql_type})", [value]
+
+
 @dataclass(frozen=True)
 class Table:
     name: str
@@ -79,10 +132,44 @@ class Table:
     indexed: bool = True
     """Whether the primary key is declared in SQL too (DuckDB then keeps an ART index of it).
     Frames are checked for duplicate keys before every write either way."""
+    slices: tuple[Key, ...] = ()
+    """The keys its writes replace rows by, outermost first; none: it is written whole."""
+    snapshot_keys: int | None = None
+    """How many of `slices` cut its snapshot into folders; None: all of them. A small table
+    written slice by slice can still be one snapshot file (0)."""
 
     @property
     def column_names(self) -> tuple[str, ...]:
         return tuple(column.name for column in self.columns)
+
+    @property
+    def folder_keys(self) -> tuple[Key, ...]:
+        """The keys its snapshot is cut by into Hive folders (`symbol=INFY/year=2024`)."""
+        return self.slices[: self.snapshot_keys]
+
+    def where(self, values: Sequence[object]) -> tuple[str, list[object]]:
+        """The condition (and its parameters) that selects the slice `values` names, outermost
+        key first; fewer values than keys select every slice below them, none the whole table."""
+        if len(values) > len(self.slices):
+            raise ValueError(f"{self.name} is sliced by {len(self.slices)} keys, not {values!r}")
+        terms, params = [], []
+        for key, value in zip(self.slices, values, strict=False):
+            term, key_params = key.match(value)
+            terms.append(term)
+            params.extend(key_params)
+        return " AND ".join(terms) or "TRUE", params
+
+    def partition(self, values: Sequence[object]) -> tuple[str, ...]:
+        """The partition a write transaction declares to the DuckLake writer lock: the table's
+        name and each key's value as text (`("daily_bars", "TCS", "2024")`)."""
+        return (self.name, *(key.text(v) for key, v in zip(self.slices, values, strict=False)))
+
+    def empty_frame(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """An empty frame of its columns (or of `columns`, in that order) in the dtypes its
+        frames hold, so that it concatenates and compares with a full one."""
+        by_name = {column.name: column for column in self.columns}
+        names = self.column_names if columns is None else columns
+        return pd.DataFrame({name: pd.Series(dtype=by_name[name].empty_dtype) for name in names})
 
     def ddl(self, constraints: bool = True) -> str:
         """`CREATE TABLE IF NOT EXISTS`; without `constraints`, NOT NULL is the only one kept.
@@ -149,17 +236,18 @@ class Table:
         return problems
 
 
-# The pandas dtype family each SQL type's frames must hold (checked by dagster-pandas).
-DTYPE_FAMILIES = {
-    "VARCHAR": dtypes.is_string_dtype,
-    "DOUBLE": dtypes.is_float_dtype,
-    "BIGINT": dtypes.is_integer_dtype,
-    "INTEGER": dtypes.is_integer_dtype,
-    "TINYINT": dtypes.is_integer_dtype,
-    "DOUBLE[]": dtypes.is_object_dtype,  # one Python list per row
-    "DATE": dtypes.is_datetime64_any_dtype,
-    "TIMESTAMP": dtypes.is_datetime64_any_dtype,
-    "BOOLEAN": dtypes.is_bool_dtype,
+# Per SQL type: the pandas dtype family its frames must hold (checked by dagster-pandas), and
+# the dtype of the column in an empty frame (of that family).
+SQL_TYPES: dict[str, tuple[Callable[[object], bool], str]] = {
+    "VARCHAR": (dtypes.is_string_dtype, "object"),
+    "DOUBLE": (dtypes.is_float_dtype, "float64"),
+    "BIGINT": (dtypes.is_integer_dtype, "int64"),
+    "INTEGER": (dtypes.is_integer_dtype, "int32"),
+    "TINYINT": (dtypes.is_integer_dtype, "int8"),
+    "DOUBLE[]": (dtypes.is_object_dtype, "object"),  # one Python list per row
+    "DATE": (dtypes.is_datetime64_any_dtype, "datetime64[ns]"),
+    "TIMESTAMP": (dtypes.is_datetime64_any_dtype, "datetime64[ns]"),
+    "BOOLEAN": (dtypes.is_bool_dtype, "bool"),
 }
 
 
@@ -217,6 +305,9 @@ def _doubles(names: Sequence[str]) -> tuple[Column, ...]:
     return tuple(Column(name, "DOUBLE") for name in names)
 
 
+# The key most tables are sliced by first.
+SYMBOL = Key("symbol", "symbol", "VARCHAR")
+
 # The default is the literal 'true': DuckLake accepts no other kind of default expression.
 WAREHOUSE_BINDING = Table(
     "warehouse_binding",
@@ -242,6 +333,8 @@ SYMBOL_MAPPING = Table(
         Column("updated_at", "TIMESTAMP", nullable=False),
     ),
     primary_key=("symbol",),
+    slices=(SYMBOL,),
+    snapshot_keys=0,
 )
 
 DAILY_BARS = Table(
@@ -262,6 +355,7 @@ DAILY_BARS = Table(
         ),
     ),
     primary_key=("symbol", "date"),
+    slices=(SYMBOL, Key("year", "year(date)", "INTEGER")),
 )
 
 INTERVALS_SQL = "interval IN ('1minute', '5minute', '30minute')"
@@ -296,6 +390,11 @@ INTRADAY_BARS = Table(
     ),
     primary_key=("symbol", "interval", "ts"),
     indexed=False,
+    slices=(
+        SYMBOL,
+        Key("interval", "interval", "VARCHAR"),
+        Key("month", "strftime(ts, '%Y-%m')", "VARCHAR", month_of="ts"),
+    ),
 )
 
 # One row per daily_bars partition ever written, empty ones included: which symbol-years exist
@@ -309,6 +408,8 @@ BAR_PARTITIONS = Table(
         Column("written_at", "TIMESTAMP", nullable=False),
     ),
     primary_key=("symbol", "year"),
+    slices=(SYMBOL, Key("year", "year", "INTEGER")),
+    snapshot_keys=0,
 )
 
 # Settings, as canonical JSON, that built a row: label horizon and threshold rule, windows,
@@ -355,6 +456,7 @@ TEACHER_LABELS = Table(
         SETTINGS,
     ),
     primary_key=("symbol", "window_index", "date"),
+    slices=(SYMBOL,),
 )
 
 _WINDOW_RESULTS = (
@@ -403,6 +505,8 @@ TEACHER_RUNS = Table(
         *_RUN_RECORD,
     ),
     primary_key=("symbol", "window_index"),
+    slices=(SYMBOL,),
+    snapshot_keys=0,
 )
 
 TEACHER_UNIVERSE_RUNS = Table(
@@ -433,6 +537,7 @@ TEACHER_PREDICTIONS = Table(
         Column("placebo", "DOUBLE", description="Model-free placebo score (seeded AR(1))"),
     ),
     primary_key=("model", "symbol", "window_index", "date"),
+    slices=(Key("model", "model", "VARCHAR"), SYMBOL),
 )
 
 # The reference file data/reference/corporate_actions.csv as loaded: raw daily_bars are never

@@ -10,7 +10,7 @@ import dagster as dg
 
 from sensequant_assets import definitions  # the module: one @dg.definitions per module scope
 from sensequant_assets.defs.resources import setting
-from sensequant_assets.paths import DATA_DIR
+from sensequant_assets.paths import REFERENCE_DIR
 from sensequant_assets.sources.base import BarSource
 from sensequant_assets_tests.faults.answers import FaultyAnswers
 
@@ -20,7 +20,7 @@ BROKEN = "WIPRO|2023"
 @dg.definitions
 def defs() -> dg.Definitions:
     source = FaultyAnswers(
-        reference_dir=setting("SENSEQUANT_REFERENCE_DIR", str(DATA_DIR / "reference")),
+        reference_dir=setting("SENSEQUANT_REFERENCE_DIR", str(REFERENCE_DIR)),
         faults={BROKEN: "duplicated"},
     )
     return project_with_source(source)

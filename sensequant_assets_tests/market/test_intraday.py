@@ -14,14 +14,14 @@ from sensequant_assets.market.intraday import (
     month_sessions,
     session_candles,
 )
+from sensequant_assets.paths import REFERENCE_DIR
 from sensequant_assets.universe.reference import (
-    CHECKED_IN,
     SESSIONS_FILE,
     ReferenceFileError,
     load_known_days,
 )
 
-KNOWN = load_known_days(CHECKED_IN / SESSIONS_FILE)
+KNOWN = load_known_days(REFERENCE_DIR / SESSIONS_FILE)
 REGULAR = dt.date(2024, 1, 2)
 
 

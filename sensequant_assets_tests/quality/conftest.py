@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sensequant_assets.paths import ProjectPaths
+from sensequant_assets.paths import REFERENCE_DIR, ProjectPaths
 from sensequant_assets.universe.reference import (
-    CHECKED_IN,
     CORPORATE_ACTIONS_FILE,
     SESSIONS_FILE,
     load_listing_dates,
@@ -22,7 +21,7 @@ def reference_dir(tmp_path: Path) -> Path:
     directory = tmp_path / "reference"
     directory.mkdir()
     write_listings(str(directory), {"LICI": "2022-05-17"})
-    shutil.copy(CHECKED_IN / SESSIONS_FILE, directory / SESSIONS_FILE)
+    shutil.copy(REFERENCE_DIR / SESSIONS_FILE, directory / SESSIONS_FILE)
     (directory / CORPORATE_ACTIONS_FILE).write_text(
         "symbol,ex_date,kind,ratio,note\n", encoding="utf-8"
     )

@@ -7,14 +7,15 @@ import duckdb
 import pandas as pd
 
 from sensequant_assets.market.calendar import sessions_in_year
-from sensequant_assets.universe.reference import CHECKED_IN, SESSIONS_FILE, load_known_days
+from sensequant_assets.paths import REFERENCE_DIR
+from sensequant_assets.universe.reference import SESSIONS_FILE, load_known_days
 from sensequant_assets.warehouse.storage import replace_bars, replace_rows
 
 # After the close of 2024-12-31 in Mumbai: 2022-2024 are complete years, 2025 has no session yet.
 AFTER_2024 = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 
 # The checked-in calendar corrections: the special sessions real data holds.
-REFERENCE = load_known_days(CHECKED_IN / SESSIONS_FILE)
+REFERENCE = load_known_days(REFERENCE_DIR / SESSIONS_FILE)
 
 
 def bars_for(symbol: str, days: Iterable[dt.date], close: float = 100.0) -> pd.DataFrame:

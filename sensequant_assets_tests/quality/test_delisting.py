@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 
 from sensequant_assets.market.calendar import sessions_in_year
+from sensequant_assets.paths import REFERENCE_DIR
 from sensequant_assets.quality.coverage import check_coverage
 from sensequant_assets.quality.evaluate import PartitionBars, evaluate_symbol_years
 from sensequant_assets.quality.intraday import month_shape
 from sensequant_assets.sources.base import SymbolMapping
-from sensequant_assets.universe.reference import CHECKED_IN, ReferenceFileError, load_listing_dates
+from sensequant_assets.universe.reference import ReferenceFileError, load_listing_dates
 from sensequant_assets_tests.conftest import synthetic_at_fixed_now
 
 from .factories import AFTER_2024, REFERENCE, bars_for
@@ -29,7 +30,7 @@ def hdfc_bars() -> PartitionBars:
 
 
 def test_coverage_after_a_delisting_expects_nothing_after_the_last_session() -> None:
-    listings = load_listing_dates(CHECKED_IN / "listings.csv")
+    listings = load_listing_dates(REFERENCE_DIR / "listings.csv")
     assert listings.last_session("HDFC") == LAST
     data = hdfc_bars()
     assert data.of("HDFC", 2023)["date"].max().date() == LAST

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from sensequant_assets.market.calendar import IST
-from sensequant_assets.paths import DATA_DIR
+from sensequant_assets.paths import REFERENCE_DIR
 from sensequant_assets.quality.freshness import (
     FreshnessVerdict,
     StoredBars,
@@ -20,7 +20,7 @@ from sensequant_assets.quality.freshness import (
 )
 from sensequant_assets.universe.reference import SESSIONS_FILE, load_known_days
 
-KNOWN = load_known_days(DATA_DIR / "reference" / SESSIONS_FILE)
+KNOWN = load_known_days(REFERENCE_DIR / SESSIONS_FILE)
 
 
 def ist(*args: int) -> dt.datetime:

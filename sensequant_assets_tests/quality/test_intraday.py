@@ -6,7 +6,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from sensequant_assets.paths import DATA_DIR
+from sensequant_assets.paths import REFERENCE_DIR
 from sensequant_assets.quality.intraday import (
     check_daily_consistency,
     check_hours,
@@ -18,7 +18,7 @@ from sensequant_assets.universe.reference import SESSIONS_FILE, load_known_days
 from sensequant_assets_tests.conftest import FIXED_NOW, synthetic_at_fixed_now
 
 MARCH = dt.date(2024, 3, 1)
-KNOWN = load_known_days(DATA_DIR / "reference" / SESSIONS_FILE)
+KNOWN = load_known_days(REFERENCE_DIR / SESSIONS_FILE)
 # The scenario's intraday defects (sources/synthetic_scenario.json), all in March 2024.
 PLANTED = {
     "RELIANCE": ("sessions", "2024-03-12 lacks 30 of 375 candles, first missing 11:15"),

@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 
 from sensequant_assets.market.calendar import IST, sessions_in_year
+from sensequant_assets.paths import REFERENCE_DIR
 from sensequant_assets.quality.evaluate import (
     evaluate_symbol_years,
     freshness_evidence,
@@ -28,7 +29,7 @@ from sensequant_assets.quality.evaluate import (
 from sensequant_assets.quality.freshness import universe_verdict
 from sensequant_assets.quality.gate import blocking_failures
 from sensequant_assets.quality.intraday import month_shape
-from sensequant_assets.universe.reference import CHECKED_IN, SESSIONS_FILE, load_known_days
+from sensequant_assets.universe.reference import SESSIONS_FILE, load_known_days
 from sensequant_assets.warehouse.resources import WarehouseResource
 from sensequant_assets.warehouse.storage import latest_bar_dates
 
@@ -67,7 +68,7 @@ def conn(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
 def reference(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     directory = tmp_path / "reference"
     directory.mkdir()
-    shutil.copy(CHECKED_IN / SESSIONS_FILE, directory / SESSIONS_FILE)
+    shutil.copy(REFERENCE_DIR / SESSIONS_FILE, directory / SESSIONS_FILE)
     if request.param == "with the 2027 list":
         with open(directory / SESSIONS_FILE, "a", encoding="utf-8") as handle:
             handle.write("2027-01-26,holiday,Republic Day\n")
@@ -143,7 +144,7 @@ def test_on_republic_day_itself_freshness_and_coverage_read_a_holiday(
     conn: duckdb.DuckDBPyConnection,
 ) -> None:
     """The reported case: judged at 2027-01-26 20:30 IST, nothing after it stored yet."""
-    known = load_known_days(CHECKED_IN / SESSIONS_FILE)
+    known = load_known_days(REFERENCE_DIR / SESSIONS_FILE)
     held = sessions_through(REPUBLIC_DAY, 2027)
     store(conn, {(s, 2027): bars_for(s, held) for s in SYMBOLS}, mapping_rows(*SYMBOLS))
     now = dt.datetime(2027, 1, 26, 20, 30, tzinfo=IST)
@@ -162,7 +163,7 @@ def test_with_the_list_a_session_nobody_stored_is_overdue(
     nothing for one is overdue, as in any year the exchange calendar knows."""
     path = tmp_path / SESSIONS_FILE
     path.write_text(
-        (CHECKED_IN / SESSIONS_FILE).read_text(encoding="utf-8")
+        (REFERENCE_DIR / SESSIONS_FILE).read_text(encoding="utf-8")
         + "2027-01-26,holiday,Republic Day\n",
         encoding="utf-8",
     )
@@ -186,7 +187,7 @@ def test_the_intraday_checks_calendar_takes_republic_day_as_a_holiday_too(
 ) -> None:
     """intraday_bars_checks build each month's shape on the daily checks' evidence: without the
     2027 list, January 2027's minutes are not expected on Republic Day either."""
-    known = load_known_days(CHECKED_IN / SESSIONS_FILE)
+    known = load_known_days(REFERENCE_DIR / SESSIONS_FILE)
     held = sessions_through(dt.date(2027, 1, 29), 2027)
     store(conn, {(s, 2027): bars_for(s, held) for s in SYMBOLS}, mapping_rows(*SYMBOLS))
     now = dt.datetime(2027, 1, 29, 20, 30, tzinfo=IST)

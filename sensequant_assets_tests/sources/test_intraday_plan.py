@@ -4,10 +4,11 @@ import datetime as dt
 
 import pytest
 
+from sensequant_assets.paths import REFERENCE_DIR
 from sensequant_assets.sources.intraday_plan import calls_for_month, months_of, plan
-from sensequant_assets.universe.reference import CHECKED_IN, SESSIONS_FILE, load_known_days
+from sensequant_assets.universe.reference import SESSIONS_FILE, load_known_days
 
-KNOWN = load_known_days(CHECKED_IN / SESSIONS_FILE)
+KNOWN = load_known_days(REFERENCE_DIR / SESSIONS_FILE)
 THREE_YEARS = months_of(dt.date(2022, 1, 1), dt.date(2024, 12, 31))
 
 

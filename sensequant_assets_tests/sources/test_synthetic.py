@@ -5,11 +5,11 @@ import pytest
 
 from sensequant_assets.market.calendar import sessions_in_year
 from sensequant_assets.market.corporate_actions import adjusted_bars
+from sensequant_assets.paths import REFERENCE_DIR
 from sensequant_assets.quality.coverage import check_coverage
 from sensequant_assets.quality.plausibility import check_plausibility
 from sensequant_assets.sources.synthetic import SyntheticSource
 from sensequant_assets.universe.reference import (
-    CHECKED_IN,
     CORPORATE_ACTIONS_FILE,
     SESSIONS_FILE,
     load_corporate_actions,
@@ -17,7 +17,7 @@ from sensequant_assets.universe.reference import (
 )
 from sensequant_assets_tests.conftest import FIXED_NOW, synthetic_at_fixed_now
 
-SPECIAL_SESSIONS = load_known_days(CHECKED_IN / SESSIONS_FILE).sessions
+SPECIAL_SESSIONS = load_known_days(REFERENCE_DIR / SESSIONS_FILE).sessions
 
 
 def bars(source: SyntheticSource, symbol: str, year: int) -> pd.DataFrame:
@@ -86,7 +86,7 @@ def test_corporate_actions_show_as_traded_and_the_reference_explains_them(
     synthetic_source: SyntheticSource,
 ) -> None:
     """The planted split (a real one, with its reference row) next to the unexplained jump."""
-    actions = load_corporate_actions(CHECKED_IN / CORPORATE_ACTIONS_FILE)
+    actions = load_corporate_actions(REFERENCE_DIR / CORPORATE_ACTIONS_FILE)
     tata = bars(synthetic_source, "TATASTEEL", 2022).set_index("date")
     assert tata.loc["2022-07-28", "close"] / tata.loc["2022-07-27", "close"] < 0.15
     explained = check_plausibility(tata.reset_index(), "TATASTEEL|2022", actions=actions)
@@ -111,7 +111,7 @@ def test_years_before_2022_walk_back_and_join_the_walk_that_was(
 ) -> None:
     """A deeper history (SENSEQUANT_FIRST_YEAR=2016) adds 2016-2021 without changing a bar of
     2022 on, each year is the same however it is asked, and every year is complete."""
-    known = load_known_days(CHECKED_IN / SESSIONS_FILE)
+    known = load_known_days(REFERENCE_DIR / SESSIONS_FILE)
     year_2022 = bars(synthetic_source, "TCS", 2022)
     early = {year: bars(synthetic_source, "TCS", year) for year in range(2016, 2022)}
     pd.testing.assert_frame_equal(bars(synthetic_at_fixed_now(), "TCS", 2022), year_2022)

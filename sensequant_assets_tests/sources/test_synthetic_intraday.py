@@ -6,12 +6,13 @@ import pandas as pd
 import pytest
 
 from sensequant_assets.market.intraday import month_candles
+from sensequant_assets.paths import REFERENCE_DIR
 from sensequant_assets.sources.legacy_csv import LegacyCsvSource
 from sensequant_assets.sources.synthetic import SyntheticSource
-from sensequant_assets.universe.reference import CHECKED_IN, SESSIONS_FILE, load_known_days
+from sensequant_assets.universe.reference import SESSIONS_FILE, load_known_days
 from sensequant_assets_tests.conftest import synthetic_at_fixed_now
 
-KNOWN = load_known_days(CHECKED_IN / SESSIONS_FILE)
+KNOWN = load_known_days(REFERENCE_DIR / SESSIONS_FILE)
 MARCH_2024 = dt.date(2024, 3, 1)
 DAY_COLUMNS = ("open", "high", "low", "close", "volume")
 

@@ -47,12 +47,13 @@ import pandas as pd
 from sensequant_assets.market.calendar import IST, sessions_in_year
 from sensequant_assets.market.history import EARLIEST_FIRST_YEAR
 from sensequant_assets.market.intraday import INTERVALS
+from sensequant_assets.paths import REFERENCE_DIR
 from sensequant_assets.sources.base import SymbolMapping
 from sensequant_assets.sources.breeze.source import BreezeSource
 from sensequant_assets.sources.synthetic import SyntheticSource
-from sensequant_assets.universe.reference import CHECKED_IN, SESSIONS_FILE, load_known_days
+from sensequant_assets.universe.reference import SESSIONS_FILE, load_known_days
 
-SPECIAL_SESSIONS = load_known_days(CHECKED_IN / SESSIONS_FILE).sessions
+SPECIAL_SESSIONS = load_known_days(REFERENCE_DIR / SESSIONS_FILE).sessions
 
 # Marker credentials: the secrets test looks for them everywhere.
 API_KEY = "APIKEY-MARKER-4f1c9e"

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from sensequant_assets.paths import REFERENCE_DIR
 from sensequant_assets.sources.synthetic import SyntheticSource
 from sensequant_assets.universe.constituents import ConstituentListError, read_constituent_file
 from sensequant_assets.universe.membership import (
@@ -17,7 +18,6 @@ from sensequant_assets.universe.membership import (
     stale_members,
 )
 from sensequant_assets.universe.reference import (
-    CHECKED_IN,
     MEMBERSHIP_DIR,
     SYMBOL_CHANGES_FILE,
     ReferenceFileError,
@@ -150,9 +150,9 @@ def test_symbol_changes_follow_chains_and_refuse_circles(tmp_path: Path) -> None
 
 
 def test_the_shipped_history_holds_joins_exits_a_merger_a_delisting_and_a_rename() -> None:
-    lists, problems = read_lists([CHECKED_IN / MEMBERSHIP_DIR])
+    lists, problems = read_lists([REFERENCE_DIR / MEMBERSHIP_DIR])
     assert problems == [] and all(d.constituents.effective for d in lists)
-    spells = membership_spells(lists, load_symbol_changes(CHECKED_IN / SYMBOL_CHANGES_FILE))
+    spells = membership_spells(lists, load_symbol_changes(REFERENCE_DIR / SYMBOL_CHANGES_FILE))
     table = spell_table(spells)
     assert ("HDFC", "2022-01-03", "2023-07-12") in table  # merged into HDFCBANK
     assert ("MINDTREE", "2022-01-03", "2022-11-27") in table  # delisted on its merger
@@ -163,7 +163,7 @@ def test_the_shipped_history_holds_joins_exits_a_merger_a_delisting_and_a_rename
         ("IDEA", "2022-01-03", "2022-09-29"),
         ("IDEA", "2024-03-28", None),
     ]
-    assert stale_members(spells, load_listing_dates(CHECKED_IN / "listings.csv").ends) == []
+    assert stale_members(spells, load_listing_dates(REFERENCE_DIR / "listings.csv").ends) == []
     markdown = membership_markdown(spells, dt.date(2025, 6, 30))
     assert markdown.startswith("![members over time](data:image/png;base64,iVBOR")
     assert "| nifty100     | HDFC " in markdown
@@ -174,4 +174,4 @@ def test_the_renamed_ticker_keeps_its_isec_code_in_the_synthetic_source() -> Non
     old, new = source.lookup("LTI", "LTI"), source.lookup("LTIM", "LTIM")
     assert old.status == new.status == "success"
     assert old.isec_code == new.isec_code
-    assert load_symbol_changes(CHECKED_IN / SYMBOL_CHANGES_FILE) == {"LTI": "LTIM"}
+    assert load_symbol_changes(REFERENCE_DIR / SYMBOL_CHANGES_FILE) == {"LTI": "LTIM"}

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from sensequant_assets.market.calendar import sessions_in_year
+from sensequant_assets.paths import REFERENCE_DIR
 from sensequant_assets.universe.reference import (
-    CHECKED_IN,
     CORPORATE_ACTIONS_FILE,
     SESSIONS_FILE,
     ReferenceFileError,
@@ -27,7 +27,7 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 
 
 def test_checked_in_sessions_hold_what_xbom_lacks_and_nothing_it_knows() -> None:
-    known = load_known_days(CHECKED_IN / SESSIONS_FILE)
+    known = load_known_days(REFERENCE_DIR / SESSIONS_FILE)
     muhurat = {dt.date(2022, 10, 24), dt.date(2023, 11, 12), dt.date(2024, 11, 1)}
     assert {*muhurat, dt.date(2025, 10, 21)} <= set(known.sessions)
     assert {dt.date(2024, 3, 2), dt.date(2024, 5, 18), dt.date(2026, 2, 1)} <= set(known.sessions)
@@ -67,7 +67,7 @@ def test_line_numbers_count_comment_lines(tmp_path: Path) -> None:
 
 
 def test_checked_in_corporate_actions_load_with_their_factors() -> None:
-    actions = load_corporate_actions(CHECKED_IN / CORPORATE_ACTIONS_FILE)
+    actions = load_corporate_actions(REFERENCE_DIR / CORPORATE_ACTIONS_FILE)
     by_key = {(r.symbol, r.ex_date.date(), r.kind): r.factor for r in actions.itertuples()}
     assert by_key["TATASTEEL", dt.date(2022, 7, 28), "split"] == 10.0
     assert by_key["RELIANCE", dt.date(2024, 10, 28), "bonus"] == 2.0

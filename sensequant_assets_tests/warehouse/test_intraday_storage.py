@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from sensequant_assets.market.intraday import month_candles
-from sensequant_assets.paths import DATA_DIR
+from sensequant_assets.paths import REFERENCE_DIR
 from sensequant_assets.sources.base import FetchResult
 from sensequant_assets.sources.intraday_batch import CANDLE_STAMPS
 from sensequant_assets.sources.write_policy import settle_partitions
@@ -25,7 +25,7 @@ from sensequant_assets.warehouse.storage import (
 )
 from sensequant_assets_tests.support.zone_maps import zone_map_row_groups
 
-KNOWN = load_known_days(DATA_DIR / "reference" / SESSIONS_FILE)
+KNOWN = load_known_days(REFERENCE_DIR / SESSIONS_FILE)
 MARCH, APRIL = dt.date(2024, 3, 1), dt.date(2024, 4, 1)
 
 

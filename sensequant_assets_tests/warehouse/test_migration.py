@@ -8,10 +8,10 @@ import pytest
 from sensequant_assets import cli
 from sensequant_assets.demo import run_batch
 from sensequant_assets.universe.constituents import read_constituent_file
-from sensequant_assets.warehouse.migration import SLICES, migrate
+from sensequant_assets.warehouse.migration import migrate
 from sensequant_assets.warehouse.resources import WarehouseResource
 from sensequant_assets.warehouse.storage import intraday_partition, replace_intraday, transaction
-from sensequant_assets.warehouse.tables import TABLES
+from sensequant_assets.warehouse.tables import DAILY_BARS, TABLES
 from sensequant_assets_tests.faults.processes import child_env
 from sensequant_assets_tests.support.lakes import fresh_lake
 from sensequant_assets_tests.support.postgres import LocalPostgres
@@ -73,7 +73,7 @@ def test_the_migration_copies_every_table_whole_and_again_copies_nothing(
     # One data file per slice the assets replace (a symbol-year of daily_bars), as their writes
     # leave it, so later writers of different partitions never share a file.
     with lake.get_connection() as conn:
-        keys = ", ".join(SLICES["daily_bars"])
+        keys = ", ".join(key.expression for key in DAILY_BARS.slices)
         slices = conn.execute(f"SELECT count(DISTINCT ({keys})) FROM daily_bars").fetchone()
         files = conn.execute("SELECT count(*) FROM ducklake_list_files('lake', 'daily_bars')")
         assert files.fetchone() == slices

@@ -6,9 +6,16 @@ timeouts on any call. Here the archive is fetched first, with a timeout, from th
 breeze's own `config` is registered before the import and pointed at that local copy; the import
 runs with the cache folder as working directory so the logs land there; and every call runs on a
 worker thread that is abandoned when its time is up.
+
+A proxy the environment names (HTTP(S)_PROXY) cannot reach a server on this machine (a stand-in,
+an SSH tunnel), so calls to a loopback host go direct. breeze_connect calls requests' module
+functions (`requests.get`: a session of its own per call), so it is given its own `requests`
+whose calls say so per request (`LoopbackDirect`); the process's environment (NO_PROXY) is never
+changed, and every other client in the process keeps its proxies as configured.
 """
 
 import importlib.util
+import ipaddress
 import os
 import sys
 import tempfile
@@ -18,6 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from sensequant_assets.paths import remove_inside
 from sensequant_assets.sources.breeze.errors import BreezeError
@@ -71,7 +79,6 @@ def load_breeze(security_master_url: str, work_dir: Path, timeout: float) -> Mod
                     "would use the wrong file. Use one security_master_url per process."
                 )
             return module
-        _bypass_proxy_for_loopback()
         work_dir.mkdir(parents=True, exist_ok=True)
         archive = _download_security_master(security_master_url, work_dir, timeout)
         try:
@@ -85,6 +92,7 @@ def load_breeze(security_master_url: str, work_dir: Path, timeout: float) -> Mod
                 os.chdir(previous_cwd)
         finally:
             remove_inside(work_dir, archive)
+        module.requests = LoopbackDirect(module.requests)
         config.SECURITY_MASTER_URL = security_master_url
         _loaded_master_url = security_master_url
         return module
@@ -97,18 +105,51 @@ def point_at(module: ModuleType, api_url: str, historical_url: str, master_url: 
     module.config.SECURITY_MASTER_URL = master_url
 
 
-def _bypass_proxy_for_loopback() -> None:
-    hosts = [h for h in os.environ.get("NO_PROXY", "").split(",") if h]
-    missing = [h for h in ("127.0.0.1", "localhost") if h not in hosts]
-    if missing:
-        os.environ["NO_PROXY"] = ",".join(hosts + missing)
+def is_loopback(url: str) -> bool:
+    """Whether `url` names this machine (localhost, 127.0.0.0/8, ::1)."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class LoopbackDirect:
+    """`requests` as breeze_connect uses it (`get`, `post`, `put`, `delete` and the module's
+    names), except that a request to a loopback host goes past the environment's proxies: its own
+    `proxies` maps every scheme to none, which requests then leaves out of that one request."""
+
+    def __init__(self, requests: ModuleType) -> None:
+        self._requests = requests
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._requests, name)
+
+    def request(self, method: str, url: str, **kwargs: Any) -> Any:
+        if is_loopback(url):
+            kwargs.setdefault("proxies", {"http": None, "https": None})
+        return self._requests.request(method, url, **kwargs)
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> Any:
+        return self.request("POST", url, **kwargs)
+
+    def put(self, url: str, **kwargs: Any) -> Any:
+        return self.request("PUT", url, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> Any:
+        return self.request("DELETE", url, **kwargs)
 
 
 def _download_security_master(url: str, work_dir: Path, timeout: float) -> Path:
     import requests
 
     try:
-        response = requests.get(url, timeout=timeout)
+        response = LoopbackDirect(requests).get(url, timeout=timeout)
         response.raise_for_status()
     except requests.RequestException as exc:
         raise BreezeError(

@@ -21,7 +21,7 @@ from typing import Annotated, ClassVar
 import pandas as pd
 from pydantic import Field, PrivateAttr
 
-from sensequant_assets.paths import DATA_DIR
+from sensequant_assets.paths import DATA_DIR, REFERENCE_DIR
 from sensequant_assets.settings import WHEN_RESOLVED
 from sensequant_assets.sources.base import BarSource, FetchResult, SymbolMapping
 from sensequant_assets.sources.breeze import daily, intraday
@@ -131,7 +131,7 @@ class BreezeSource(BarSource):
         description="Answer cache, rate-limiter state and breeze_connect's own files.",
     )
     reference_dir: str = Field(
-        default=str(DATA_DIR / "reference"),
+        default=str(REFERENCE_DIR),
         description="Folder of sessions.csv: the sessions and hours intraday pages are cut from.",
     )
     rate_window_seconds: Annotated[float, Field(gt=0, le=3600), WHEN_RESOLVED] = Field(

@@ -5,9 +5,8 @@ import pandas as pd
 
 from sensequant_assets.defs.reference.assets import corporate_actions
 from sensequant_assets.market.calendar import sessions_in_year
-from sensequant_assets.paths import ProjectPaths
+from sensequant_assets.paths import REFERENCE_DIR, ProjectPaths
 from sensequant_assets.universe.reference import (
-    CHECKED_IN,
     CORPORATE_ACTIONS_FILE,
     load_corporate_actions,
 )
@@ -26,7 +25,7 @@ def test_the_reference_file_is_loaded_whole(
     result = dg.materialize([corporate_actions], resources={"warehouse": warehouse, "paths": paths})
     (event,) = result.get_asset_materialization_events()
     metadata = event.materialization.metadata
-    expected = load_corporate_actions(CHECKED_IN / CORPORATE_ACTIONS_FILE)
+    expected = load_corporate_actions(REFERENCE_DIR / CORPORATE_ACTIONS_FILE)
     assert metadata["dagster/row_count"].value == len(expected)
     assert "| TATASTEEL  | 2022-07-28 | split      | 10:1 " in metadata["actions"].value
     with warehouse.get_connection() as conn:

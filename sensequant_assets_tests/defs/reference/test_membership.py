@@ -7,8 +7,7 @@ import dagster as dg
 
 from sensequant_assets.defs.reference.assets import universe_membership
 from sensequant_assets.defs.reference.checks import membership_check
-from sensequant_assets.paths import ProjectPaths
-from sensequant_assets.universe.reference import CHECKED_IN
+from sensequant_assets.paths import REFERENCE_DIR, ProjectPaths
 from sensequant_assets.warehouse.resources import WarehouseResource
 from sensequant_assets.warehouse.storage import read_membership
 
@@ -48,7 +47,7 @@ def test_a_stale_name_fails_the_check_and_a_bad_list_is_left_out_by_name(
     warehouse: WarehouseResource, paths: ProjectPaths, tmp_path: Path
 ) -> None:
     reference = tmp_path / "reference"
-    shutil.copytree(CHECKED_IN, reference)
+    shutil.copytree(REFERENCE_DIR, reference)
     lists = Path(paths.constituents_dir)
     lists.mkdir(parents=True)
     (lists / "stale.txt").write_text("# index: nifty100\n# effective: 2024-09-30\nHDFC\nTCS\n")

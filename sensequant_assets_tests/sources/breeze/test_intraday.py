@@ -12,6 +12,7 @@ import requests
 
 from sensequant_assets.market.calendar import IST
 from sensequant_assets.market.intraday import month_candles
+from sensequant_assets.paths import REFERENCE_DIR
 from sensequant_assets.sources.bars import BarsValidationError
 from sensequant_assets.sources.base import SymbolMapping
 from sensequant_assets.sources.breeze.cache import AnswerCache
@@ -19,7 +20,7 @@ from sensequant_assets.sources.breeze.limiter import DailyBudgetExhaustedError
 from sensequant_assets.sources.breeze.source import BreezeSource
 from sensequant_assets.sources.intraday_plan import calls_for_month
 from sensequant_assets.sources.synthetic import SyntheticSource
-from sensequant_assets.universe.reference import CHECKED_IN, SESSIONS_FILE, load_known_days
+from sensequant_assets.universe.reference import SESSIONS_FILE, load_known_days
 from sensequant_assets_tests.support.standin_breeze import (
     API_KEY,
     SESSION_KEY,
@@ -29,7 +30,7 @@ from sensequant_assets_tests.support.standin_breeze import (
     standin_source,
 )
 
-KNOWN = load_known_days(CHECKED_IN / SESSIONS_FILE)
+KNOWN = load_known_days(REFERENCE_DIR / SESSIONS_FILE)
 MARCH = dt.date(2024, 3, 1)
 START = dt.datetime(2025, 6, 30, 12, 0, tzinfo=dt.UTC).timestamp()
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from sensequant_assets.market.calendar import IST, sessions_in_year
-from sensequant_assets.paths import DATA_DIR
+from sensequant_assets.paths import REFERENCE_DIR
 from sensequant_assets.sources.bars import COLUMN_NAMES, BarsValidationError
 from sensequant_assets.sources.base import FetchResult, SymbolMapping
 from sensequant_assets.sources.breeze.cache import AnswerCache
@@ -45,7 +45,7 @@ def breeze_source_cache(source: BreezeSource) -> Path:
 def _oberoi(source: BreezeSource) -> SymbolMapping:
     """OBEROI is the universe name; the alias file gives the NSE ticker the lookup receives."""
     return source.lookup(
-        "OBEROI", nse_ticker_for("OBEROI", load_aliases(DATA_DIR / "reference" / "aliases.csv"))
+        "OBEROI", nse_ticker_for("OBEROI", load_aliases(REFERENCE_DIR / "aliases.csv"))
     )
 
 
