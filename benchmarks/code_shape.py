@@ -2,8 +2,8 @@
 
 Prints, for `sensequant_assets/`: lines per module (median, p90, max) for the whole package and
 for `defs/`; lines per Dagster definition body (every function decorated with `@dg.<something>`
-under `defs/`, decorator to last line, and its code alone; median, p90, max and the longest); the plain helpers
-defined at module level in `defs/` (functions that are not Dagster definitions) per module; the
+under `defs/`, decorator to last line, and its code alone after signature and docstring; median,
+p90, max and the longest); the plain helpers defined at module level in `defs/` (functions that are not Dagster definitions) per module; the
 imports between `defs/<domain>` folders (edge list); and the summary line of `duplicates` run on
 the package. Run from the repository root: `python benchmarks/code_shape.py`.
 """
@@ -73,11 +73,11 @@ def main() -> None:
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module:
                 parts = node.module.split(".")
-                if parts[:2] == ["sensequant_assets", "defs"] and len(parts) > 3:
-                    if own is not None and parts[2] != own:
-                        edges.add((own, parts[2]))
+                between = parts[:2] == ["sensequant_assets", "defs"] and len(parts) > 3
+                if between and own is not None and parts[2] != own:
+                    edges.add((own, parts[2]))
     print(f"Dagster definition bodies, lines: {spread([n for n, _, _ in bodies])}")
-    print(f"  the same, code only (after signature and docstring): {spread([n for _, n, _ in bodies])}")
+    print(f"  the same, code alone: {spread([n for _, n, _ in bodies])}")
     for size, code, where in sorted(bodies, reverse=True)[:10]:
         print(f"  {size:4d} ({code:3d} code) {where}")
     print(
