@@ -3,9 +3,10 @@
 Prints, for `sensequant_assets/`: lines per module (median, p90, max) for the whole package and
 for `defs/`; lines per Dagster definition body (every function decorated with `@dg.<something>`
 under `defs/`, decorator to last line, and its code alone after signature and docstring; median,
-p90, max and the longest); the plain helpers defined at module level in `defs/` (functions that are not Dagster definitions) per module; the
-imports between `defs/<domain>` folders (edge list); and the summary line of `duplicates` run on
-the package. Run from the repository root: `python benchmarks/code_shape.py`.
+p90, max and the longest); the plain helpers defined at module level in `defs/` (functions that
+are not Dagster definitions) per module; the imports between `defs/<domain>` folders (edge
+list); and the summary line of `duplicates` run on the package. Run from the repository root:
+`python benchmarks/code_shape.py`.
 """
 
 import ast
@@ -33,8 +34,10 @@ def spread(values: list[int]) -> str:
 
 def is_dagster_decorator(node: ast.expr) -> bool:
     target = node.func if isinstance(node, ast.Call) else node
-    return isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and (
-        target.value.id == "dg"
+    return (
+        isinstance(target, ast.Attribute)
+        and isinstance(target.value, ast.Name)
+        and (target.value.id == "dg")
     )
 
 
