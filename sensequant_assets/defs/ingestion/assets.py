@@ -20,6 +20,7 @@ from sensequant_assets.dagster_internals import (
     reported_output,
     versioned_materialization,
 )
+from sensequant_assets.defs.batches import failed_partition_events, partial_batch_error
 from sensequant_assets.defs.owners import ownership
 from sensequant_assets.defs.partitions import (
     BATCHED_BACKFILL,
@@ -65,10 +66,6 @@ from sensequant_assets.warehouse.versions import bar_versions
 # Bump when what a daily_bars row holds for the same answer changes (conform_bars, the table):
 # Dagster then shows every partition, and everything downstream, unsynced.
 BARS_CODE_VERSION = "bars-1"
-
-# Step-failure metadata of a partially written run: the partitions it did write, which the
-# checks sensor reads to check exactly those.
-WRITTEN_PARTITIONS = "written_partitions"
 
 
 @dg.asset(
@@ -254,51 +251,6 @@ def daily_bars(
         written = [symbol_year_key(*partition) for partition in outcome.written]
         raise partial_batch_error(written, errors, partial_batch_message(errors, len(keys)))
     yield reported_output()
-
-
-def failed_partition_events(
-    context: dg.AssetExecutionContext,
-    failed: dict[str, str],
-    kept: dict[str, int],
-    paused: dict[str, dict[str, object]] | None = None,
-) -> list[dg.AssetObservation]:
-    """For a step that wrote some partitions and then fails: an observation per failed partition,
-    carrying its error and the rows it kept, and per paused one, saying when it resumes, both
-    readable on the partition's own page. Dagster marks a partition of a failed run "failed"
-    unless the run materialized it, so only these read failed."""
-    for key, error in failed.items():
-        context.log.error(f"{key}: {error}; its {kept[key]} stored row(s) were kept")
-    observations = [
-        dg.AssetObservation(
-            context.asset_key,
-            partition=key,
-            metadata={"status": "failed; stored rows kept", "error": error, "rows_kept": kept[key]},
-        )  # no partition tags: uncached statuses read any tagged event as materialized
-        for key, error in failed.items()
-    ]
-    observations += [
-        dg.AssetObservation(context.asset_key, partition=key, metadata=entry)
-        for key, entry in (paused or {}).items()
-    ]
-    return observations
-
-
-def partial_batch_error(
-    written: list[str],
-    failed: dict[str, str],
-    description: str,
-    metadata: dict[str, object] | None = None,
-) -> dg.Failure:
-    """The step's failure naming each failed partition and the ones it did write (which
-    `written_bars_checks_sensor` and its intraday twin check in a follow-up run)."""
-    return dg.Failure(
-        description=description,
-        metadata={
-            "failed_partitions": dg.MetadataValue.json(failed),
-            WRITTEN_PARTITIONS: dg.MetadataValue.json(sorted(written)),
-            **(metadata or {}),
-        },
-    )
 
 
 def _tags(key: str) -> dict[str, str]:

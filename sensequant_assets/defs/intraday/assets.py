@@ -16,11 +16,8 @@ import dagster as dg
 from pydantic import Field
 
 from sensequant_assets.dagster_internals import partition_tags
-from sensequant_assets.defs.ingestion.assets import (
-    failed_partition_events,
-    partial_batch_error,
-    symbol_mapping,
-)
+from sensequant_assets.defs.batches import failed_partition_events, partial_batch_error
+from sensequant_assets.defs.keys import SYMBOL_MAPPING
 from sensequant_assets.defs.owners import ownership
 from sensequant_assets.defs.partitions import BATCHED_BACKFILL, BY_SYMBOL, symbol_month_partitions
 from sensequant_assets.market.calendar import IST
@@ -76,7 +73,7 @@ class IntradayBarsConfig(dg.Config):
 
 @dg.asset(
     partitions_def=symbol_month_partitions,
-    deps=[dg.AssetDep(symbol_mapping, partition_mapping=BY_SYMBOL)],
+    deps=[dg.AssetDep(SYMBOL_MAPPING, partition_mapping=BY_SYMBOL)],
     backfill_policy=BATCHED_BACKFILL,
     pool=WAREHOUSE_POOL,
     group_name="intraday",

@@ -11,6 +11,7 @@ from functools import partial
 import dagster as dg
 
 from sensequant_assets.dagster_internals import latest_materializations
+from sensequant_assets.defs.keys import INTRADAY_BARS
 from sensequant_assets.defs.partitions import symbol_month_partitions
 from sensequant_assets.paths import ProjectPaths
 from sensequant_assets.quality.evaluate import read_calendar_evidence
@@ -29,8 +30,6 @@ from sensequant_assets.universe.reference import (
 )
 from sensequant_assets.warehouse.resources import WAREHOUSE_POOL, WarehouseResource
 from sensequant_assets.warehouse.storage import read_bars, read_intraday_partitions
-
-INTRADAY_BARS = dg.AssetKey("intraday_bars")
 
 SESSIONS = dg.AssetCheckSpec(
     "intraday_sessions_check",

@@ -22,9 +22,10 @@ import dagster as dg
 
 from sensequant_assets.alerts import AlertsResource
 from sensequant_assets.dagster_internals import latest_materializations
+from sensequant_assets.defs.keys import COVERAGE_REPORT, DAILY_BARS, JUDGED_AT_TAG, SYMBOL_MAPPING
 from sensequant_assets.defs.partitions import symbol_year_partitions, symbols_partitions
 from sensequant_assets.paths import ProjectPaths
-from sensequant_assets.quality.coverage import CoverageResult
+from sensequant_assets.quality.coverage import coverage_description
 from sensequant_assets.quality.evaluate import (
     evaluate_symbol_years,
     freshness_evidence,
@@ -32,7 +33,12 @@ from sensequant_assets.quality.evaluate import (
     read_calendar_evidence,
     read_partition_bars,
 )
-from sensequant_assets.quality.freshness import FRESHNESS_CUTOFF, universe_verdict
+from sensequant_assets.quality.freshness import (
+    FRESHNESS_CUTOFF,
+    overdue_partitions,
+    universe_description,
+    universe_verdict,
+)
 from sensequant_assets.quality.plausibility import PlausibilityThresholds, check_plausibility
 from sensequant_assets.quality.sessions import MIN_WITNESSES, SESSION_SHARE
 from sensequant_assets.universe.partitions import checked_symbol_years, checked_symbols
@@ -45,10 +51,6 @@ from sensequant_assets.universe.reference import (
 )
 from sensequant_assets.warehouse.resources import WAREHOUSE_POOL, WarehouseResource
 from sensequant_assets.warehouse.storage import latest_bar_dates
-
-DAILY_BARS = dg.AssetKey("daily_bars")
-SYMBOL_MAPPING = dg.AssetKey("symbol_mapping")
-COVERAGE_REPORT = dg.AssetKey("coverage_report")
 
 COVERAGE = dg.AssetCheckSpec(
     "coverage_check",
@@ -95,9 +97,6 @@ CALENDAR_EVIDENCE = dg.AssetCheckSpec(
 
 
 FRESHNESS_JOB = "freshness_job"
-JUDGED_AT_TAG = "sensequant/judged_at"
-"""Run tag: the moment a freshness run judges (its schedule tick), so a late run judges on time."""
-SHOWN_SYMBOLS = 10
 
 
 class PlausibilityConfig(dg.Config):
@@ -149,9 +148,7 @@ def daily_bars_checks(
                 check_name=COVERAGE.name,
                 passed=result.coverage.passed,
                 severity=dg.AssetCheckSeverity.ERROR,
-                description=_coverage_description(
-                    result.coverage, unmapped[symbol], key in targets
-                ),
+                description=coverage_description(result.coverage, unmapped[symbol], key in targets),
                 metadata=result.coverage.metadata(),
             )
         if INTEGRITY.name in selected:
@@ -204,20 +201,6 @@ def mapping_check(
     yield dg.Output(None)
 
 
-def _coverage_description(
-    result: CoverageResult, mapping_problem: str | None, materialized: bool
-) -> str:
-    if result.bar_count == 0 and result.expected:
-        if mapping_problem:
-            return f"No bars, because the symbol is unmapped: {mapping_problem}"
-        if not materialized:
-            return (
-                f"daily_bars[{result.partition}] has never been materialized; "
-                "materialize it, then re-run this check."
-            )
-    return result.describe()
-
-
 @dg.asset_check(
     asset=DAILY_BARS,
     name="freshness_check",
@@ -248,16 +231,9 @@ def freshness_check(
         latest = latest_bar_dates(conn)
         evidence = freshness_evidence(conn, reference, now)
     verdict, behind = universe_verdict(latest, now, evidence.known)
-    description = verdict.describe()
-    if behind:
-        shown = ", ".join(behind[:SHOWN_SYMBOLS])
-        more = f" and {len(behind) - SHOWN_SYMBOLS} more" if len(behind) > SHOWN_SYMBOLS else ""
-        description += f" {len(behind)} of {len(latest)} symbol(s) behind: {shown}{more}."
-    if note := evidence.missing_list_note():
-        description += f" {note}"
+    description = universe_description(verdict, behind, len(latest), evidence.missing_list_note())
     if not verdict.fresh and context.run.job_name == FRESHNESS_JOB:
-        year = verdict.lacking.year if verdict.lacking else now.year
-        partitions = ", ".join(f"{symbol}|{year}" for symbol in behind[:SHOWN_SYMBOLS])
+        partitions = overdue_partitions(verdict, behind, now)
         alerts.send("overdue", DAILY_BARS.to_user_string(), partitions, description)
     return dg.AssetCheckResult(
         passed=verdict.fresh,

@@ -16,8 +16,8 @@ import dagster as dg
 
 from sensequant_assets.alerts import AlertsResource
 from sensequant_assets.dagster_internals import data_version, latest_records
+from sensequant_assets.defs.keys import JUDGED_AT_TAG
 from sensequant_assets.defs.partitions import symbols_partitions, years_partitions
-from sensequant_assets.defs.quality.checks import JUDGED_AT_TAG, SHOWN_SYMBOLS
 from sensequant_assets.defs.teacher.assets import (
     BARS_VERSIONS,
     DAILY_BARS,
@@ -27,6 +27,7 @@ from sensequant_assets.defs.teacher.assets import (
     teacher_model,
 )
 from sensequant_assets.quality.freshness import (
+    SHOWN_SYMBOLS,
     TEACHER_CUTOFF,
     ModelVerdict,
     StoredBars,
