@@ -19,11 +19,12 @@ import dagster as dg
 
 from sensequant_assets.dagster_internals import backfill_request
 from sensequant_assets.defs.batches import written_checks_requests
-from sensequant_assets.defs.intraday.assets import PAUSED_STATUS, RESUME_AT, intraday_bars
+from sensequant_assets.defs.intraday.assets import intraday_bars
 from sensequant_assets.defs.intraday.jobs import intraday_checks_job
 from sensequant_assets.defs.keys import INTRADAY_BARS
 from sensequant_assets.defs.partitions import symbol_month_partitions, symbols_partitions
 from sensequant_assets.sources.base import BarSource
+from sensequant_assets.sources.ingest import PAUSED_STATUS, RESUME_AT
 from sensequant_assets.sources.intraday_batch import due_to_resume
 from sensequant_assets.universe.partitions import month_ranges
 

@@ -20,7 +20,6 @@ retried from the backfill's page in the UI.
 
 import json
 from collections.abc import Sequence
-from pathlib import Path
 
 import dagster as dg
 
@@ -41,8 +40,7 @@ from sensequant_assets.defs.partitions import (
     years_partitions,
 )
 from sensequant_assets.paths import ProjectPaths
-from sensequant_assets.universe.batches import Batch, parse_cursor, plan_tick
-from sensequant_assets.universe.constituents import list_files
+from sensequant_assets.universe.batches import Batch, parse_cursor, plan_tick, skip_reason
 from sensequant_assets.universe.partitions import BATCH_TAG, symbol_year_key
 
 SYMBOL_ASSETS = (SYMBOL_MAPPING, TEACHER_LABELS, TEACHER_MODEL)
@@ -104,16 +102,5 @@ def constituent_lists_sensor(
         run_requests=[batch_request(batch, years) for batch in plan.batches],
         dynamic_partitions_requests=[symbols_partitions.build_add_request(new)] if new else [],
         cursor=json.dumps(plan.cursor, sort_keys=True),
-        skip_reason=None if plan.batches else _skip_reason(directory, plan.problems),
+        skip_reason=None if plan.batches else skip_reason(directory, plan.problems),
     )
-
-
-def _skip_reason(directory: Path, problems: Sequence[str]) -> str:
-    if problems:
-        return f"{len(problems)} problem(s) in {directory}: " + " | ".join(problems)
-    if not list_files(directory):
-        return (
-            f"no constituent list in {directory} yet: put one there (*.txt, one symbol a line) "
-            "and the next tick adds its symbols as partitions and launches one backfill of them"
-        )
-    return f"no new or changed constituent lists in {directory}"
