@@ -203,6 +203,21 @@ class IntradayBarsRun:
     outcome: BatchOutcome[IntradayKey]
     stored: dict[IntradayKey, set]
 
+    def errors(self) -> dict[str, str]:
+        """Each failed partition's key and why it failed."""
+        return {month_symbol_key(*p): error for p, error in self.outcome.failed.items()}
+
+    def kept(self) -> dict[str, int]:
+        """Each failed partition's key and the stored candles it kept."""
+        return {month_symbol_key(*p): len(self.stored[p]) for p in self.outcome.failed}
+
+    def warnings(self) -> list[str]:
+        """A line per partition whose stored candles `allow_shrink` removed."""
+        return [
+            f"{month_symbol_key(*p)}: allow_shrink removed {len(removed)} stored candle(s)"
+            for p, removed in self.outcome.removed.items()
+        ]
+
 
 def store_intraday_bars(
     warehouse: WarehouseResource,
@@ -291,6 +306,17 @@ def intraday_failure_description(errors: dict[str, str], fetched: IntradayFetch,
     if errors:
         parts.append(partial_batch_message(errors, total, asset="intraday_bars"))
     return "\n".join(parts)
+
+
+def paused_metadata(fetched: IntradayFetch) -> dict[str, object]:
+    """The failed step's metadata for what it paused: the partitions (a JSON list) and when they
+    resume; nothing when none paused."""
+    if not fetched.paused:
+        return {}
+    return {
+        PAUSED_PARTITIONS: [month_symbol_key(*partition) for partition in fetched.paused],
+        RESUME_AT: fetched.resume_at.isoformat() if fetched.resume_at else "",
+    }
 
 
 def paused_observations(fetched: IntradayFetch) -> dict[str, dict[str, object]]:

@@ -10,6 +10,7 @@ import pandas as pd
 from sensequant_assets.sources.base import FetchResult, SymbolMapping
 from sensequant_assets.sources.breeze.limiter import BudgetState
 from sensequant_assets.sources.ingest import (
+    PAUSED_PARTITIONS,
     PAUSED_STATUS,
     RESUME_AT,
     bars_metadata,
@@ -17,6 +18,7 @@ from sensequant_assets.sources.ingest import (
     budget_metadata,
     intraday_failure_description,
     mapping_metadata,
+    paused_metadata,
     paused_observations,
     resume_text,
     store_daily_bars,
@@ -95,6 +97,11 @@ def test_a_paused_partition_says_when_it_resumes() -> None:
     assert "2 of 3 intraday_bars partitions paused" in description
     assert "2026-12-03 09:00 IST" in description and "2024-05|TCS" in description
     assert resume_text(None) == "unknown"
+    assert paused_metadata(fetched) == {
+        PAUSED_PARTITIONS: ["2024-03|TCS", "2024-04|TCS"],
+        RESUME_AT: RESUME.isoformat(),
+    }
+    assert paused_metadata(IntradayFetch({})) == {}
 
 
 def test_budget_metadata_says_when_intraday_resumes() -> None:

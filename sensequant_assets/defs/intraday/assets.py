@@ -21,11 +21,10 @@ from sensequant_assets.defs.partitions import BATCHED_BACKFILL, BY_SYMBOL, symbo
 from sensequant_assets.paths import ProjectPaths
 from sensequant_assets.sources.base import BarSource
 from sensequant_assets.sources.ingest import (
-    PAUSED_PARTITIONS,
-    RESUME_AT,
     budget_metadata,
     intraday_failure_description,
     intraday_metadata,
+    paused_metadata,
     paused_observations,
     store_intraday_bars,
 )
@@ -96,10 +95,8 @@ def intraday_bars(
         month_symbol_key(*partition): intraday_metadata(result, interval, bar_source.name)
         for partition, result in outcome.written.items()
     }
-    for partition, removed in outcome.removed.items():
-        context.log.warning(
-            f"{month_symbol_key(*partition)}: allow_shrink removed {len(removed)} stored candle(s)"
-        )
+    for line in run.warnings():
+        context.log.warning(line)
     budget = bar_source.budget_state()
     if budget is not None:  # on the asset's Events tab: where the day's calls stand
         context.log_event(dg.AssetObservation(context.asset_key, metadata=budget_metadata(budget)))
@@ -107,7 +104,6 @@ def intraday_bars(
         for key, metadata in written.items():
             context.add_asset_metadata(metadata, partition_key=key)
         return dg.MaterializeResult()
-    errors = {month_symbol_key(*partition): error for partition, error in outcome.failed.items()}
     partitions_def = context.assets_def.partitions_def
     assert partitions_def is not None
     for key, metadata in written.items():  # one by one: the run's failure marks the rest failed
@@ -115,13 +111,9 @@ def intraday_bars(
         context.log_event(
             dg.AssetMaterialization(context.asset_key, partition=key, metadata=metadata, tags=tags)
         )
-    kept = {month_symbol_key(*p): len(run.stored[p]) for p in outcome.failed}
+    errors = run.errors()
     paused = paused_observations(fetched)
-    for event in failed_partition_events(context, errors, kept, paused):
+    for event in failed_partition_events(context, errors, run.kept(), paused):
         context.log_event(event)
     description = intraday_failure_description(errors, fetched, len(keys))
-    paused_metadata = {
-        PAUSED_PARTITIONS: dg.MetadataValue.json(list(paused)),
-        RESUME_AT: fetched.resume_at.isoformat() if fetched.resume_at else "",
-    }
-    raise partial_batch_error(list(written), errors, description, paused_metadata if paused else {})
+    raise partial_batch_error(list(written), errors, description, paused_metadata(fetched))
