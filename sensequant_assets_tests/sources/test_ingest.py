@@ -1,12 +1,15 @@
-"""A bars run's flow without Dagster: mappings stored, symbol-years fetched, settled against the
-stored rows, written and concluded, on a real DuckDB warehouse and the synthetic source; and what
-each partition shows."""
+"""A bars run's flow without Dagster: mappings stored, symbol-years and symbol-months fetched,
+settled against the stored rows, written and concluded, on a real DuckDB warehouse and the
+synthetic source; what each partition shows; and the intraday checks' evaluation of what it
+wrote."""
 
 import datetime as dt
 import logging
 
 import pandas as pd
 
+from sensequant_assets.paths import ProjectPaths
+from sensequant_assets.quality.evaluate import evaluate_month_symbols, read_month_evidence
 from sensequant_assets.sources.base import FetchResult, SymbolMapping
 from sensequant_assets.sources.breeze.limiter import BudgetState
 from sensequant_assets.sources.ingest import (
@@ -22,10 +25,12 @@ from sensequant_assets.sources.ingest import (
     paused_observations,
     resume_text,
     store_daily_bars,
+    store_intraday_bars,
     store_mappings,
 )
 from sensequant_assets.sources.intraday_batch import IntradayFetch
 from sensequant_assets.sources.synthetic import SyntheticSource
+from sensequant_assets.universe.reference import SESSIONS_FILE, load_known_days, load_listing_dates
 from sensequant_assets.warehouse.resources import WarehouseResource
 from sensequant_assets.warehouse.storage import read_mappings, stored_bar_dates
 
@@ -109,3 +114,25 @@ def test_budget_metadata_says_when_intraday_resumes() -> None:
     assert budget_metadata(budget)["intraday_resumes_at"] == "now"
     spent = BudgetState(used=4800, cap=5000, reserved=200, left_for_intraday=0, resume_at=RESUME)
     assert budget_metadata(spent)["intraday_resumes_at"] == "2026-12-03 09:00 IST"
+
+
+def test_an_intraday_run_writes_candles_the_checks_then_judge(
+    warehouse: WarehouseResource, synthetic_source: SyntheticSource, paths: ProjectPaths
+) -> None:
+    """The synthetic scenario plants a missing session in RELIANCE's March 2024 and nothing in
+    HDFCBANK's: written through the library flow, judged by the library evaluation."""
+    mappings = [synthetic_source.lookup(symbol, symbol) for symbol in ("HDFCBANK", "RELIANCE")]
+    store_mappings(warehouse, synthetic_source, mappings, None, LOG)
+    wanted = [("HDFCBANK", dt.date(2024, 3, 1)), ("RELIANCE", dt.date(2024, 3, 1))]
+
+    run = store_intraday_bars(warehouse, synthetic_source, wanted, "1minute", None, LOG)
+
+    assert sorted(run.outcome.written) == wanted and run.errors() == {} and run.warnings() == []
+    keys = ["2024-03|HDFCBANK", "2024-03|RELIANCE"]
+    reference = load_known_days(paths.reference / SESSIONS_FILE)
+    with warehouse.get_connection() as conn:
+        evidence = read_month_evidence(conn, wanted, "1minute", reference)
+    listings = load_listing_dates(paths.listings_file)
+    clean, planted = evaluate_month_symbols(evidence, keys, wanted, "1minute", listings)
+    assert clean.sessions.passed and clean.hours.passed and clean.integrity.passed
+    assert not planted.sessions.passed

@@ -131,11 +131,7 @@ def daily_bars_checks(
     quality = evaluate_symbol_years(bars, wanted, listings, evidence.known)
     targets = latest_materializations(context.instance, DAILY_BARS, keys)
     selected = {check_key.name for check_key in context.selected_asset_check_keys}
-    thresholds = PlausibilityThresholds(
-        max_close_move=config.max_close_move,
-        max_volume_ratio=config.max_volume_ratio,
-        volume_window=config.volume_window,
-    )
+    thresholds = PlausibilityThresholds(**config.model_dump())
     for key, (symbol, year), result in zip(keys, wanted, quality, strict=True):
         evaluation = partial(
             dg.AssetCheckEvaluation,
@@ -143,31 +139,25 @@ def daily_bars_checks(
             partition=key,
             target_materialization_data=targets.get(key),
         )
-        if COVERAGE.name in selected:
-            yield evaluation(
-                check_name=COVERAGE.name,
-                passed=result.coverage.passed,
-                severity=dg.AssetCheckSeverity.ERROR,
-                description=coverage_description(result.coverage, unmapped[symbol], key in targets),
-                metadata=result.coverage.metadata(),
-            )
-        if INTEGRITY.name in selected:
-            yield evaluation(
-                check_name=INTEGRITY.name,
-                passed=result.integrity.passed,
-                severity=dg.AssetCheckSeverity.ERROR,
-                description=result.integrity.describe(),
-                metadata=result.integrity.metadata(),
-            )
-        if PLAUSIBILITY.name in selected:
-            plausible = check_plausibility(bars.of(symbol, year), key, thresholds, actions)
-            yield evaluation(
-                check_name=PLAUSIBILITY.name,
-                passed=plausible.passed,
-                severity=dg.AssetCheckSeverity.WARN,
-                description=plausible.describe(),
-                metadata=plausible.metadata(),
-            )
+        plausible = (  # judged only when asked for
+            check_plausibility(bars.of(symbol, year), key, thresholds, actions)
+            if PLAUSIBILITY.name in selected
+            else None
+        )
+        coverage = coverage_description(result.coverage, unmapped[symbol], key in targets)
+        for spec, verdict, severity in (
+            (COVERAGE, result.coverage, dg.AssetCheckSeverity.ERROR),
+            (INTEGRITY, result.integrity, dg.AssetCheckSeverity.ERROR),
+            (PLAUSIBILITY, plausible, dg.AssetCheckSeverity.WARN),
+        ):
+            if spec.name in selected and verdict is not None:
+                yield evaluation(
+                    check_name=spec.name,
+                    passed=verdict.passed,
+                    severity=severity,
+                    description=coverage if spec is COVERAGE else verdict.describe(),
+                    metadata=verdict.metadata(),
+                )
     for spec in (COVERAGE, INTEGRITY, PLAUSIBILITY):
         if spec.name in selected:
             yield dg.Output(None, output_name=spec.get_python_identifier())
