@@ -23,7 +23,7 @@ import dagster as dg
 
 from sensequant_assets.definitions import defs
 from sensequant_assets.defs.ingestion.jobs import bars_job
-from sensequant_assets.defs.quality.checks import JUDGED_AT_TAG
+from sensequant_assets.defs.keys import JUDGED_AT_TAG
 from sensequant_assets.defs.teacher import assets as teacher_assets
 from sensequant_assets.market.calendar import IST, trading_days
 from sensequant_assets.paths import REFERENCE_DIR, REPO_ROOT, ProjectPaths

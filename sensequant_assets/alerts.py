@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import urllib.request
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NamedTuple
 from urllib.parse import urlsplit
 
 import dagster as dg
@@ -23,6 +23,14 @@ from sensequant_assets.settings import WHEN_RESOLVED
 
 WEBHOOK_TIMEOUT_SECONDS = 10
 WEBHOOK_VARIABLE = "SENSEQUANT_ALERTS_WEBHOOK"
+
+
+class Alert(NamedTuple):
+    """One line of the alerts log: the asset (or step, or "(run)"), its partitions, why."""
+
+    asset: str
+    partition: str
+    reason: str
 
 
 def checked_webhook(url: str) -> str:

@@ -190,6 +190,22 @@ def check_coverage(
     )
 
 
+def coverage_description(
+    result: CoverageResult, mapping_problem: str | None, materialized: bool
+) -> str:
+    """What coverage_check shows: why a partition with no bars has none (its symbol unmapped, or
+    never materialized) before the plain verdict."""
+    if result.bar_count == 0 and result.expected:
+        if mapping_problem:
+            return f"No bars, because the symbol is unmapped: {mapping_problem}"
+        if not materialized:
+            return (
+                f"daily_bars[{result.partition}] has never been materialized; "
+                "materialize it, then re-run this check."
+            )
+    return result.describe()
+
+
 def format_dates(dates: tuple[dt.date, ...] | list[dt.date], limit: int = SHOWN_DATES) -> str:
     shown = ", ".join(d.isoformat() for d in dates[:limit])
     return shown + (f" and {len(dates) - limit} more" if len(dates) > limit else "")

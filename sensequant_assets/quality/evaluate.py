@@ -16,12 +16,17 @@ import pandas as pd
 from sensequant_assets.market.calendar import IST, KnownDays
 from sensequant_assets.quality.coverage import CoverageResult, check_coverage
 from sensequant_assets.quality.integrity import IntegrityResult, check_integrity
+from sensequant_assets.quality.intraday import (
+    SymbolMonthQuality,
+    evaluate_symbol_month,
+    month_shape,
+)
 from sensequant_assets.quality.mapping import mapping_problem
 from sensequant_assets.quality.sessions import SessionEvidence, find_calendar_evidence
 from sensequant_assets.universe.partitions import symbol_year_key
 from sensequant_assets.universe.reference import Listings
 from sensequant_assets.warehouse.bar_days import read_bar_days
-from sensequant_assets.warehouse.storage import read_bars, read_mappings
+from sensequant_assets.warehouse.storage import read_bars, read_intraday_partitions, read_mappings
 
 
 @dataclass(frozen=True)
@@ -112,3 +117,59 @@ def mapping_problems(
     # The whole table: a shared ISEC code shows only across symbols.
     table = read_mappings(conn)
     return {symbol: mapping_problem(table, symbol) for symbol in symbols}
+
+
+@dataclass(frozen=True)
+class MonthEvidence:
+    """What the intraday checks read for a run's symbol-months: their candles, the daily bars of
+    the same months, and the calendar daily coverage judges on."""
+
+    candles: dict[tuple[str, dt.date], pd.DataFrame]
+    daily: pd.DataFrame
+    known: KnownDays
+
+
+def read_month_evidence(
+    conn: duckdb.DuckDBPyConnection,
+    wanted: list[tuple[str, dt.date]],
+    interval: str,
+    reference: KnownDays,
+) -> MonthEvidence:
+    """One read of the run's candles and of the daily bars of their years."""
+    years = sorted({month.year for _, month in wanted})
+    candles = read_intraday_partitions(conn, wanted, interval)
+    daily = read_bars(conn, sorted({symbol for symbol, _ in wanted}), years)
+    # The daily checks' calendar: a holiday missing from sessions.csv (every January until the
+    # year's list is added) is no gap in the minutes either.
+    known = read_calendar_evidence(conn, years, reference).known
+    return MonthEvidence(candles=candles, daily=daily, known=known)
+
+
+def evaluate_month_symbols(
+    evidence: MonthEvidence,
+    keys: list[str],
+    wanted: list[tuple[str, dt.date]],
+    interval: str,
+    listings: Listings,
+) -> list[SymbolMonthQuality]:
+    """Each symbol-month judged on its session shapes (listing, end of listing, special
+    sessions) and against the same month's daily bars, in the order of `keys`."""
+    results = []
+    daily = evidence.daily
+    for key, (symbol, month) in zip(keys, wanted, strict=True):
+        shape = month_shape(
+            month,
+            interval,
+            evidence.known,
+            listings.get(symbol),
+            last_session=listings.last_session(symbol),
+        )
+        days = daily[
+            (daily["symbol"] == symbol)
+            & (daily["date"].dt.year == month.year)
+            & (daily["date"].dt.month == month.month)
+        ]
+        results.append(
+            evaluate_symbol_month(evidence.candles[symbol, month], days, key, interval, shape)
+        )
+    return results

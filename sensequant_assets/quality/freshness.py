@@ -26,6 +26,8 @@ from sensequant_assets.market.calendar import (
 
 FRESHNESS_CUTOFF = dt.time(20, 0)
 """IST time by which the day's session must be stored (the refresh runs at 18:00 IST)."""
+SHOWN_SYMBOLS = 10
+"""How many symbols behind a freshness description names before it says "and N more"."""
 
 
 class FreshnessVerdict(NamedTuple):
@@ -85,6 +87,28 @@ def universe_verdict(
     due = due_session(now, known_days)
     behind = sorted(symbol for symbol, day in latest_by_symbol.items() if day < due)
     return verdict, behind
+
+
+def universe_description(
+    verdict: FreshnessVerdict, behind: list[str], symbols: int, note: str = ""
+) -> str:
+    """The verdict, the symbols behind out of `symbols` stored (the first SHOWN_SYMBOLS), and the
+    calendar's `note` (a year without its holiday list), as the freshness check shows them."""
+    description = verdict.describe()
+    if behind:
+        shown = ", ".join(behind[:SHOWN_SYMBOLS])
+        more = f" and {len(behind) - SHOWN_SYMBOLS} more" if len(behind) > SHOWN_SYMBOLS else ""
+        description += f" {len(behind)} of {symbols} symbol(s) behind: {shown}{more}."
+    if note:
+        description += f" {note}"
+    return description
+
+
+def overdue_partitions(verdict: FreshnessVerdict, behind: list[str], now: dt.datetime) -> str:
+    """The daily_bars partitions an overdue alert names: the first SHOWN_SYMBOLS symbols behind,
+    in the year of the session they lack."""
+    year = verdict.lacking.year if verdict.lacking else now.year
+    return ", ".join(f"{symbol}|{year}" for symbol in behind[:SHOWN_SYMBOLS])
 
 
 TEACHER_CUTOFF = dt.time(9, 0)

@@ -11,7 +11,7 @@ import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import dagster as dg
 import pandas as pd
@@ -129,3 +129,14 @@ class SourceAuthError(RuntimeError):
 class AlreadyReportedAuthError(SourceAuthError):
     """Credentials an earlier run already found refused and alerted about: this run fails
     without asking the source again, and the alerts sensor raises no second alert for it."""
+
+
+def already_reported(error: Any) -> bool:
+    """Whether a step's error (Dagster's serialized error info), or one it was raised from, is an
+    `AlreadyReportedAuthError`: the class name is what survives serialization."""
+    seen = 0
+    while error is not None and seen < 20:
+        if error.cls_name == AlreadyReportedAuthError.__name__:
+            return True
+        error, seen = error.cause or error.context, seen + 1
+    return False

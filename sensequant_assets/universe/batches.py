@@ -6,7 +6,7 @@ unchanged files cost one hash per tick.
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,3 +90,16 @@ def plan_tick(directory: Path, seen: dict[str, str], known_symbols: Iterable[str
         claimed.update(new)
         plan.batches.append(Batch(constituents.batch, new))
     return plan
+
+
+def skip_reason(directory: Path, problems: Sequence[str]) -> str:
+    """Why a tick launched nothing: the problems in the folder, no list yet (and how to add
+    one), or no new or changed list."""
+    if problems:
+        return f"{len(problems)} problem(s) in {directory}: " + " | ".join(problems)
+    if not list_files(directory):
+        return (
+            f"no constituent list in {directory} yet: put one there (*.txt, one symbol a line) "
+            "and the next tick adds its symbols as partitions and launches one backfill of them"
+        )
+    return f"no new or changed constituent lists in {directory}"

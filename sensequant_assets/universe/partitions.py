@@ -22,9 +22,21 @@ RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
 
 
+PARTITION_TAG = "dagster/partition"
+
+
 def range_tags(start: str, end: str) -> dict[str, str]:
     """Tags of a run over the partitions from `start` to `end` (a rectangle for symbol|year)."""
     return {RANGE_START: start, RANGE_END: end}
+
+
+def run_partitions(tags: dict[str, str]) -> str:
+    """The partition or partition range a run covered, as its tags say ('' when unpartitioned)."""
+    if PARTITION_TAG in tags:
+        return tags[PARTITION_TAG]
+    if RANGE_START in tags:
+        return f"{tags[RANGE_START]}..{tags[RANGE_END]}"
+    return ""
 
 
 YEAR = re.compile(r"[0-9]{4}")

@@ -20,6 +20,7 @@ import pytest
 
 from sensequant_assets.alerts import AlertsResource
 from sensequant_assets.defs.ingestion.assets import daily_bars, symbol_mapping
+from sensequant_assets.defs.ingestion.schedules import current_year_refresh
 from sensequant_assets.defs.quality.checks import freshness_check
 from sensequant_assets.defs.quality.jobs import freshness_job
 from sensequant_assets.defs.quality.schedules import freshness_schedule
@@ -29,7 +30,6 @@ from sensequant_assets.defs.teacher.assets import teacher_labels, teacher_model
 from sensequant_assets.defs.teacher.checks import teacher_freshness_check
 from sensequant_assets.defs.teacher.jobs import teacher_freshness_job
 from sensequant_assets.defs.teacher.schedules import teacher_freshness_schedule
-from sensequant_assets.defs.universe.schedules import current_year_refresh
 from sensequant_assets.market.calendar import IST
 from sensequant_assets.paths import ProjectPaths
 from sensequant_assets.quality.freshness import last_cutoff

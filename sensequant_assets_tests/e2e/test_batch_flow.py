@@ -20,8 +20,8 @@ import duckdb
 import pytest
 
 from sensequant_assets import cli
+from sensequant_assets.defs.batches import CHECKS_FOR_RUN_TAG
 from sensequant_assets.defs.ingestion.assets import daily_bars, symbol_mapping
-from sensequant_assets.defs.ingestion.sensors import CHECKS_FOR_RUN_TAG
 from sensequant_assets.defs.partitions import years_partitions
 from sensequant_assets.paths import ProjectPaths
 from sensequant_assets.sources.synthetic import SyntheticSource

@@ -23,9 +23,9 @@ from contextlib import contextmanager
 import dagster as dg
 import pandas as pd
 
-from sensequant_assets.defs.ingestion import assets as assets_module
 from sensequant_assets.defs.ingestion.assets import daily_bars, symbol_mapping
 from sensequant_assets.paths import ProjectPaths
+from sensequant_assets.sources import ingest as assets_module
 from sensequant_assets.sources.base import BarSource, FetchResult, SymbolMapping
 from sensequant_assets.sources.synthetic import SyntheticSource
 from sensequant_assets.universe.partitions import range_tags

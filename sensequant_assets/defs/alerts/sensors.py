@@ -10,42 +10,12 @@ nothing and launches nothing.
 """
 
 from collections.abc import Sequence
-from typing import Any, NamedTuple
 
 import dagster as dg
 
-from sensequant_assets.alerts import AlertsResource
-from sensequant_assets.sources.base import AlreadyReportedAuthError
-
-PARTITION_TAG = "dagster/partition"
-RANGE_START_TAG = "dagster/asset_partition_range_start"
-RANGE_END_TAG = "dagster/asset_partition_range_end"
-
-
-class Alert(NamedTuple):
-    asset: str
-    partition: str
-    reason: str
-
-
-def run_partitions(tags: dict[str, str]) -> str:
-    """The partition or partition range a run covered, as its tags say ('' when unpartitioned)."""
-    if PARTITION_TAG in tags:
-        return tags[PARTITION_TAG]
-    if RANGE_START_TAG in tags:
-        return f"{tags[RANGE_START_TAG]}..{tags[RANGE_END_TAG]}"
-    return ""
-
-
-def already_reported(error: Any) -> bool:
-    """Whether a step's error (Dagster's serialized error info), or one it was raised from, is an
-    `AlreadyReportedAuthError`: the class name is what survives serialization."""
-    seen = 0
-    while error is not None and seen < 20:
-        if error.cls_name == AlreadyReportedAuthError.__name__:
-            return True
-        error, seen = error.cause or error.context, seen + 1
-    return False
+from sensequant_assets.alerts import Alert, AlertsResource
+from sensequant_assets.sources.base import already_reported
+from sensequant_assets.universe.partitions import run_partitions
 
 
 def failure_alerts(

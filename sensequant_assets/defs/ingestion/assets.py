@@ -7,11 +7,9 @@ partition whose answer fails (a source error, or an answer that would lose store
 alone: the run writes the others, keeps its stored rows, and says which failed and why.
 """
 
-import datetime as dt
 from collections.abc import Iterator
 
 import dagster as dg
-import pandas as pd
 from pydantic import Field
 
 from sensequant_assets.dagster_internals import (
@@ -20,6 +18,7 @@ from sensequant_assets.dagster_internals import (
     reported_output,
     versioned_materialization,
 )
+from sensequant_assets.defs.batches import failed_partition_events, partial_batch_error
 from sensequant_assets.defs.owners import ownership
 from sensequant_assets.defs.partitions import (
     BATCHED_BACKFILL,
@@ -28,43 +27,27 @@ from sensequant_assets.defs.partitions import (
     symbols_partitions,
 )
 from sensequant_assets.paths import ProjectPaths
-from sensequant_assets.sources.base import BarSource, FetchResult, SymbolMapping
-from sensequant_assets.sources.daily_batch import fetch_partitions, stored_mappings
-from sensequant_assets.sources.write_policy import partial_batch_message, settle_partitions
+from sensequant_assets.sources.base import BarSource
+from sensequant_assets.sources.ingest import (
+    bars_metadata,
+    bars_preview,
+    mapping_metadata,
+    store_daily_bars,
+    store_mappings,
+)
+from sensequant_assets.sources.write_policy import partial_batch_message
 from sensequant_assets.universe.partitions import (
     checked_symbol_years,
     checked_symbols,
-    split_symbol_year,
     symbol_year_key,
 )
 from sensequant_assets.universe.reference import load_aliases, nse_ticker_for
-from sensequant_assets.warehouse.lake import conflict_retries
 from sensequant_assets.warehouse.resources import WAREHOUSE_POOL, WarehouseResource
-from sensequant_assets.warehouse.snapshots import publish_committed
-from sensequant_assets.warehouse.storage import (
-    bars_partition,
-    bind_origin,
-    read_mappings,
-    replace_bars,
-    replace_rows,
-    stored_bar_dates,
-    transaction,
-)
-from sensequant_assets.warehouse.tables import (
-    BAR_PARTITIONS,
-    DAILY_BARS,
-    SYMBOL_MAPPING,
-    WAREHOUSE_BINDING,
-)
-from sensequant_assets.warehouse.versions import bar_versions
+from sensequant_assets.warehouse.tables import DAILY_BARS, SYMBOL_MAPPING
 
 # Bump when what a daily_bars row holds for the same answer changes (conform_bars, the table):
 # Dagster then shows every partition, and everything downstream, unsynced.
 BARS_CODE_VERSION = "bars-1"
-
-# Step-failure metadata of a partially written run: the partitions it did write, which the
-# checks sensor reads to check exactly those.
-WRITTEN_PARTITIONS = "written_partitions"
 
 
 @dg.asset(
@@ -90,54 +73,14 @@ def symbol_mapping(
     symbols = checked_symbols(context.partition_keys)
     aliases = load_aliases(paths.aliases_file)
     mappings = [bar_source.lookup(s, nse_ticker_for(s, aliases)) for s in symbols]
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    for attempt in conflict_retries():  # a DuckLake commit conflict: write afresh
-        with attempt, warehouse.get_connection() as conn:
-            with transaction(conn):
-                for mapping in mappings:
-                    replace_rows(
-                        conn,
-                        "symbol_mapping",
-                        "symbol = ?",
-                        [mapping.symbol],
-                        _mapping_row(mapping, bar_source.name, now),
-                    )
-            changes = {SYMBOL_MAPPING: [()]}
-            publish_committed(conn, paths.snapshots_for(warehouse.local_file), changes, context.log)
+    snapshots = paths.snapshots_for(warehouse.local_file)
+    store_mappings(warehouse, bar_source, mappings, snapshots, context.log)
     for mapping in mappings:
         if not mapping.resolved:
             context.log.warning(f"{mapping.symbol}: mapping failed: {mapping.error}")
-        context.add_asset_metadata(
-            {
-                "nse_ticker": mapping.nse_ticker,
-                "isec_code": mapping.isec_code or "",
-                "isec_token": mapping.isec_token or "",
-                "company_name": mapping.company_name or "",
-                "status": mapping.status,
-                "error": mapping.error or "",
-                "source": bar_source.name,
-            },
-            partition_key=mapping.symbol,
-        )
+        metadata = mapping_metadata(mapping, bar_source.name)
+        context.add_asset_metadata(metadata, partition_key=mapping.symbol)
     return dg.MaterializeResult()
-
-
-def _mapping_row(mapping: SymbolMapping, source: str, now: dt.datetime) -> pd.DataFrame:
-    return pd.DataFrame(
-        [
-            {
-                "symbol": mapping.symbol,
-                "nse_ticker": mapping.nse_ticker,
-                "isec_code": mapping.isec_code,
-                "isec_token": mapping.isec_token,
-                "company_name": mapping.company_name,
-                "status": mapping.status,
-                "error": mapping.error,
-                "source": source,
-                "updated_at": now,
-            }
-        ]
-    )
 
 
 class DailyBarsConfig(dg.Config):
@@ -204,125 +147,36 @@ def daily_bars(
     keys = list(context.partition_keys)
     wanted = checked_symbol_years(keys)
     provenance = input_provenance(context.instance, [symbol_mapping.key])
-    with warehouse.get_connection() as conn:
-        mappings = stored_mappings(read_mappings(conn, sorted({s for s, _ in wanted})))
-    answers = fetch_partitions(bar_source, mappings, wanted, refetch=config.refetch)
-    for attempt in conflict_retries():  # a DuckLake commit conflict: read and settle afresh
-        with attempt, warehouse.get_connection() as conn:
-            with transaction(conn, writes=[bars_partition(s, y) for s, y in wanted]):
-                stored = stored_bar_dates(conn, wanted)
-                outcome = settle_partitions(answers, stored, allow_shrink=config.allow_shrink)
-                if outcome.written:
-                    bind_origin(conn, bar_source.origin, warehouse.location)
-                for (symbol, year), result in outcome.written.items():
-                    replace_bars(conn, symbol, year, result.bars)
-                versions = bar_versions(conn, sorted({symbol for symbol, _ in outcome.written}))
-            if outcome.written:
-                changes = {
-                    DAILY_BARS: list(outcome.written),
-                    BAR_PARTITIONS: [()],
-                    WAREHOUSE_BINDING: [()],
-                }
-                snapshots = paths.snapshots_for(warehouse.local_file)
-                publish_committed(conn, snapshots, changes, context.log)
-    outcome.conclude()  # committed: cache what was written, forget what was refused
+    snapshots = paths.snapshots_for(warehouse.local_file)
+    run = store_daily_bars(
+        warehouse,
+        bar_source,
+        wanted,
+        snapshots,
+        context.log,
+        allow_shrink=config.allow_shrink,
+        refetch=config.refetch,
+    )
+    outcome = run.outcome
     for (symbol, year), result in outcome.written.items():
         key = symbol_year_key(symbol, year)
-        metadata = bars_metadata(result, mappings.get(symbol), bar_source.name)
+        metadata = bars_metadata(result, run.mappings.get(symbol), bar_source.name)
+        if not result.bars.empty:
+            metadata["preview"] = dg.MetadataValue.md(bars_preview(result.bars))
         if removed := outcome.removed.get((symbol, year)):
             metadata["dates_removed"] = len(removed)
             context.log.warning(f"{key}: allow_shrink removed {len(removed)} stored date(s)")
         if result.bars.empty:
             context.log.warning(f"{key}: no bars stored ({metadata['status']})")
+        tags = partition_tags(dg.MultiPartitionKey({"symbol": symbol, "year": str(year)}))
+        version = run.versions[symbol, year]
         yield versioned_materialization(
-            context.asset_key,
-            key,
-            metadata,
-            versions[symbol, year],
-            BARS_CODE_VERSION,
-            provenance,
-            tags=_tags(key),
+            context.asset_key, key, metadata, version, BARS_CODE_VERSION, provenance, tags=tags
         )
     if outcome.failed:
         errors = {symbol_year_key(*partition): error for partition, error in outcome.failed.items()}
-        kept = {symbol_year_key(*p): len(stored[p]) for p in outcome.failed}
+        kept = {symbol_year_key(*p): len(run.stored[p]) for p in outcome.failed}
         yield from failed_partition_events(context, errors, kept)
         written = [symbol_year_key(*partition) for partition in outcome.written]
         raise partial_batch_error(written, errors, partial_batch_message(errors, len(keys)))
     yield reported_output()
-
-
-def failed_partition_events(
-    context: dg.AssetExecutionContext,
-    failed: dict[str, str],
-    kept: dict[str, int],
-    paused: dict[str, dict[str, object]] | None = None,
-) -> list[dg.AssetObservation]:
-    """For a step that wrote some partitions and then fails: an observation per failed partition,
-    carrying its error and the rows it kept, and per paused one, saying when it resumes, both
-    readable on the partition's own page. Dagster marks a partition of a failed run "failed"
-    unless the run materialized it, so only these read failed."""
-    for key, error in failed.items():
-        context.log.error(f"{key}: {error}; its {kept[key]} stored row(s) were kept")
-    observations = [
-        dg.AssetObservation(
-            context.asset_key,
-            partition=key,
-            metadata={"status": "failed; stored rows kept", "error": error, "rows_kept": kept[key]},
-        )  # no partition tags: uncached statuses read any tagged event as materialized
-        for key, error in failed.items()
-    ]
-    observations += [
-        dg.AssetObservation(context.asset_key, partition=key, metadata=entry)
-        for key, entry in (paused or {}).items()
-    ]
-    return observations
-
-
-def partial_batch_error(
-    written: list[str],
-    failed: dict[str, str],
-    description: str,
-    metadata: dict[str, object] | None = None,
-) -> dg.Failure:
-    """The step's failure naming each failed partition and the ones it did write (which
-    `written_bars_checks_sensor` and its intraday twin check in a follow-up run)."""
-    return dg.Failure(
-        description=description,
-        metadata={
-            "failed_partitions": dg.MetadataValue.json(failed),
-            WRITTEN_PARTITIONS: dg.MetadataValue.json(sorted(written)),
-            **(metadata or {}),
-        },
-    )
-
-
-def _tags(key: str) -> dict[str, str]:
-    """The partition's per-dimension tags, as Dagster's own materializations carry them."""
-    symbol, year = split_symbol_year(key)
-    return partition_tags(dg.MultiPartitionKey({"symbol": symbol, "year": str(year)}))
-
-
-def bars_metadata(
-    result: FetchResult, mapping: SymbolMapping | None, source: str
-) -> dict[str, object]:
-    bars = result.bars
-    if mapping is not None and not mapping.resolved:
-        status = "unmapped"
-    elif bars.empty:
-        status = str(result.stats.get("note", "no rows"))
-    else:
-        status = "stored"
-    metadata: dict[str, object] = {
-        "dagster/row_count": len(bars),
-        "status": status,
-        "source": source,
-        "sessions_present": len(bars),
-        **{f"source_{k}": v for k, v in result.stats.items() if k != "note"},
-    }
-    if not bars.empty:
-        metadata["first_date"] = bars["date"].min().date().isoformat()
-        metadata["last_date"] = bars["date"].max().date().isoformat()
-        preview = bars.head(5).assign(date=bars["date"].head(5).dt.date)
-        metadata["preview"] = dg.MetadataValue.md(preview.to_markdown(index=False))
-    return metadata

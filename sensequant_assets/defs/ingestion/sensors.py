@@ -7,30 +7,13 @@ wrote (its failure metadata) and runs `daily_bars_checks` over exactly those, in
 runs as cover them, tagged with the run they follow and its batch.
 """
 
-from collections.abc import Sequence
-
 import dagster as dg
 
-from sensequant_assets.defs.ingestion.assets import WRITTEN_PARTITIONS, daily_bars
+from sensequant_assets.defs.batches import written_checks_requests
+from sensequant_assets.defs.ingestion.assets import daily_bars
 from sensequant_assets.defs.ingestion.jobs import bars_checks_job
 from sensequant_assets.defs.partitions import symbols_partitions, years_partitions
-from sensequant_assets.universe.partitions import BATCH_TAG, covering_ranges, range_tags
-
-CHECKS_FOR_RUN_TAG = "sensequant/checks_for_run"
-
-
-def written_partitions(
-    step_failures: Sequence[dg.DagsterEvent], step_key: str = daily_bars.op.name
-) -> list[str]:
-    """The partitions a failed run wrote, from its `step_key` step's failure metadata (the
-    daily_bars step unless another asset's is named)."""
-    for event in step_failures:
-        failure = event.step_failure_data.user_failure_data
-        if event.step_key == step_key and failure is not None:
-            entry = failure.metadata.get(WRITTEN_PARTITIONS)
-            if entry is not None:
-                return [str(key) for key in entry.value]
-    return []
+from sensequant_assets.universe.partitions import covering_ranges
 
 
 @dg.run_failure_sensor(
@@ -44,27 +27,8 @@ def written_partitions(
     ),
 )
 def written_bars_checks_sensor(context: dg.RunFailureSensorContext) -> list[dg.RunRequest] | None:
-    written = written_partitions(context.get_step_failure_events())
-    if not written:
-        return None  # nothing of ours to check: let the sensor move on to the next failed run
-    symbols = context.instance.get_dynamic_partitions(symbols_partitions.name)
-    years = years_partitions.get_partition_keys()
-    return check_requests(context, covering_ranges(written, symbols, years), len(written))
+    def ranges(written: list[str]) -> list[tuple[str, str]]:
+        symbols = context.instance.get_dynamic_partitions(symbols_partitions.name)
+        return covering_ranges(written, symbols, years_partitions.get_partition_keys())
 
-
-def check_requests(
-    context: dg.RunFailureSensorContext, ranges: list[tuple[str, str]], written: int
-) -> list[dg.RunRequest]:
-    """One checks run per range of the partitions a failed run wrote, tagged with that run (and
-    its batch), so the follow-up runs are found from it."""
-    run = context.dagster_run
-    tags = {CHECKS_FOR_RUN_TAG: run.run_id}
-    if BATCH_TAG in run.tags:
-        tags[BATCH_TAG] = run.tags[BATCH_TAG]
-    context.log.info(f"run {run.run_id} wrote {written} partition(s): checking them")
-    return [
-        dg.RunRequest(
-            run_key=f"{run.run_id}:{start}:{end}", tags={**tags, **range_tags(start, end)}
-        )
-        for start, end in ranges
-    ]
+    return written_checks_requests(context, daily_bars.op.name, ranges)

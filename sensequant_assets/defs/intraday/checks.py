@@ -11,14 +11,13 @@ from functools import partial
 import dagster as dg
 
 from sensequant_assets.dagster_internals import latest_materializations
+from sensequant_assets.defs.keys import INTRADAY_BARS
 from sensequant_assets.defs.partitions import symbol_month_partitions
 from sensequant_assets.paths import ProjectPaths
-from sensequant_assets.quality.evaluate import read_calendar_evidence
+from sensequant_assets.quality.evaluate import evaluate_month_symbols, read_month_evidence
 from sensequant_assets.quality.intraday import (
     CLOSING_WINDOW,
     VOLUME_TOLERANCE,
-    evaluate_symbol_month,
-    month_shape,
 )
 from sensequant_assets.sources.intraday_batch import IntradaySettings
 from sensequant_assets.universe.partitions import checked_month_symbols
@@ -28,9 +27,6 @@ from sensequant_assets.universe.reference import (
     load_listing_dates,
 )
 from sensequant_assets.warehouse.resources import WAREHOUSE_POOL, WarehouseResource
-from sensequant_assets.warehouse.storage import read_bars, read_intraday_partitions
-
-INTRADAY_BARS = dg.AssetKey("intraday_bars")
 
 SESSIONS = dg.AssetCheckSpec(
     "intraday_sessions_check",
@@ -91,44 +87,31 @@ def intraday_bars_checks(
     interval = intraday.interval
     reference = load_known_days(paths.reference / SESSIONS_FILE)
     listings = load_listing_dates(paths.listings_file)
-    years = sorted({m.year for _, m in wanted})
     with warehouse.get_connection() as conn:
-        candles = read_intraday_partitions(conn, wanted, interval)
-        daily = read_bars(conn, sorted({s for s, _ in wanted}), years)
-        # The daily checks' calendar: a holiday missing from sessions.csv (every January until
-        # the year's list is added) is no gap in the minutes either.
-        known = read_calendar_evidence(conn, years, reference).known
+        evidence = read_month_evidence(conn, wanted, interval, reference)
+    quality = evaluate_month_symbols(evidence, keys, wanted, interval, listings)
     targets = latest_materializations(context.instance, INTRADAY_BARS, keys)
     selected = {check_key.name for check_key in context.selected_asset_check_keys}
-    for key, (symbol, month) in zip(keys, wanted, strict=True):
-        shape = month_shape(
-            month, interval, known, listings.get(symbol), last_session=listings.last_session(symbol)
-        )
-        days = daily[
-            (daily["symbol"] == symbol)
-            & (daily["date"].dt.year == month.year)
-            & (daily["date"].dt.month == month.month)
-        ]
-        quality = evaluate_symbol_month(candles[symbol, month], days, key, interval, shape)
+    for key, result in zip(keys, quality, strict=True):
         evaluation = partial(
             dg.AssetCheckEvaluation,
             asset_key=INTRADAY_BARS,
             partition=key,
             target_materialization_data=targets.get(key),
         )
-        for spec, result, severity in (
-            (SESSIONS, quality.sessions, dg.AssetCheckSeverity.ERROR),
-            (HOURS, quality.hours, dg.AssetCheckSeverity.ERROR),
-            (INTEGRITY, quality.integrity, dg.AssetCheckSeverity.ERROR),
-            (CONSISTENCY, quality.consistency, dg.AssetCheckSeverity.WARN),
+        for spec, verdict, severity in (
+            (SESSIONS, result.sessions, dg.AssetCheckSeverity.ERROR),
+            (HOURS, result.hours, dg.AssetCheckSeverity.ERROR),
+            (INTEGRITY, result.integrity, dg.AssetCheckSeverity.ERROR),
+            (CONSISTENCY, result.consistency, dg.AssetCheckSeverity.WARN),
         ):
             if spec.name in selected:
                 yield evaluation(
                     check_name=spec.name,
-                    passed=result.passed,
+                    passed=verdict.passed,
                     severity=severity,
-                    description=result.describe(),
-                    metadata=result.metadata(),
+                    description=verdict.describe(),
+                    metadata=verdict.metadata(),
                 )
     for spec in SPECS:
         if spec.name in selected:

@@ -18,15 +18,16 @@ import json
 import dagster as dg
 
 from sensequant_assets.dagster_internals import backfill_request
-from sensequant_assets.defs.ingestion.sensors import check_requests, written_partitions
-from sensequant_assets.defs.intraday.assets import PAUSED_STATUS, RESUME_AT, intraday_bars
+from sensequant_assets.defs.batches import written_checks_requests
+from sensequant_assets.defs.intraday.assets import intraday_bars
 from sensequant_assets.defs.intraday.jobs import intraday_checks_job
+from sensequant_assets.defs.keys import INTRADAY_BARS
 from sensequant_assets.defs.partitions import symbol_month_partitions, symbols_partitions
 from sensequant_assets.sources.base import BarSource
+from sensequant_assets.sources.ingest import PAUSED_STATUS, RESUME_AT
 from sensequant_assets.sources.intraday_batch import due_to_resume
 from sensequant_assets.universe.partitions import month_ranges
 
-INTRADAY_BARS = intraday_bars.key
 RESUMES_TAG = "sensequant/resumes_paused"
 """Tag of a backfill the sensor launched: how many paused partitions it resumes."""
 
@@ -124,8 +125,9 @@ def intraday_resume_sensor(
 def written_intraday_checks_sensor(
     context: dg.RunFailureSensorContext,
 ) -> list[dg.RunRequest] | None:
-    written = written_partitions(context.get_step_failure_events(), intraday_bars.op.name)
-    if not written:
-        return None
-    symbols = context.instance.get_dynamic_partitions(symbols_partitions.name)
-    return check_requests(context, month_ranges(written, symbols), len(written))
+    def ranges(written: list[str]) -> list[tuple[str, str]]:
+        return month_ranges(
+            written, context.instance.get_dynamic_partitions(symbols_partitions.name)
+        )
+
+    return written_checks_requests(context, intraday_bars.op.name, ranges)

@@ -22,9 +22,10 @@ import dagster as dg
 
 from sensequant_assets.alerts import AlertsResource
 from sensequant_assets.dagster_internals import latest_materializations
+from sensequant_assets.defs.keys import COVERAGE_REPORT, DAILY_BARS, JUDGED_AT_TAG, SYMBOL_MAPPING
 from sensequant_assets.defs.partitions import symbol_year_partitions, symbols_partitions
 from sensequant_assets.paths import ProjectPaths
-from sensequant_assets.quality.coverage import CoverageResult
+from sensequant_assets.quality.coverage import coverage_description
 from sensequant_assets.quality.evaluate import (
     evaluate_symbol_years,
     freshness_evidence,
@@ -32,7 +33,12 @@ from sensequant_assets.quality.evaluate import (
     read_calendar_evidence,
     read_partition_bars,
 )
-from sensequant_assets.quality.freshness import FRESHNESS_CUTOFF, universe_verdict
+from sensequant_assets.quality.freshness import (
+    FRESHNESS_CUTOFF,
+    overdue_partitions,
+    universe_description,
+    universe_verdict,
+)
 from sensequant_assets.quality.plausibility import PlausibilityThresholds, check_plausibility
 from sensequant_assets.quality.sessions import MIN_WITNESSES, SESSION_SHARE
 from sensequant_assets.universe.partitions import checked_symbol_years, checked_symbols
@@ -45,10 +51,6 @@ from sensequant_assets.universe.reference import (
 )
 from sensequant_assets.warehouse.resources import WAREHOUSE_POOL, WarehouseResource
 from sensequant_assets.warehouse.storage import latest_bar_dates
-
-DAILY_BARS = dg.AssetKey("daily_bars")
-SYMBOL_MAPPING = dg.AssetKey("symbol_mapping")
-COVERAGE_REPORT = dg.AssetKey("coverage_report")
 
 COVERAGE = dg.AssetCheckSpec(
     "coverage_check",
@@ -95,9 +97,6 @@ CALENDAR_EVIDENCE = dg.AssetCheckSpec(
 
 
 FRESHNESS_JOB = "freshness_job"
-JUDGED_AT_TAG = "sensequant/judged_at"
-"""Run tag: the moment a freshness run judges (its schedule tick), so a late run judges on time."""
-SHOWN_SYMBOLS = 10
 
 
 class PlausibilityConfig(dg.Config):
@@ -132,11 +131,7 @@ def daily_bars_checks(
     quality = evaluate_symbol_years(bars, wanted, listings, evidence.known)
     targets = latest_materializations(context.instance, DAILY_BARS, keys)
     selected = {check_key.name for check_key in context.selected_asset_check_keys}
-    thresholds = PlausibilityThresholds(
-        max_close_move=config.max_close_move,
-        max_volume_ratio=config.max_volume_ratio,
-        volume_window=config.volume_window,
-    )
+    thresholds = PlausibilityThresholds(**config.model_dump())
     for key, (symbol, year), result in zip(keys, wanted, quality, strict=True):
         evaluation = partial(
             dg.AssetCheckEvaluation,
@@ -144,33 +139,25 @@ def daily_bars_checks(
             partition=key,
             target_materialization_data=targets.get(key),
         )
-        if COVERAGE.name in selected:
-            yield evaluation(
-                check_name=COVERAGE.name,
-                passed=result.coverage.passed,
-                severity=dg.AssetCheckSeverity.ERROR,
-                description=_coverage_description(
-                    result.coverage, unmapped[symbol], key in targets
-                ),
-                metadata=result.coverage.metadata(),
-            )
-        if INTEGRITY.name in selected:
-            yield evaluation(
-                check_name=INTEGRITY.name,
-                passed=result.integrity.passed,
-                severity=dg.AssetCheckSeverity.ERROR,
-                description=result.integrity.describe(),
-                metadata=result.integrity.metadata(),
-            )
-        if PLAUSIBILITY.name in selected:
-            plausible = check_plausibility(bars.of(symbol, year), key, thresholds, actions)
-            yield evaluation(
-                check_name=PLAUSIBILITY.name,
-                passed=plausible.passed,
-                severity=dg.AssetCheckSeverity.WARN,
-                description=plausible.describe(),
-                metadata=plausible.metadata(),
-            )
+        plausible = (  # judged only when asked for
+            check_plausibility(bars.of(symbol, year), key, thresholds, actions)
+            if PLAUSIBILITY.name in selected
+            else None
+        )
+        coverage = coverage_description(result.coverage, unmapped[symbol], key in targets)
+        for spec, verdict, severity in (
+            (COVERAGE, result.coverage, dg.AssetCheckSeverity.ERROR),
+            (INTEGRITY, result.integrity, dg.AssetCheckSeverity.ERROR),
+            (PLAUSIBILITY, plausible, dg.AssetCheckSeverity.WARN),
+        ):
+            if spec.name in selected and verdict is not None:
+                yield evaluation(
+                    check_name=spec.name,
+                    passed=verdict.passed,
+                    severity=severity,
+                    description=coverage if spec is COVERAGE else verdict.describe(),
+                    metadata=verdict.metadata(),
+                )
     for spec in (COVERAGE, INTEGRITY, PLAUSIBILITY):
         if spec.name in selected:
             yield dg.Output(None, output_name=spec.get_python_identifier())
@@ -204,20 +191,6 @@ def mapping_check(
     yield dg.Output(None)
 
 
-def _coverage_description(
-    result: CoverageResult, mapping_problem: str | None, materialized: bool
-) -> str:
-    if result.bar_count == 0 and result.expected:
-        if mapping_problem:
-            return f"No bars, because the symbol is unmapped: {mapping_problem}"
-        if not materialized:
-            return (
-                f"daily_bars[{result.partition}] has never been materialized; "
-                "materialize it, then re-run this check."
-            )
-    return result.describe()
-
-
 @dg.asset_check(
     asset=DAILY_BARS,
     name="freshness_check",
@@ -248,16 +221,9 @@ def freshness_check(
         latest = latest_bar_dates(conn)
         evidence = freshness_evidence(conn, reference, now)
     verdict, behind = universe_verdict(latest, now, evidence.known)
-    description = verdict.describe()
-    if behind:
-        shown = ", ".join(behind[:SHOWN_SYMBOLS])
-        more = f" and {len(behind) - SHOWN_SYMBOLS} more" if len(behind) > SHOWN_SYMBOLS else ""
-        description += f" {len(behind)} of {len(latest)} symbol(s) behind: {shown}{more}."
-    if note := evidence.missing_list_note():
-        description += f" {note}"
+    description = universe_description(verdict, behind, len(latest), evidence.missing_list_note())
     if not verdict.fresh and context.run.job_name == FRESHNESS_JOB:
-        year = verdict.lacking.year if verdict.lacking else now.year
-        partitions = ", ".join(f"{symbol}|{year}" for symbol in behind[:SHOWN_SYMBOLS])
+        partitions = overdue_partitions(verdict, behind, now)
         alerts.send("overdue", DAILY_BARS.to_user_string(), partitions, description)
     return dg.AssetCheckResult(
         passed=verdict.fresh,

@@ -26,6 +26,7 @@ from sensequant_assets.dagster_internals import (
     reported_output,
     versioned_materialization,
 )
+from sensequant_assets.defs.keys import CORPORATE_ACTIONS, DAILY_BARS, UNIVERSE_MEMBERSHIP
 from sensequant_assets.defs.owners import ownership
 from sensequant_assets.defs.partitions import BATCHED_BACKFILL, BY_SYMBOL, symbols_partitions
 from sensequant_assets.defs.resources import teacher_settings
@@ -58,10 +59,6 @@ from sensequant_assets.warehouse.tables import (
     TEACHER_RUNS,
     TEACHER_UNIVERSE_RUNS,
 )
-
-DAILY_BARS = dg.AssetKey("daily_bars")
-UNIVERSE_MEMBERSHIP_KEY = dg.AssetKey("universe_membership")
-CORPORATE_ACTIONS = dg.AssetKey("corporate_actions")
 
 # Kept current by teacher_automation_sensor (defs/teacher/sensors.py): eager, except that a
 # dependency counts as updated only when its data version changed (a refresh that stored the
@@ -219,7 +216,7 @@ def teacher_model(
 # teacher_labels and teacher_model share their runs, and the warehouse pool admits one writer,
 # so the per-symbol predictions it compares against are those of the latest teacher_model run.
 @dg.asset(
-    deps=[dg.AssetDep(teacher_labels), dg.AssetDep(UNIVERSE_MEMBERSHIP_KEY)],
+    deps=[dg.AssetDep(teacher_labels), dg.AssetDep(UNIVERSE_MEMBERSHIP)],
     pool=WAREHOUSE_POOL,
     metadata=TEACHER_UNIVERSE_RUNS.metadata(),
     group_name="teacher",

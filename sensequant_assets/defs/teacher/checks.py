@@ -16,10 +16,15 @@ import dagster as dg
 
 from sensequant_assets.alerts import AlertsResource
 from sensequant_assets.dagster_internals import data_version, latest_records
+from sensequant_assets.defs.keys import DAILY_BARS, JUDGED_AT_TAG
 from sensequant_assets.defs.partitions import symbols_partitions, years_partitions
-from sensequant_assets.defs.quality.checks import JUDGED_AT_TAG, SHOWN_SYMBOLS
-from sensequant_assets.defs.teacher.assets import DAILY_BARS, teacher_labels, teacher_model
-from sensequant_assets.quality.freshness import TEACHER_CUTOFF, last_cutoff, teacher_description
+from sensequant_assets.defs.teacher.assets import teacher_labels, teacher_model
+from sensequant_assets.quality.freshness import (
+    SHOWN_SYMBOLS,
+    TEACHER_CUTOFF,
+    last_cutoff,
+    teacher_description,
+)
 from sensequant_assets.teacher.recorded import bars_keys, model_verdicts, recorded
 
 TEACHER_FRESHNESS_JOB = "teacher_freshness_job"

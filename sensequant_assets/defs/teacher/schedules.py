@@ -5,7 +5,7 @@ other, and a morning with nothing to retrain costs six event-log queries. Runnin
 deployment sets `SENSEQUANT_AUTOMATION=on` (docs/operations.md); switchable in the UI either way.
 """
 
-from sensequant_assets.defs.quality.schedules import cutoff_schedule
+from sensequant_assets.defs.cutoffs import cutoff_schedule
 from sensequant_assets.defs.teacher.jobs import teacher_freshness_job
 from sensequant_assets.quality.freshness import TEACHER_CUTOFF
 

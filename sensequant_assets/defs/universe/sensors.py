@@ -20,34 +20,36 @@ retried from the backfill's page in the UI.
 
 import json
 from collections.abc import Sequence
-from pathlib import Path
 
 import dagster as dg
 
 from sensequant_assets.dagster_internals import backfill_request
+from sensequant_assets.defs.keys import (
+    CORPORATE_ACTIONS,
+    COVERAGE_REPORT,
+    DAILY_BARS,
+    SYMBOL_MAPPING,
+    TEACHER_LABELS,
+    TEACHER_MODEL,
+    TEACHER_UNIVERSE_MODEL,
+    UNIVERSE_MEMBERSHIP,
+)
 from sensequant_assets.defs.partitions import (
     symbol_year_partitions,
     symbols_partitions,
     years_partitions,
 )
-from sensequant_assets.defs.quality.checks import COVERAGE_REPORT
-from sensequant_assets.defs.teacher.assets import CORPORATE_ACTIONS, UNIVERSE_MEMBERSHIP_KEY
 from sensequant_assets.paths import ProjectPaths
-from sensequant_assets.universe.batches import Batch, parse_cursor, plan_tick
-from sensequant_assets.universe.constituents import list_files
+from sensequant_assets.universe.batches import Batch, parse_cursor, plan_tick, skip_reason
 from sensequant_assets.universe.partitions import BATCH_TAG, symbol_year_key
 
-SYMBOL_ASSETS = (
-    dg.AssetKey("symbol_mapping"),
-    dg.AssetKey("teacher_labels"),
-    dg.AssetKey("teacher_model"),
-)
-SYMBOL_YEAR_ASSETS = (dg.AssetKey("daily_bars"),)
+SYMBOL_ASSETS = (SYMBOL_MAPPING, TEACHER_LABELS, TEACHER_MODEL)
+SYMBOL_YEAR_ASSETS = (DAILY_BARS,)
 UNPARTITIONED_ASSETS = (
     CORPORATE_ACTIONS,
-    UNIVERSE_MEMBERSHIP_KEY,
+    UNIVERSE_MEMBERSHIP,
     COVERAGE_REPORT,
-    dg.AssetKey("teacher_universe_model"),
+    TEACHER_UNIVERSE_MODEL,
 )
 BATCH_ASSETS = (*SYMBOL_ASSETS, *SYMBOL_YEAR_ASSETS, *UNPARTITIONED_ASSETS)
 
@@ -100,16 +102,5 @@ def constituent_lists_sensor(
         run_requests=[batch_request(batch, years) for batch in plan.batches],
         dynamic_partitions_requests=[symbols_partitions.build_add_request(new)] if new else [],
         cursor=json.dumps(plan.cursor, sort_keys=True),
-        skip_reason=None if plan.batches else _skip_reason(directory, plan.problems),
+        skip_reason=None if plan.batches else skip_reason(directory, plan.problems),
     )
-
-
-def _skip_reason(directory: Path, problems: Sequence[str]) -> str:
-    if problems:
-        return f"{len(problems)} problem(s) in {directory}: " + " | ".join(problems)
-    if not list_files(directory):
-        return (
-            f"no constituent list in {directory} yet: put one there (*.txt, one symbol a line) "
-            "and the next tick adds its symbols as partitions and launches one backfill of them"
-        )
-    return f"no new or changed constituent lists in {directory}"

@@ -7,9 +7,9 @@ import dagster as dg
 import duckdb
 import pytest
 
-from sensequant_assets.defs.ingestion import assets as assets_module
 from sensequant_assets.defs.ingestion.assets import daily_bars, symbol_mapping
 from sensequant_assets.paths import ProjectPaths
+from sensequant_assets.sources import ingest as assets_module
 from sensequant_assets.sources.base import FetchResult, SymbolMapping
 from sensequant_assets.sources.synthetic import SyntheticSource
 from sensequant_assets.universe.partitions import range_tags

@@ -10,12 +10,13 @@ import pandas as pd
 import pytest
 
 from sensequant_assets.definitions import defs
-from sensequant_assets.defs.ingestion.assets import BARS_CODE_VERSION, WRITTEN_PARTITIONS
-from sensequant_assets.defs.ingestion.sensors import (
+from sensequant_assets.defs.batches import (
     CHECKS_FOR_RUN_TAG,
-    written_bars_checks_sensor,
+    WRITTEN_PARTITIONS,
     written_partitions,
 )
+from sensequant_assets.defs.ingestion.assets import BARS_CODE_VERSION
+from sensequant_assets.defs.ingestion.sensors import written_bars_checks_sensor
 from sensequant_assets.defs.partitions import symbol_year_partitions
 from sensequant_assets.paths import ProjectPaths
 from sensequant_assets.universe.partitions import BATCH_TAG, covering_ranges
@@ -133,7 +134,7 @@ def test_the_sensor_checks_exactly_what_the_failed_run_wrote(instance, warehouse
         dagster_instance=instance,
         dagster_run=failed.dagster_run,
     ).for_run_failure()
-    written = written_partitions(context.get_step_failure_events())
+    written = written_partitions(context.get_step_failure_events(), "daily_bars")
     assert set(written) == set(RUN_KEYS) - {BAD}
 
     requests = written_bars_checks_sensor(context)

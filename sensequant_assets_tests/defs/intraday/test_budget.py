@@ -10,7 +10,6 @@ import dagster as dg
 
 from sensequant_assets.definitions import defs
 from sensequant_assets.defs.ingestion.assets import symbol_mapping
-from sensequant_assets.defs.intraday.assets import PAUSED_PARTITIONS, PAUSED_STATUS, RESUME_AT
 from sensequant_assets.defs.intraday.jobs import intraday_checks_job
 from sensequant_assets.defs.intraday.sensors import (
     RESUMES_TAG,
@@ -19,6 +18,7 @@ from sensequant_assets.defs.intraday.sensors import (
 )
 from sensequant_assets.defs.partitions import symbol_month_partitions
 from sensequant_assets.sources.breeze.source import BreezeSource
+from sensequant_assets.sources.ingest import PAUSED_PARTITIONS, PAUSED_STATUS, RESUME_AT
 from sensequant_assets.universe.partitions import range_tags
 from sensequant_assets_tests.defs.intraday.test_assets import INTRADAY, fetch_intraday, resources
 from sensequant_assets_tests.support.standin_breeze import StandinBreeze, standin_source

@@ -6,8 +6,8 @@ import dagster as dg
 
 from sensequant_assets.defs.ingestion.assets import daily_bars, symbol_mapping
 from sensequant_assets.defs.ingestion.jobs import bars_job
+from sensequant_assets.defs.ingestion.schedules import current_year_refresh, current_year_requests
 from sensequant_assets.defs.partitions import symbol_year_partitions
-from sensequant_assets.defs.universe.schedules import current_year_refresh, current_year_requests
 from sensequant_assets.market.calendar import IST
 from sensequant_assets.paths import ProjectPaths
 from sensequant_assets.sources.synthetic import SyntheticSource
