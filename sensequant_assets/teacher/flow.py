@@ -22,7 +22,7 @@ import duckdb
 import pandas as pd
 
 from sensequant_assets.paths import ProjectPaths
-from sensequant_assets.teacher.labels import label_table, labels_fingerprint
+from sensequant_assets.teacher.labels import label_table, labels_fingerprint, stored_labels
 from sensequant_assets.teacher.model_files import discard, run_folder
 from sensequant_assets.teacher.recorded import (
     FINGERPRINT,
@@ -32,7 +32,6 @@ from sensequant_assets.teacher.recorded import (
     Recorded,
 )
 from sensequant_assets.teacher.settings import TeacherSettings
-from sensequant_assets.teacher.stored import stored_labels
 from sensequant_assets.teacher.training import (
     TrainingParams,
     TrainingResult,

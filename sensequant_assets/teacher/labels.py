@@ -38,6 +38,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -49,6 +50,7 @@ from sensequant_assets.teacher.features import (
     realized_volatility,
 )
 from sensequant_assets.teacher.windows import WindowSpec, plan_windows
+from sensequant_assets.warehouse.storage import read_labels, unpack_features
 
 # Bump when the label formula changes, so labels built by the old one are recognisably stale.
 LABEL_DEFINITION = "next_session_entry_v1"
@@ -330,3 +332,25 @@ def _empty_table() -> pd.DataFrame:
             "settings": pd.Series(dtype="object"),
         }
     )
+
+
+def stored_labels(
+    conn: duckdb.DuckDBPyConnection, symbols: list[str], wanted: Mapping[str, object]
+) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """Each symbol's label rows with their features unpacked, and the symbols whose rows cannot
+    be used: rows built with other settings are refused, naming both and the command that
+    rebuilds them. A symbol without rows is in neither."""
+    frames, refused = {}, {}
+    for symbol, rows in read_labels(conn, symbols).groupby("symbol", sort=False):
+        settings = stored_settings(rows)
+        if mismatch := settings_mismatch(settings, wanted):
+            refused[str(symbol)] = (
+                f"teacher_labels[{symbol}] were built with other settings ({mismatch}). "
+                f"Re-materialize teacher_labels[{symbol}] with these settings first "
+                f"(`dagster asset materialize -m sensequant_assets.definitions --select "
+                f"teacher_labels --partition {symbol}`, or Materialize in the UI)."
+            )
+            continue
+        features = get_feature_set(str(settings["feature_set"])).columns
+        frames[str(symbol)] = unpack_features(rows.reset_index(drop=True), features)
+    return frames, refused

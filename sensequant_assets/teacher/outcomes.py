@@ -38,12 +38,14 @@ from sensequant_assets.teacher.report import (
     Markdown,
     comparison_markdown,
     economics_markdown,
+    headline,
+    interval_text,
     labels_markdown,
     model_markdown,
+    pooled,
     universe_markdown,
 )
 from sensequant_assets.teacher.settings import TeacherSettings
-from sensequant_assets.teacher.stored import headline, interval_text, pooled
 from sensequant_assets.teacher.training import TrainingParams, TrainingResult
 from sensequant_assets.warehouse.versions import combine_versions
 

@@ -21,9 +21,11 @@ from sensequant_assets.teacher.metrics import (
     METRICS,
     SCORERS,
     difference_name,
+    pooled_report,
     rank_ic_by_date,
     reliability,
 )
+from sensequant_assets.teacher.settings import TeacherSettings
 
 UNDEFINED = "undefined"
 
@@ -411,3 +413,23 @@ def economics_markdown(result: dict[str, object]) -> str:
             _image("economic test", economics_chart_png(result)),
         ]
     )
+
+
+def pooled(predictions: pd.DataFrame, teacher: TeacherSettings) -> pd.DataFrame:
+    """The pooled report of out-of-sample predictions, its intervals and t-statistics over at
+    least the H sessions over which labels overlap."""
+    return pooled_report(predictions, teacher.horizon, min_names=teacher.min_names)
+
+
+def headline(report: pd.DataFrame, scorer: str, metric: str) -> float | None:
+    """One pooled figure of the report (None where it does not apply or is undefined)."""
+    row = report[(report["scorer"] == scorer) & (report["metric"] == metric)]
+    return None if row.empty or pd.isna(row["value"].iloc[0]) else float(row["value"].iloc[0])
+
+
+def interval_text(report: pd.DataFrame, scorer: str, metric: str) -> str:
+    row = report[(report["scorer"] == scorer) & (report["metric"] == metric)]
+    if row.empty or pd.isna(row["value"].iloc[0]):
+        return "undefined"
+    value, low, high = row[["value", "ci_low", "ci_high"]].iloc[0]
+    return f"{value:.3f} [{low:.3f}, {high:.3f}]" if pd.notna(low) else f"{value:.3f}"
