@@ -7,14 +7,20 @@ wrote (its failure metadata) and runs `daily_bars_checks` over exactly those, in
 runs as cover them, tagged with the run they follow and its batch.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import dagster as dg
 
 from sensequant_assets.defs.ingestion.assets import WRITTEN_PARTITIONS, daily_bars
 from sensequant_assets.defs.ingestion.jobs import bars_checks_job
 from sensequant_assets.defs.partitions import symbols_partitions, years_partitions
-from sensequant_assets.universe.partitions import BATCH_TAG, covering_ranges, range_tags
+from sensequant_assets.universe.partitions import (
+    BATCH_TAG,
+    checked_symbol_years,
+    covering_ranges,
+    range_tags,
+    valid_keys,
+)
 
 CHECKS_FOR_RUN_TAG = "sensequant/checks_for_run"
 
@@ -43,13 +49,37 @@ def written_partitions(
         "the daily_bars checks on exactly the written ones (the failed step skipped them)."
     ),
 )
-def written_bars_checks_sensor(context: dg.RunFailureSensorContext) -> list[dg.RunRequest] | None:
-    written = written_partitions(context.get_step_failure_events())
-    if not written:
-        return None  # nothing of ours to check: let the sensor move on to the next failed run
+def written_bars_checks_sensor(
+    context: dg.RunFailureSensorContext,
+) -> list[dg.RunRequest] | dg.SkipReason | None:
     symbols = context.instance.get_dynamic_partitions(symbols_partitions.name)
     years = years_partitions.get_partition_keys()
-    return check_requests(context, covering_ranges(written, symbols, years), len(written))
+    return checks_of_written(
+        context,
+        written_partitions(context.get_step_failure_events()),
+        checked_symbol_years,
+        lambda keys: covering_ranges(keys, symbols, years),
+    )
+
+
+def checks_of_written(
+    context: dg.RunFailureSensorContext,
+    written: list[str],
+    check: Callable[[Iterable[str]], object],
+    ranges: Callable[[list[str]], list[tuple[str, str]]],
+) -> list[dg.RunRequest] | dg.SkipReason | None:
+    """The checks runs for the partitions a failed run wrote (`check` proves each key, `ranges`
+    covers them). A key `check` refuses is named in the tick and left unchecked: failure
+    metadata is stored as given, and one bad key must not hold back the others' checks. None
+    when the run wrote nothing, so the sensor moves on to the next failed run."""
+    written, refused = valid_keys(written, check)
+    if refused and not written:
+        return dg.SkipReason(f"Not checked: {refused}")
+    if refused:
+        context.log.warning(f"Not checked: {refused}")
+    if not written:
+        return None  # nothing of ours to check: let the sensor move on to the next failed run
+    return check_requests(context, ranges(written), len(written))
 
 
 def check_requests(

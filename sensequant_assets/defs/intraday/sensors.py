@@ -18,13 +18,17 @@ import json
 import dagster as dg
 
 from sensequant_assets.dagster_internals import backfill_request
-from sensequant_assets.defs.ingestion.sensors import check_requests, written_partitions
+from sensequant_assets.defs.ingestion.sensors import checks_of_written, written_partitions
 from sensequant_assets.defs.intraday.assets import PAUSED_STATUS, RESUME_AT, intraday_bars
 from sensequant_assets.defs.intraday.jobs import intraday_checks_job
 from sensequant_assets.defs.partitions import symbol_month_partitions, symbols_partitions
 from sensequant_assets.sources.base import BarSource
 from sensequant_assets.sources.intraday_batch import due_to_resume
-from sensequant_assets.universe.partitions import month_ranges
+from sensequant_assets.universe.partitions import (
+    checked_month_symbols,
+    month_ranges,
+    valid_keys,
+)
 
 INTRADAY_BARS = intraday_bars.key
 RESUMES_TAG = "sensequant/resumes_paused"
@@ -77,6 +81,11 @@ def intraday_resume_sensor(
     state = json.loads(context.cursor) if context.cursor else {"after": -1, "paused": {}}
     new, after = _paused_since(context.instance, int(state["after"]))
     paused: dict[str, list] = {**state["paused"], **{k: list(v) for k, v in new.items()}}
+    # An observation can carry any key (a hand-added partition, the REST API): never resumed.
+    kept, refused = valid_keys(paused, checked_month_symbols)
+    if refused:
+        context.log.warning(f"Paused partitions not resumed: {refused}")
+    paused = {k: paused[k] for k in kept}
     # A partition materialized since it paused (by hand, or by an earlier resume) is done.
     latest = context.instance.get_latest_storage_id_by_partition(
         INTRADAY_BARS, dg.DagsterEventType.ASSET_MATERIALIZATION, set(paused)
@@ -107,7 +116,8 @@ def intraday_resume_sensor(
         if paused
         else "; no intraday partition paused"
     )
-    return dg.SensorResult(cursor=cursor, skip_reason=shown + waiting)
+    dropped = f". Paused partitions not resumed: {refused}" if refused else ""
+    return dg.SensorResult(cursor=cursor, skip_reason=shown + waiting + dropped)
 
 
 @dg.run_failure_sensor(
@@ -123,9 +133,11 @@ def intraday_resume_sensor(
 )
 def written_intraday_checks_sensor(
     context: dg.RunFailureSensorContext,
-) -> list[dg.RunRequest] | None:
-    written = written_partitions(context.get_step_failure_events(), intraday_bars.op.name)
-    if not written:
-        return None
+) -> list[dg.RunRequest] | dg.SkipReason | None:
     symbols = context.instance.get_dynamic_partitions(symbols_partitions.name)
-    return check_requests(context, month_ranges(written, symbols), len(written))
+    return checks_of_written(
+        context,
+        written_partitions(context.get_step_failure_events(), intraday_bars.op.name),
+        checked_month_symbols,
+        lambda keys: month_ranges(keys, symbols),
+    )
