@@ -21,7 +21,7 @@ import logging
 import os
 import uuid
 import warnings
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote
@@ -131,11 +131,22 @@ def publish(
     """Write `slices` of `table` (each expanded to every stored or published slice below it) as
     they are in the warehouse now; returns the number of files written. Call after COMMIT."""
     layout = LAYOUTS[table.name]
-    written = 0
-    for values in sorted(_expand(conn, root, layout, slices)):
+    return _write_all(conn, root, layout, sorted(_expand(conn, root, layout, slices)))
+
+
+def _write_all(
+    conn: duckdb.DuckDBPyConnection,
+    root: Path,
+    layout: Layout,
+    wholes: list[Whole],
+    written: Callable[[], None] = lambda: None,
+) -> int:
+    """Write each of `wholes` (whole slices of `layout`'s table), calling `written` after each
+    file; returns how many were written."""
+    for values in wholes:
         _write(conn, layout, values, layout.file(root, values))
-        written += 1
-    return written
+        written()
+    return len(wholes)
 
 
 def _expand(
@@ -218,15 +229,32 @@ def _mark_stale(folder: Path, reason: str, log: logging.Logger) -> None:
         log.error(f"could not mark {folder} stale either ({exc})")
 
 
-def publish_all(conn: duckdb.DuckDBPyConnection, root: Path) -> dict[str, int]:
+def publish_all(
+    conn: duckdb.DuckDBPyConnection,
+    root: Path,
+    progress: Callable[[int, int], None] = lambda done, total: None,
+) -> dict[str, int]:
     """Every table, whole, as the warehouse holds it; clears stale markers. Files per table.
 
     For a warehouse written before snapshots existed, or after a failed publish. Run it with the
-    warehouse to itself (it holds the writer connection like any step)."""
+    warehouse to itself (it holds the writer connection like any step). `progress(done, total)`
+    follows it file by file, every table's files counted before the first is written."""
+    plans = [
+        (LAYOUTS[table.name], sorted(_expand(conn, root, LAYOUTS[table.name], [()])))
+        for table in TABLES
+    ]
+    total, done = sum(len(wholes) for _, wholes in plans), 0
+
+    def written() -> None:
+        nonlocal done
+        done += 1
+        progress(done, total)
+
+    progress(0, total)
     files: dict[str, int] = {}
-    for table in TABLES:
-        files[table.name] = publish(conn, root, table, [()])
-        remove_inside(root, LAYOUTS[table.name].folder(root) / STALE_MARKER)
+    for layout, wholes in plans:
+        files[layout.table.name] = _write_all(conn, root, layout, wholes, written)
+        remove_inside(root, layout.folder(root) / STALE_MARKER)
     return files
 
 
