@@ -21,7 +21,7 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field, PrivateAttr
 
-from sensequant_assets.market.calendar import IST, last_completed_session
+from sensequant_assets.market.calendar import IST, last_closed_day, last_completed_session
 from sensequant_assets.market.intraday import minutes_per_candle, month_candles
 from sensequant_assets.paths import DATA_DIR
 from sensequant_assets.settings import WHEN_RESOLVED
@@ -663,9 +663,12 @@ class BreezeSource(BarSource):
 def requested_range(
     first_year: int, last_year: int, now: dt.datetime | None = None
 ) -> tuple[dt.date, dt.date]:
-    """The day span asked for these years: a day's margin each side, never past today (IST)."""
-    today = (now or dt.datetime.now(dt.UTC)).astimezone(IST).date()
-    return dt.date(first_year - 1, 12, 31), min(dt.date(last_year + 1, 1, 1), today)
+    """The day span asked for these years: a day's margin each side, never past the last day
+    whose 15:30 IST close has passed. Today's candle before the close is a session still
+    trading (Breeze answers it, the stand-in too): stored, it would be a partial bar that
+    coverage_check fails as after the last completed session, gating the symbol's teacher."""
+    closed = last_closed_day(now)
+    return dt.date(first_year - 1, 12, 31), min(dt.date(last_year + 1, 1, 1), closed)
 
 
 def call_spans(years: Sequence[int], most: int = MAX_YEARS_PER_CALL) -> list[list[int]]:
