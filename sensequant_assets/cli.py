@@ -285,6 +285,32 @@ class ProgressPrinter:
             self.out.flush()
 
 
+class CountProgress:
+    """The progress of a long command that works here rather than through a backfill
+    (`migrate-to-lake` copies a partition at a time, `snapshots publish` writes a file per
+    partition), shown as `--wait` shows a backfill's: called with (done, total) by the work; on
+    stderr, so stdout keeps only what the command reports."""
+
+    def __init__(self, out: TextIO | None = None) -> None:
+        self.printer = ProgressPrinter(out or sys.stderr)
+        self.started = time.monotonic()
+
+    def __call__(self, done: int, total: int) -> None:
+        finished = done >= total
+        progress = Progress(
+            "COMPLETED" if finished else "STARTED", total, done, 0, int(not finished)
+        )
+        self.printer(progress, time.monotonic() - self.started)
+
+    def say(self, line: str) -> None:
+        """A line of the command's own output, printed below a live bar (the next call redraws
+        the bar)."""
+        if self.printer.live:
+            self.printer.out.write("\r\x1b[K")
+            self.printer.out.flush()
+        print(line, flush=True)
+
+
 def wait_for_backfill(
     url: str,
     backfill_id: str,
@@ -558,15 +584,18 @@ def publish_snapshots() -> int:
             file=sys.stderr,
         )
         return 2
+    progress = CountProgress()
     try:
         with store.get_connection() as conn:
-            files = publish_all(conn, root)
+            files = publish_all(conn, root, progress)
     except WarehouseLockedError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except (OSError, duckdb.Error, SnapshotPublishError) as exc:
         print(f"error: publishing the snapshots under {root} failed: {exc}", file=sys.stderr)
         return 1
+    finally:
+        progress.printer.close()
     for table, count in files.items():
         print(f"{table}: {count} file(s)")
     print(
@@ -586,11 +615,14 @@ def migrate_to_lake(source: Path, replace: bool) -> int:
     if not source.is_file():
         raise UsageError(f"{source} is not a file: name the DuckDB warehouse to copy")
     lake = deployment(warehouse)
+    progress = CountProgress()
     try:
-        copies = migrate(source, lake, replace=replace)
+        copies = migrate(source, lake, replace=replace, say=progress.say, progress=progress)
     except (MigrationError, LakeUnavailableError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    finally:
+        progress.printer.close()
     copied = sum(copy.copied for copy in copies)
     print(
         f"{lake.location} holds every table of {source} ({copied} copied, "

@@ -63,7 +63,12 @@ __all__ = [
 def latest_records(
     instance: dg.DagsterInstance, asset_key: dg.AssetKey, partition_keys: Sequence[str]
 ) -> dict[str, dg.EventLogRecord]:
-    """Each partition's latest materialization record, in two event-log queries in all."""
+    """Each partition's latest materialization record, in two event-log queries in all. No
+    keys, no records: Dagster reads an empty set of partitions as no filter at all, and returned
+    every partition (the freshness check of a first backfill whose models were all gated then
+    failed on bars of symbols it had not asked for)."""
+    if not partition_keys:
+        return {}
     storage_ids = instance.get_latest_storage_id_by_partition(
         asset_key, dg.DagsterEventType.ASSET_MATERIALIZATION, set(partition_keys)
     )

@@ -20,6 +20,8 @@ import pytest
 
 from sensequant_assets import cli
 from sensequant_assets.paths import REPO_ROOT
+from sensequant_assets.warehouse.resources import WarehouseResource
+from sensequant_assets_tests.defs.teacher.test_assets import seed_bars
 
 
 def sensequant(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -370,3 +372,49 @@ def test_lists_add_keeps_a_taken_name_unless_told_to_replace(
     assert (lists_dir / "it.txt").read_text() == "TCS\n"
     assert cli.main(["lists", "add", str(second), "--name", "it", "--replace"]) == 0
     assert (lists_dir / "it.txt").read_text() == "INFY\n"
+
+
+# Progress of the long commands that work here, not through a backfill: `migrate-to-lake` and
+# `snapshots publish` count partitions as `--wait` does.
+
+
+def test_a_long_command_prints_a_line_per_partition_count_or_draws_one_bar(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    log, terminal = io.StringIO(), Terminal()
+    for out in (log, terminal):
+        progress = cli.CountProgress(out)
+        progress(0, 3)
+        progress(1, 3)
+        progress.say("daily_bars: 9 rows copied")
+        progress(3, 3)
+        progress.printer.close()
+    lines = log.getvalue().splitlines()
+    assert [line.split(";")[0] for line in lines] == [
+        "0/3 partitions: 0 done, 0 failed, 1 running",
+        "1/3 partitions: 1 done, 0 failed, 1 running",
+        "3/3 partitions: 3 done, 0 failed, 0 running",
+    ]
+    assert "remaining unknown" in lines[0] and "remaining" in lines[1]
+    assert lines[-1].endswith("elapsed, finished") and "\r" not in log.getvalue()
+    drawn = terminal.getvalue()
+    assert drawn.count("\r") == 4 and drawn.endswith("\n")  # 3 bars, 1 cleared for the line
+    assert f"\r[{'#' * 30}] 3/3 partitions" in drawn
+    assert capsys.readouterr().out == "daily_bars: 9 rows copied\n" * 2
+
+
+def test_snapshots_publish_reports_its_progress_in_plain_lines(tmp_path: Path) -> None:
+    warehouse = WarehouseResource(database=str(tmp_path / "warehouse.duckdb"))
+    seed_bars(warehouse)
+    done = sensequant("snapshots", "publish", env={"SENSEQUANT_WAREHOUSE": warehouse.database})
+    assert done.returncode == 0, done.stderr
+    total = sum(
+        int(line.split(": ")[1].split()[0])
+        for line in done.stdout.splitlines()
+        if "file(s)" in line
+    )
+    shown = [line for line in done.stderr.splitlines() if " partitions: " in line]
+    assert total and shown[0].startswith(f"0/{total} partitions: 0 done")
+    assert shown[-1].startswith(f"{total}/{total} partitions: {total} done")
+    assert shown[-1].endswith("finished") and "\r" not in done.stderr
+    assert " partitions: " not in done.stdout  # stdout keeps only what was published

@@ -59,6 +59,15 @@ def test_latest_materializations_point_at_each_partitions_newest_event() -> None
         assert targets["A"].run_id == newest_a.run_id
 
 
+def test_no_partition_keys_read_no_records() -> None:
+    """Not every partition, as Dagster's query reads an empty set."""
+    with dg.instance_for_test() as instance:
+        dg.materialize([pinned], instance=instance, partition_key="A")
+        assert latest_records(instance, pinned.key, []) == {}
+        assert latest_materializations(instance, pinned.key, []) == {}
+        assert set(latest_records(instance, pinned.key, ["A", "B"])) == {"A"}
+
+
 def test_backfill_request_needs_the_backfill_daemon_and_keeps_its_subset() -> None:
     partitions = {pinned.key: pinned.partitions_def.empty_subset().with_partition_keys(["B"])}
     request = backfill_request(partitions, set(), {"sensequant/batch": "x"})

@@ -3,14 +3,14 @@
 `daily_bars` and `intraday_bars` share it: an observation per failed (or paused) partition, the
 step's failure naming the partitions it wrote, and the follow-up checks runs over exactly those
 (a failed step skips its run's check step). Which partitions fail, and why, is decided in
-`sources/batch.py`; this module only says it to Dagster.
+`sources/write_policy.py`; this module only says it to Dagster.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import dagster as dg
 
-from sensequant_assets.universe.partitions import BATCH_TAG, range_tags
+from sensequant_assets.universe.partitions import BATCH_TAG, range_tags, valid_keys
 
 WRITTEN_PARTITIONS = "written_partitions"
 """Step-failure metadata of a partially written run: the partitions it did write, which the
@@ -66,12 +66,21 @@ def partial_batch_error(
 def written_checks_requests(
     context: dg.RunFailureSensorContext,
     step_key: str,
+    check: Callable[[Iterable[str]], object],
     ranges: Callable[[list[str]], list[tuple[str, str]]],
-) -> list[dg.RunRequest] | None:
+) -> list[dg.RunRequest] | dg.SkipReason | None:
     """One checks run per range (`ranges` of the written keys) of the partitions the failed
     run's `step_key` step wrote, tagged with that run (and its batch), so the follow-up runs are
-    found from it; None when that step wrote nothing, so the sensor moves on to the next run."""
-    written = written_partitions(context.get_step_failure_events(), step_key)
+    found from it; None when that step wrote nothing, so the sensor moves on to the next run.
+    A key `check` refuses is named in the tick and left unchecked: failure metadata is stored as
+    given, and one bad key must not hold back the others' checks."""
+    written, refused = valid_keys(
+        written_partitions(context.get_step_failure_events(), step_key), check
+    )
+    if refused and not written:
+        return dg.SkipReason(f"Not checked: {refused}")
+    if refused:
+        context.log.warning(f"Not checked: {refused}")
     if not written:
         return None
     run = context.dagster_run

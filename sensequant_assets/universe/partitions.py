@@ -6,7 +6,7 @@ multi-partition's dimensions by name.
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from sensequant_assets.universe.constituents import symbol_problem
 
@@ -116,6 +116,28 @@ def checked_month_symbols(keys: Iterable[str]) -> list[tuple[str, dt.date]]:
 def split_symbol_year(key: str) -> tuple[str, int]:
     """'RELIANCE|2024' -> ('RELIANCE', 2024): one key through `checked_symbol_years`."""
     return checked_symbol_years([key])[0]
+
+
+def valid_keys(
+    keys: Iterable[str], check: Callable[[Iterable[str]], object]
+) -> tuple[list[str], str | None]:
+    """The keys that `check` (one of the `checked_*` above) accepts, in order, and its refusal of
+    the others as one message naming each (None when it accepts all). Sensors read keys from
+    the instance (observations, failure metadata), where Dagster stores any string: they act
+    on the valid keys and name the rest in the tick, since raising would fail the tick and
+    hold back every valid key with the bad one."""
+    given = [str(key) for key in keys]
+    bad = []
+    for key in given:
+        try:
+            check([key])
+        except PartitionKeyError:
+            bad.append(key)
+    try:
+        check(bad)
+    except PartitionKeyError as refusal:
+        return [key for key in given if key not in set(bad)], str(refusal)
+    return given, None
 
 
 def symbol_year_key(symbol: str, year: int) -> str:

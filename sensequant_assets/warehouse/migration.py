@@ -42,8 +42,13 @@ def migrate(
     lake: WarehouseResource,
     replace: bool = False,
     say: Callable[[str], None] = print,
+    progress: Callable[[int, int], None] = lambda done, total: None,
 ) -> list[TableCopy]:
-    """Copy every table of the DuckDB file `source` into `lake`; verified, idempotent."""
+    """Copy every table of the DuckDB file `source` into `lake`; verified, idempotent.
+
+    `progress(done, total)` follows the copy slice by slice (a table without slices counts
+    one), all tables' slices counted before the first is copied, so a caller can estimate the
+    time left of a copy that takes hours."""
     if not lake.is_lake:
         raise MigrationError(
             f"The configured warehouse is the DuckDB file {lake.database}, not a DuckLake: set "
@@ -62,34 +67,69 @@ def migrate(
                 "runs on that file, a notebook) and run the migration again."
             ) from exc
         try:
-            for table in TABLES:
-                copies.append(_copy(conn, table, source, lake.location, replace))
+            origins = {table.name: _origin(conn, table, source) for table in TABLES}
+            plans = [(table, _slices(conn, table, origins[table.name])) for table in TABLES]
+            total, done = sum(len(slices) for _, slices in plans), 0
+
+            def advance(copied: int) -> None:
+                nonlocal done
+                done += copied
+                progress(done, total)
+
+            progress(0, total)
+            for table, slices in plans:
+                origin = origins[table.name]
+                copies.append(
+                    _copy(conn, table, origin, slices, source, lake.location, replace, advance)
+                )
                 say(copies[-1].describe())
         finally:
             conn.execute(f"DETACH {SOURCE}")
     return copies
 
 
-def _copy(
-    conn: duckdb.DuckDBPyConnection, table: Table, source: Path, lake: str, replace: bool
-) -> TableCopy:
+def _origin(conn: duckdb.DuckDBPyConnection, table: Table, source: Path) -> str:
+    """What to select `table`'s rows from in the attached file (no rows where it predates the
+    table), or MigrationError where its columns are out of date."""
     columns = ", ".join(f'"{name}"' for name in table.column_names)
     present = conn.execute(
         "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND table_name = ?",
         [SOURCE, table.name],
     ).fetchall()
     if not present:  # a file from before the table existed: it holds none of its rows
-        origin = f"(SELECT {columns} FROM {table.name} WHERE FALSE)"
-    elif missing := sorted(set(table.column_names) - {name for (name,) in present}):
+        return f"(SELECT {columns} FROM {table.name} WHERE FALSE)"
+    if missing := sorted(set(table.column_names) - {name for (name,) in present}):
         raise MigrationError(
             f"{source}: table {table.name} lacks the columns {missing}; open it once with this "
             "version of the project (any run) so it is brought up to date, then migrate."
         )
-    else:
-        origin = f"{SOURCE}.main.{table.name}"
+    return f"{SOURCE}.main.{table.name}"
+
+
+def _slices(conn: duckdb.DuckDBPyConnection, table: Table, origin: str) -> list[tuple]:
+    """The slice values of `table` in the file, each copied by one INSERT; one empty slice
+    (the whole table) for a table without slices."""
+    if table.slices:
+        keys = ", ".join(key.expression for key in table.slices)
+        return conn.execute(f"SELECT DISTINCT {keys} FROM {origin}").fetchall()
+    return [()]
+
+
+def _copy(
+    conn: duckdb.DuckDBPyConnection,
+    table: Table,
+    origin: str,
+    slices: list[tuple],
+    source: Path,
+    lake: str,
+    replace: bool,
+    advance: Callable[[int], None],
+) -> TableCopy:
+    columns = ", ".join(f'"{name}"' for name in table.column_names)
     wanted = _fingerprint(conn, origin, columns)
     held = _fingerprint(conn, table.name, columns)
     if held == wanted:
+        advance(len(slices))
         return TableCopy(table.name, wanted[0], wanted[1], copied=False)
     if held[0] and not replace:
         raise MigrationError(
@@ -103,13 +143,13 @@ def _copy(
         # its own, as their writes leave it; one INSERT per table would put every partition in
         # shared files, and later writers of different partitions would then conflict on them.
         insert = f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {origin}"
-        if table.slices:
-            keys = ", ".join(key.expression for key in table.slices)
-            for values in conn.execute(f"SELECT DISTINCT {keys} FROM {origin}").fetchall():
+        for values in slices:
+            if values:
                 where, params = table.where(values)
                 conn.execute(f"{insert} WHERE {where}", params)
-        else:
-            conn.execute(insert)
+            else:
+                conn.execute(insert)
+            advance(1)
         copied = _fingerprint(conn, table.name, columns)
         if copied != wanted:  # raising here rolls the table back
             raise MigrationError(

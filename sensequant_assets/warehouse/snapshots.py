@@ -21,7 +21,7 @@ import logging
 import os
 import uuid
 import warnings
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
 from urllib.parse import quote, unquote
 
@@ -84,11 +84,22 @@ def publish(
 ) -> int:
     """Write `slices` of `table` (each expanded to every stored or published slice below it) as
     they are in the warehouse now; returns the number of files written. Call after COMMIT."""
-    written = 0
-    for values in sorted(_expand(conn, root, table, slices)):
+    return _write_all(conn, root, table, sorted(_expand(conn, root, table, slices)))
+
+
+def _write_all(
+    conn: duckdb.DuckDBPyConnection,
+    root: Path,
+    table: Table,
+    wholes: list[Whole],
+    written: Callable[[], None] = lambda: None,
+) -> int:
+    """Write each of `wholes` (whole slices of `table`), calling `written` after each file;
+    returns how many were written."""
+    for values in wholes:
         _write(conn, table, values, _file(root, table, values))
-        written += 1
-    return written
+        written()
+    return len(wholes)
 
 
 def _expand(
@@ -173,14 +184,28 @@ def _mark_stale(folder: Path, reason: str, log: logging.Logger) -> None:
         log.error(f"could not mark {folder} stale either ({exc})")
 
 
-def publish_all(conn: duckdb.DuckDBPyConnection, root: Path) -> dict[str, int]:
+def publish_all(
+    conn: duckdb.DuckDBPyConnection,
+    root: Path,
+    progress: Callable[[int, int], None] = lambda done, total: None,
+) -> dict[str, int]:
     """Every table, whole, as the warehouse holds it; clears stale markers. Files per table.
 
     For a warehouse written before snapshots existed, or after a failed publish. Run it with the
-    warehouse to itself (it holds the writer connection like any step)."""
+    warehouse to itself (it holds the writer connection like any step). `progress(done, total)`
+    follows it file by file, every table's files counted before the first is written."""
+    plans = [(table, sorted(_expand(conn, root, table, [()]))) for table in TABLES]
+    total, done = sum(len(wholes) for _, wholes in plans), 0
+
+    def written() -> None:
+        nonlocal done
+        done += 1
+        progress(done, total)
+
+    progress(0, total)
     files: dict[str, int] = {}
-    for table in TABLES:
-        files[table.name] = publish(conn, root, table, [()])
+    for table, wholes in plans:
+        files[table.name] = _write_all(conn, root, table, wholes, written)
         remove_inside(root, folder(root, table) / STALE_MARKER)
     return files
 

@@ -330,3 +330,13 @@ def test_three_evenings_fresh_then_overdue_and_only_changed_symbols_retrain(desk
     assert desk.alerts_log.read_text().splitlines()[-1] == overdue_line
     assert desk.unsynced() == set()
     assert desk.teacher_freshness(next_cutoff).passed
+
+
+def test_the_teacher_check_before_any_model_is_trained_passes_with_none(desk: Desk) -> None:
+    """A first backfill whose models are all gated (or not built yet): bars and no model. The
+    check judged the bars of every symbol against no model and failed its step (KeyError)."""
+    monday = dt.date(2025, 6, 30)
+    desk.load(at(monday, 18))
+    verdict = desk.teacher_freshness(at(monday + dt.timedelta(1), 8))
+    assert verdict.passed, verdict.description
+    assert verdict.metadata["models"].value == 0

@@ -102,9 +102,13 @@ def test_the_cli_refuses_to_overwrite_other_rows_unless_asked(
     }.items():
         monkeypatch.setenv(variable, value)
     assert cli.main(["migrate-to-lake", str(demo_warehouse)]) == 0
-    out = capsys.readouterr().out
+    out, progress = capsys.readouterr()
     assert f"{lake.location} holds every table of {demo_warehouse}" in out
     assert "row counts and checksums match" in out
+    # Progress on stderr, partition by partition, as --wait shows a backfill's.
+    shown = [line.split(":")[0] for line in progress.splitlines() if " partitions: " in line]
+    total = int(shown[0].split("/")[1].split()[0])
+    assert total > len(TABLES) and shown == [f"{n}/{total} partitions" for n in range(total + 1)]
 
     with lake.get_connection() as conn:  # the lake moves on: one bar corrected by a run
         conn.execute("UPDATE daily_bars SET close = close + 1 WHERE symbol = 'TCS'")

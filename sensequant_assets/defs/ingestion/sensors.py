@@ -13,7 +13,7 @@ from sensequant_assets.defs.batches import written_checks_requests
 from sensequant_assets.defs.ingestion.assets import daily_bars
 from sensequant_assets.defs.ingestion.jobs import bars_checks_job
 from sensequant_assets.defs.partitions import symbols_partitions, years_partitions
-from sensequant_assets.universe.partitions import covering_ranges
+from sensequant_assets.universe.partitions import checked_symbol_years, covering_ranges
 
 
 @dg.run_failure_sensor(
@@ -26,9 +26,11 @@ from sensequant_assets.universe.partitions import covering_ranges
         "the daily_bars checks on exactly the written ones (the failed step skipped them)."
     ),
 )
-def written_bars_checks_sensor(context: dg.RunFailureSensorContext) -> list[dg.RunRequest] | None:
+def written_bars_checks_sensor(
+    context: dg.RunFailureSensorContext,
+) -> list[dg.RunRequest] | dg.SkipReason | None:
     def ranges(written: list[str]) -> list[tuple[str, str]]:
         symbols = context.instance.get_dynamic_partitions(symbols_partitions.name)
         return covering_ranges(written, symbols, years_partitions.get_partition_keys())
 
-    return written_checks_requests(context, daily_bars.op.name, ranges)
+    return written_checks_requests(context, daily_bars.op.name, checked_symbol_years, ranges)

@@ -26,7 +26,11 @@ from sensequant_assets.defs.partitions import symbol_month_partitions, symbols_p
 from sensequant_assets.sources.base import BarSource
 from sensequant_assets.sources.ingest import PAUSED_STATUS, RESUME_AT
 from sensequant_assets.sources.intraday_batch import due_to_resume
-from sensequant_assets.universe.partitions import month_ranges
+from sensequant_assets.universe.partitions import (
+    checked_month_symbols,
+    month_ranges,
+    valid_keys,
+)
 
 RESUMES_TAG = "sensequant/resumes_paused"
 """Tag of a backfill the sensor launched: how many paused partitions it resumes."""
@@ -78,6 +82,11 @@ def intraday_resume_sensor(
     state = json.loads(context.cursor) if context.cursor else {"after": -1, "paused": {}}
     new, after = _paused_since(context.instance, int(state["after"]))
     paused: dict[str, list] = {**state["paused"], **{k: list(v) for k, v in new.items()}}
+    # An observation can carry any key (a hand-added partition, the REST API): never resumed.
+    kept, refused = valid_keys(paused, checked_month_symbols)
+    if refused:
+        context.log.warning(f"Paused partitions not resumed: {refused}")
+    paused = {k: paused[k] for k in kept}
     # A partition materialized since it paused (by hand, or by an earlier resume) is done.
     latest = context.instance.get_latest_storage_id_by_partition(
         INTRADAY_BARS, dg.DagsterEventType.ASSET_MATERIALIZATION, set(paused)
@@ -108,7 +117,8 @@ def intraday_resume_sensor(
         if paused
         else "; no intraday partition paused"
     )
-    return dg.SensorResult(cursor=cursor, skip_reason=shown + waiting)
+    dropped = f". Paused partitions not resumed: {refused}" if refused else ""
+    return dg.SensorResult(cursor=cursor, skip_reason=shown + waiting + dropped)
 
 
 @dg.run_failure_sensor(
@@ -124,10 +134,10 @@ def intraday_resume_sensor(
 )
 def written_intraday_checks_sensor(
     context: dg.RunFailureSensorContext,
-) -> list[dg.RunRequest] | None:
+) -> list[dg.RunRequest] | dg.SkipReason | None:
     def ranges(written: list[str]) -> list[tuple[str, str]]:
         return month_ranges(
             written, context.instance.get_dynamic_partitions(symbols_partitions.name)
         )
 
-    return written_checks_requests(context, intraday_bars.op.name, ranges)
+    return written_checks_requests(context, intraday_bars.op.name, checked_month_symbols, ranges)

@@ -12,7 +12,7 @@ from functools import partial
 
 import dagster as dg
 
-from sensequant_assets.market.calendar import IST
+from sensequant_assets.market.calendar import IST, last_closed_day
 from sensequant_assets.sources.bars import BarsValidationError, empty_bars
 from sensequant_assets.sources.base import FetchResult, SourceAuthError, SymbolMapping
 from sensequant_assets.sources.breeze.cache import AnswerCache, CacheLookup, year_is_final
@@ -169,9 +169,12 @@ def _ask_span(
 def requested_range(
     first_year: int, last_year: int, now: dt.datetime | None = None
 ) -> tuple[dt.date, dt.date]:
-    """The day span asked for these years: a day's margin each side, never past today (IST)."""
-    today = (now or dt.datetime.now(dt.UTC)).astimezone(IST).date()
-    return dt.date(first_year - 1, 12, 31), min(dt.date(last_year + 1, 1, 1), today)
+    """The day span asked for these years: a day's margin each side, never past the last day
+    whose 15:30 IST close has passed. Today's candle before the close is a session still
+    trading (Breeze answers it, the stand-in too): stored, it would be a partial bar that
+    coverage_check fails as after the last completed session, gating the symbol's teacher."""
+    closed = last_closed_day(now)
+    return dt.date(first_year - 1, 12, 31), min(dt.date(last_year + 1, 1, 1), closed)
 
 
 def call_spans(years: Sequence[int], most: int = MAX_YEARS_PER_CALL) -> list[list[int]]:

@@ -156,11 +156,15 @@ def test_entry_fetched_during_its_year_is_stale(tmp_path: Path) -> None:
     assert cache.load("ABC", 2024, "1day").payload == payload
 
 
-def test_requested_range_has_a_day_of_margin_and_stops_today() -> None:
-    now = dt.datetime(2025, 3, 10, 12, tzinfo=IST)
+def test_requested_range_has_a_day_of_margin_and_stops_at_the_last_close() -> None:
+    now = dt.datetime(2025, 3, 10, 16, tzinfo=IST)  # after Monday's 15:30 close
     assert requested_range(2024, 2024, now) == (dt.date(2023, 12, 31), dt.date(2025, 1, 1))
     assert requested_range(2025, 2025, now) == (dt.date(2024, 12, 31), dt.date(2025, 3, 10))
     assert requested_range(2022, 2025, now) == (dt.date(2021, 12, 31), dt.date(2025, 3, 10))
+    # Before the close (or the open) today's session is still trading: its candle is not asked.
+    for hour in (8, 12):
+        trading = dt.datetime(2025, 3, 10, hour, tzinfo=IST)
+        assert requested_range(2025, 2025, trading) == (dt.date(2024, 12, 31), dt.date(2025, 3, 9))
 
 
 @pytest.mark.parametrize(

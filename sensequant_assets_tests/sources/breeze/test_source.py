@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sensequant_assets.market.calendar import IST, sessions_in_year
+from sensequant_assets.market.calendar import IST, last_closed_day, sessions_in_year
 from sensequant_assets.paths import REFERENCE_DIR
 from sensequant_assets.sources.bars import COLUMN_NAMES, BarsValidationError
 from sensequant_assets.sources.base import FetchResult, SymbolMapping
@@ -155,11 +155,11 @@ def test_only_the_years_not_cached_are_asked_and_the_open_year_always(
         (c.query["from_date"][:10], c.query["to_date"][:10])
         for c in breeze_server.historical_calls()
     ]
-    today = dt.datetime.now(IST).date().isoformat()
+    closed = last_closed_day().isoformat()  # today once its session has closed, else yesterday
     assert asked == [
         (f"{this_year - 4}-12-31", f"{this_year - 2}-01-01"),  # the year asked alone first
-        (f"{this_year - 3}-12-31", today),  # then the three not cached, in one call
-        (f"{this_year - 1}-12-31", today),  # then only the open one
+        (f"{this_year - 3}-12-31", closed),  # then the three not cached, in one call
+        (f"{this_year - 1}-12-31", closed),  # then only the open one
     ]
 
 
