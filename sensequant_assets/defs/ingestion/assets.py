@@ -125,24 +125,12 @@ def daily_bars(
 ) -> Iterator[dg.AssetMaterialization | dg.AssetObservation | dg.Output]:
     """One row per symbol and NSE session date: open, high, low, close, volume and source.
 
-    Re-materializing a partition replaces its rows; a refresh may add sessions and correct
-    values, but an answer that would lose stored sessions (empty, short, or shifted onto other
-    dates) fails that partition and keeps its rows, unless the run sets `allow_shrink: true`
-    (run config `ops: {daily_bars: {config: {allow_shrink: true}}}`). An answer is cached only
-    once it is written, so a refused one is asked again on the next run, and `refetch: true`
-    asks past the cache for closed years (a correction the source made to one).
-
-    Each partition is materialized on its own, with the data version of the rows it now holds
-    (warehouse/versions.py): a refresh that stores identical bars keeps the version, so nothing
-    downstream reads unsynced and the teacher is not asked to rebuild; a corrected bar changes
-    that partition's version alone.
-
-    A run carries up to 100 partitions. One that cannot be fetched or would shrink fails alone:
-    the others are written (one transaction) and shown materialized, the failed ones keep their
-    rows, are shown failed with their error, and the step fails naming each of them, so a
-    backfill's "Re-execute from failure" (or `sensequant retry`) re-runs exactly those. Their
-    checks run in a follow-up run (`written_bars_checks_sensor`), since this run's check step
-    is skipped once this step fails.
+    A refresh may add sessions and correct values, never lose stored ones unless the run sets
+    `allow_shrink: true`; an answer is cached only once written, and `refetch: true` asks past
+    the cache for a closed year. Each partition gets the data version of the rows it holds, so a
+    refresh that stores identical bars leaves the teacher alone. A partition that cannot be
+    fetched or would shrink fails alone: the others are written and checked in a follow-up run
+    (`written_bars_checks_sensor`); README, "One bad partition never costs a batch".
     """
     keys = list(context.partition_keys)
     wanted = checked_symbol_years(keys)
