@@ -81,11 +81,12 @@ browser:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 # Two pytest-xdist workers: the daemon-bound end-to-end tests (mostly waiting on the daemon's 30 s
-# passes) run one after another on one, everything else on the other.
+# passes) run one after another on one, everything else on the other; the 25 slowest tests are
+# listed at the end, so a test that grows shows in CI before the suite nears its budget.
 test: $(BIN)/.installed instance browser
 	$(BIN)/dg check defs
 	$(BIN)/dagster definitions validate -w workspace.yaml
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2 --dist loadgroup --durations=25
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m benchmarks.teacher_quality
