@@ -27,6 +27,8 @@ from sensequant_assets.paths import REPO_ROOT
 if TYPE_CHECKING:
     import dagster as dg
 
+    from benchmarks.bench_backfill import Measurement
+
 DOCS = REPO_ROOT / "docs"
 
 
@@ -394,11 +396,37 @@ def live_source(quick: bool) -> list[Figure]:
     ]
 
 
-def demo(quick: bool) -> list[Figure]:
-    """`make demo` after install: a fresh instance and warehouse, the demo list end to end."""
+@dataclass(frozen=True)
+class DemoRun:
+    """One `python -m sensequant_assets.demo`, its summary read back from what it printed."""
+
+    first_year: int
+    seconds: float
+    materialized: int  # partitions, every asset
+    bar_partitions: int
+    checks: str  # the summary's "N passed, N failed, N warnings"
+    failed_checks: str
+    load_average: str
+
+    def summary(self) -> str:
+        failed = f" ({self.failed_checks})" if self.failed_checks else ""
+        return (
+            f"{self.materialized} partitions materialized ({self.bar_partitions} daily_bars), "
+            f"checks {self.checks}{failed}, load average {self.load_average}"
+        )
+
+
+def run_demo(first_year: int) -> DemoRun:
+    """The demo on a fresh instance and warehouse, its history from `first_year` (set for the
+    demo's process, so nothing the bench imported earlier, the test package's pin of 2022, say,
+    decides it)."""
+    from sensequant_assets.market.history import FIRST_YEAR_VARIABLE
+
+    load_at_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         env = {
             **os.environ,
+            FIRST_YEAR_VARIABLE: str(first_year),
             "DAGSTER_HOME": tmp,
             "SENSEQUANT_WAREHOUSE": f"{tmp}/warehouse.duckdb",
             "SENSEQUANT_MODELS_DIR": f"{tmp}/models",
@@ -415,21 +443,43 @@ def demo(quick: bool) -> list[Figure]:
                 check=True,
             )
         )
-    materialized = sum(
-        int(line.split(":")[1].split()[0])
-        for line in done.stdout.splitlines()
+    lines = [line.strip() for line in done.stdout.splitlines()]
+    counts = {
+        line.split(":")[0]: int(line.split(":")[1].split()[0])
+        for line in lines
         if "partitions materialized" in line
+    }
+    at = next(i for i, line in enumerate(lines) if line.startswith("checks:"))
+    end = next(i for i in range(at, len(lines)) if lines[i].startswith("runs:"))
+    failed = lines[at + 1 : end]
+    return DemoRun(
+        first_year,
+        seconds,
+        sum(counts.values()),
+        counts.get("daily_bars", 0),
+        lines[at].removeprefix("checks:").strip(),
+        "; ".join(failed),
+        f"{load_at_start:.1f}-{os.getloadavg()[0]:.1f}",
     )
+
+
+def demo(quick: bool) -> list[Figure]:
+    """`make demo` after install: a fresh instance and warehouse, the demo list end to end, at
+    the default first year as a user gets it."""
+    from sensequant_assets.market.history import DEFAULT_FIRST_YEAR
+
+    run = run_demo(DEFAULT_FIRST_YEAR)
     return [
         Figure(
             "Demo",
             "make demo (after install), wall time",
-            seconds,
+            run.seconds,
             "s",
             "",
             None,
-            f"python -m sensequant_assets.demo on a fresh instance: {materialized} partitions "
-            f"in 4 stages, {seconds / materialized:.3f} s per partition including start-up",
+            f"python -m sensequant_assets.demo on a fresh instance, history {run.first_year} on: "
+            f"{run.summary()}; {run.seconds / run.materialized:.3f} s per partition including "
+            "start-up",
         )
     ]
 
@@ -441,12 +491,12 @@ def backfills(quick: bool) -> list[Figure]:
     """
     if quick:
         return []
-    from benchmarks.bench_backfill import asset_backfill, per_partition_baseline
+    from benchmarks.bench_backfill import BASELINE_HISTORY, asset_backfill, per_partition_baseline
 
-    baseline = per_partition_baseline(n_symbols=10, years=3)
+    baseline = per_partition_baseline(n_symbols=10, history=BASELINE_HISTORY)
     figures = []
     for symbols in (36, 100):
-        m = asset_backfill(n_symbols=symbols, years=3)
+        m = asset_backfill(n_symbols=symbols, history=BASELINE_HISTORY)
         figures.append(
             Figure(
                 "Backfill",
@@ -467,7 +517,7 @@ def backfills(quick: bool) -> list[Figure]:
         )
     sqlite = m  # the 100-symbol measurement above, same machine, same bench run
     for deployment in ("postgres", "postgres+ducklake"):
-        other = asset_backfill(n_symbols=100, years=3, deployment=deployment)
+        other = asset_backfill(n_symbols=100, history=BASELINE_HISTORY, deployment=deployment)
         warehouse = "a DuckLake (catalog in the same PostgreSQL, pool `warehouse` at 2)"
         figures.append(
             Figure(
@@ -487,6 +537,72 @@ def backfills(quick: bool) -> list[Figure]:
                 f"{f', failed: {other.failed}' if other.failed else ''}",
             )
         )
+    return figures
+
+
+def history(quick: bool) -> list[Figure]:
+    """The deeper default history (issue 24) beside the 2022 one, in the same run: the demo at
+    each first year, and the NIFTY 100 backfill through the daemon (sqlite instance, DuckDB file)
+    over 2022-2024 and over the default first year to this year. --quick: the demos only."""
+    from benchmarks.bench_backfill import BASELINE_HISTORY, History, asset_backfill
+    from sensequant_assets.defs.partitions import years_from
+    from sensequant_assets.market.history import DEFAULT_FIRST_YEAR
+
+    short, deep = run_demo(BASELINE_HISTORY.first), run_demo(DEFAULT_FIRST_YEAR)
+    print(f"history: {short}\nhistory: {deep}", flush=True)
+    figures = [
+        Figure(
+            "History",
+            f"demo, history {deep.first_year} on (the default), wall time",
+            deep.seconds,
+            "s",
+            f"the same demo, history {short.first_year} on",
+            short.seconds,
+            f"python -m sensequant_assets.demo on a fresh instance each, back to back. "
+            f"{deep.first_year} on: {deep.summary()}. {short.first_year} on: {short.summary()}",
+        )
+    ]
+    if quick:
+        return figures
+    last = int(years_from(DEFAULT_FIRST_YEAR).get_partition_keys()[-1])  # this year
+    runs = {}
+    for years in (BASELINE_HISTORY, History(DEFAULT_FIRST_YEAR, last)):
+        runs[years] = asset_backfill(n_symbols=100, history=years)
+        print(f"history: {json.dumps(asdict(runs[years]))}", flush=True)
+    base, m = runs.values()
+
+    def told(x: Measurement) -> str:
+        return (
+            f"{x.year_range}: {x.bar_partitions} bar partitions, {x.runs} runs, {x.wall_s} s, "
+            f"{x.bar_rows} daily_bars rows at {x.bar_rows_per_s} rows/s, "
+            f"{x.s_per_bar_partition} s per bar partition, peak memory {x.peak_rss_mib:.0f} MiB, "
+            f"{x.status}, failed: {x.failed or 'none'}; coverage_check passed on "
+            f"{x.coverage_passed} of {x.bar_partitions} partitions, failed on "
+            f"{x.coverage_failed or 'none'}; load average {x.load_average}"
+        )
+
+    figures += [
+        Figure(
+            "History",
+            f"100 symbols x {m.year_range}, whole graph through the daemon ({m.status})",
+            m.wall_s,
+            "s",
+            f"the same backfill, 100 symbols x {base.year_range}",
+            base.wall_s,
+            f"dagster dev, sqlite instance, DuckDB file, SENSEQUANT_FIRST_YEAR the first year of "
+            f"each; back to back. {told(m)}. Baseline {told(base)}",
+        ),
+        Figure(
+            "History",
+            f"100 symbols x {m.year_range}, daily_bars rows per second of backfill wall time",
+            m.bar_rows_per_s,
+            "rows/s",
+            f"100 symbols x {base.year_range}",
+            base.bar_rows_per_s,
+            f"{m.bar_rows} rows in {m.wall_s} s against {base.bar_rows} in {base.wall_s} s",
+            higher_is_better=True,
+        ),
+    ]
     return figures
 
 
@@ -539,6 +655,7 @@ SECTIONS: dict[str, Callable[[bool], list[Figure]]] = {
     "live_source": live_source,
     "demo": demo,
     "backfills": backfills,
+    "history": history,
     "snapshots": snapshots,
 }
 
