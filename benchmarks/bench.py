@@ -663,6 +663,9 @@ SECTIONS: dict[str, Callable[[bool], list[Figure]]] = {
 # Written by `python -m benchmarks.teacher_quality` (the demo, the null and power tests and the
 # inference simulation), which `make bench` runs first.
 TEACHER_QUALITY = Path(__file__).with_name("teacher_quality.md")
+# The history call plan (sources/history_plan.py) and what the deeper default history costs:
+# hand-written around the `history` section's figures in the table.
+HISTORY_DEPTH = Path(__file__).with_name("history_depth.md")
 # Measured by `python -m benchmarks.intraday_calls`, not by a bench section.
 INTRADAY_CALLS = Path(__file__).with_name("intraday_calls.md")
 # Measured by `python -m benchmarks.bench_intraday` (27.8 M rows: minutes), kept as measured.
@@ -769,7 +772,7 @@ def render(
             f"| {f.section} | {f.figure} | {f.value:.3g} {f.unit} | {base} | {f.ratio} | "
             f"{f.target} | {f.how} |"
         )
-    kept = (DUCKLAKE, INTRADAY_CALLS, INTRADAY_STORAGE, TEACHER_QUALITY)  # measured elsewhere
+    kept = (DUCKLAKE, HISTORY_DEPTH, INTRADAY_CALLS, INTRADAY_STORAGE, TEACHER_QUALITY)
     return "\n".join(lines) + "\n" + NOTES + "\n".join(p.read_text(encoding="utf-8") for p in kept)
 
 
