@@ -555,45 +555,52 @@ def backfills(quick: bool) -> list[Figure]:
 def history(quick: bool) -> list[Figure]:
     """The deeper default history (issue 24) beside the 2022 one, in the same run: the demo at
     each first year, and the NIFTY 100 backfill through the daemon (sqlite instance, DuckDB file)
-    over 2022-2024 and over the default first year to this year. --quick: the demos only."""
+    over 2022-2024 and over the default first year to this year. --quick: the demos only.
+    Each measurement is printed as it ends (`history: ...`), so a long run's figures survive a
+    later fault."""
     from benchmarks.bench_backfill import BASELINE_HISTORY, History, asset_backfill
     from sensequant_assets.defs.partitions import years_from
     from sensequant_assets.market.history import DEFAULT_FIRST_YEAR
 
     short, deep = run_demo(BASELINE_HISTORY.first), run_demo(DEFAULT_FIRST_YEAR)
-    print(f"history: {short}\nhistory: {deep}", flush=True)
-    figures = [
-        Figure(
-            "History",
-            f"demo, history {deep.first_year} on (the default), wall time",
-            deep.seconds,
-            "s",
-            f"the same demo, history {short.first_year} on",
-            short.seconds,
-            f"python -m sensequant_assets.demo on a fresh instance each, back to back. "
-            f"{deep.first_year} on: {deep.summary()}. {short.first_year} on: {short.summary()}",
-        )
-    ]
+    print(f"history: {json.dumps(asdict(short))}\nhistory: {json.dumps(asdict(deep))}", flush=True)
     if quick:
-        return figures
+        return [demo_history_figure(short, deep)]
     last = int(years_from(DEFAULT_FIRST_YEAR).get_partition_keys()[-1])  # this year
-    runs = {}
+    runs = []
     for years in (BASELINE_HISTORY, History(DEFAULT_FIRST_YEAR, last)):
-        runs[years] = asset_backfill(n_symbols=100, history=years)
-        print(f"history: {json.dumps(asdict(runs[years]))}", flush=True)
-    base, m = runs.values()
+        runs.append(asset_backfill(n_symbols=100, history=years))
+        print(f"history: {json.dumps(asdict(runs[-1]))}", flush=True)
+    return [demo_history_figure(short, deep), *backfill_history_figures(*runs)]
 
-    def told(x: Measurement) -> str:
-        return (
-            f"{x.year_range}: {x.bar_partitions} bar partitions, {x.runs} runs, {x.wall_s} s, "
-            f"{x.bar_rows} daily_bars rows at {x.bar_rows_per_s} rows/s, "
-            f"{x.s_per_bar_partition} s per bar partition, peak memory {x.peak_rss_mib:.0f} MiB, "
-            f"{x.status}, failed: {x.failed or 'none'}; coverage_check passed on "
-            f"{x.coverage_passed} of {x.bar_partitions} partitions, failed on "
-            f"{x.coverage_failed or 'none'}; load average {x.load_average}"
-        )
 
-    figures += [
+def demo_history_figure(short: DemoRun, deep: DemoRun) -> Figure:
+    return Figure(
+        "History",
+        f"demo, history {deep.first_year} on (the default), wall time",
+        round(deep.seconds, 1),
+        "s",
+        f"the same demo, history {short.first_year} on",
+        round(short.seconds, 1),
+        f"python -m sensequant_assets.demo on a fresh instance each, back to back. "
+        f"{deep.first_year} on: {deep.summary()}. {short.first_year} on: {short.summary()}",
+    )
+
+
+def told(m: "Measurement") -> str:
+    """One backfill measurement in words, for the how-measured column."""
+    return (
+        f"{m.year_range}: {m.bar_partitions} bar partitions, {m.runs} runs, {m.wall_s} s, "
+        f"{m.bar_rows} daily_bars rows at {m.bar_rows_per_s} rows/s, "
+        f"{m.s_per_bar_partition} s per bar partition, peak memory {m.peak_rss_mib:.0f} MiB, "
+        f"{m.status}, failed: {m.failed or 'none'}; coverage_check passed on "
+        f"{m.coverage_passed} of {m.bar_partitions} partitions, failed on "
+        f"{m.coverage_failed or 'none'}; load average {m.load_average}"
+    )
+
+
+def backfill_history_figures(base: "Measurement", m: "Measurement") -> list[Figure]:
+    return [
         Figure(
             "History",
             f"100 symbols x {m.year_range}, whole graph through the daemon ({m.status})",
@@ -615,7 +622,6 @@ def history(quick: bool) -> list[Figure]:
             higher_is_better=True,
         ),
     ]
-    return figures
 
 
 def snapshots(quick: bool) -> list[Figure]:
