@@ -27,6 +27,8 @@ from sensequant_assets.paths import REPO_ROOT
 if TYPE_CHECKING:
     import dagster as dg
 
+    from benchmarks.bench_backfill import Measurement
+
 DOCS = REPO_ROOT / "docs"
 
 
@@ -394,11 +396,37 @@ def live_source(quick: bool) -> list[Figure]:
     ]
 
 
-def demo(quick: bool) -> list[Figure]:
-    """`make demo` after install: a fresh instance and warehouse, the demo list end to end."""
+@dataclass(frozen=True)
+class DemoRun:
+    """One `python -m sensequant_assets.demo`, its summary read back from what it printed."""
+
+    first_year: int
+    seconds: float
+    materialized: int  # partitions, every asset
+    bar_partitions: int
+    checks: str  # the summary's "N passed, N failed, N warnings"
+    failed_checks: str
+    load_average: str
+
+    def summary(self) -> str:
+        failed = f" ({self.failed_checks})" if self.failed_checks else ""
+        return (
+            f"{self.materialized} partitions materialized ({self.bar_partitions} daily_bars), "
+            f"checks {self.checks}{failed}, load average {self.load_average}"
+        )
+
+
+def run_demo(first_year: int) -> DemoRun:
+    """The demo on a fresh instance and warehouse, its history from `first_year` (set for the
+    demo's process, so nothing the bench imported earlier, the test package's pin of 2022, say,
+    decides it)."""
+    from sensequant_assets.market.history import FIRST_YEAR_VARIABLE
+
+    load_at_start = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         env = {
             **os.environ,
+            FIRST_YEAR_VARIABLE: str(first_year),
             "DAGSTER_HOME": tmp,
             "SENSEQUANT_WAREHOUSE": f"{tmp}/warehouse.duckdb",
             "SENSEQUANT_MODELS_DIR": f"{tmp}/models",
@@ -415,21 +443,55 @@ def demo(quick: bool) -> list[Figure]:
                 check=True,
             )
         )
-    materialized = sum(
-        int(line.split(":")[1].split()[0])
-        for line in done.stdout.splitlines()
+    lines = [line.strip() for line in done.stdout.splitlines()]
+    counts = {
+        line.split(":")[0]: int(line.split(":")[1].split()[0])
+        for line in lines
         if "partitions materialized" in line
+    }
+    at = next(i for i, line in enumerate(lines) if line.startswith("checks:"))
+    end = next(i for i in range(at, len(lines)) if lines[i].startswith("runs:"))
+    failed = lines[at + 1 : end]
+    return DemoRun(
+        first_year,
+        seconds,
+        sum(counts.values()),
+        counts.get("daily_bars", 0),
+        lines[at].removeprefix("checks:").strip(),
+        by_year(failed),
+        f"{load_at_start:.1f}-{os.getloadavg()[0]:.1f}",
     )
+
+
+def by_year(failed_checks: list[str]) -> str:
+    """The demo's failed-check lines, `check[SYMBOL|YEAR] (error)`, one entry per check and
+    symbol with its years: eleven years of one defect read as one."""
+    grouped: dict[str, list[str]] = {}
+    for line in failed_checks:
+        name, _, rest = line.partition("[")
+        key, _, severity = rest.partition("]")
+        symbol, _, year = key.partition("|")
+        grouped.setdefault(f"{name}[{symbol}]{severity}", []).extend([year] if year else [])
+    return "; ".join(f"{k}: {', '.join(v)}" if v else k for k, v in grouped.items())
+
+
+def demo(quick: bool) -> list[Figure]:
+    """`make demo` after install: a fresh instance and warehouse, the demo list end to end, at
+    the default first year as a user gets it."""
+    from sensequant_assets.market.history import DEFAULT_FIRST_YEAR
+
+    run = run_demo(DEFAULT_FIRST_YEAR)
     return [
         Figure(
             "Demo",
             "make demo (after install), wall time",
-            seconds,
+            run.seconds,
             "s",
             "",
             None,
-            f"python -m sensequant_assets.demo on a fresh instance: {materialized} partitions "
-            f"in 4 stages, {seconds / materialized:.3f} s per partition including start-up",
+            f"python -m sensequant_assets.demo on a fresh instance, history {run.first_year} on: "
+            f"{run.summary()}; {run.seconds / run.materialized:.3f} s per partition including "
+            "start-up",
         )
     ]
 
@@ -441,12 +503,12 @@ def backfills(quick: bool) -> list[Figure]:
     """
     if quick:
         return []
-    from benchmarks.bench_backfill import asset_backfill, per_partition_baseline
+    from benchmarks.bench_backfill import BASELINE_HISTORY, asset_backfill, per_partition_baseline
 
-    baseline = per_partition_baseline(n_symbols=10, years=3)
+    baseline = per_partition_baseline(n_symbols=10, history=BASELINE_HISTORY)
     figures = []
     for symbols in (36, 100):
-        m = asset_backfill(n_symbols=symbols, years=3)
+        m = asset_backfill(n_symbols=symbols, history=BASELINE_HISTORY)
         figures.append(
             Figure(
                 "Backfill",
@@ -467,7 +529,7 @@ def backfills(quick: bool) -> list[Figure]:
         )
     sqlite = m  # the 100-symbol measurement above, same machine, same bench run
     for deployment in ("postgres", "postgres+ducklake"):
-        other = asset_backfill(n_symbols=100, years=3, deployment=deployment)
+        other = asset_backfill(n_symbols=100, history=BASELINE_HISTORY, deployment=deployment)
         warehouse = "a DuckLake (catalog in the same PostgreSQL, pool `warehouse` at 2)"
         figures.append(
             Figure(
@@ -488,6 +550,78 @@ def backfills(quick: bool) -> list[Figure]:
             )
         )
     return figures
+
+
+def history(quick: bool) -> list[Figure]:
+    """The deeper default history (issue 24) beside the 2022 one, in the same run: the demo at
+    each first year, and the NIFTY 100 backfill through the daemon (sqlite instance, DuckDB file)
+    over 2022-2024 and over the default first year to this year. --quick: the demos only.
+    Each measurement is printed as it ends (`history: ...`), so a long run's figures survive a
+    later fault."""
+    from benchmarks.bench_backfill import BASELINE_HISTORY, History, asset_backfill
+    from sensequant_assets.defs.partitions import years_from
+    from sensequant_assets.market.history import DEFAULT_FIRST_YEAR
+
+    short, deep = run_demo(BASELINE_HISTORY.first), run_demo(DEFAULT_FIRST_YEAR)
+    print(f"history: {json.dumps(asdict(short))}\nhistory: {json.dumps(asdict(deep))}", flush=True)
+    if quick:
+        return [demo_history_figure(short, deep)]
+    last = int(years_from(DEFAULT_FIRST_YEAR).get_partition_keys()[-1])  # this year
+    runs = []
+    for years in (BASELINE_HISTORY, History(DEFAULT_FIRST_YEAR, last)):
+        runs.append(asset_backfill(n_symbols=100, history=years))
+        print(f"history: {json.dumps(asdict(runs[-1]))}", flush=True)
+    return [demo_history_figure(short, deep), *backfill_history_figures(*runs)]
+
+
+def demo_history_figure(short: DemoRun, deep: DemoRun) -> Figure:
+    return Figure(
+        "History",
+        f"demo, history {deep.first_year} on (the default), wall time",
+        round(deep.seconds, 1),
+        "s",
+        f"the same demo, history {short.first_year} on",
+        round(short.seconds, 1),
+        f"python -m sensequant_assets.demo on a fresh instance each, back to back. "
+        f"{deep.first_year} on: {deep.summary()}. {short.first_year} on: {short.summary()}",
+    )
+
+
+def told(m: "Measurement") -> str:
+    """One backfill measurement in words, for the how-measured column."""
+    return (
+        f"{m.year_range}: {m.bar_partitions} bar partitions, {m.runs} runs, {m.wall_s} s, "
+        f"{m.bar_rows} daily_bars rows at {m.bar_rows_per_s} rows/s, "
+        f"{m.s_per_bar_partition} s per bar partition, peak memory {m.peak_rss_mib:.0f} MiB, "
+        f"{m.status}, failed: {m.failed or 'none'}; coverage_check passed on "
+        f"{m.coverage_passed} of {m.bar_partitions} partitions, failed on "
+        f"{m.coverage_failed or 'none'}; load average {m.load_average}"
+    )
+
+
+def backfill_history_figures(base: "Measurement", m: "Measurement") -> list[Figure]:
+    return [
+        Figure(
+            "History",
+            f"100 symbols x {m.year_range}, whole graph through the daemon ({m.status})",
+            m.wall_s,
+            "s",
+            f"the same backfill, 100 symbols x {base.year_range}",
+            base.wall_s,
+            f"dagster dev, sqlite instance, DuckDB file, SENSEQUANT_FIRST_YEAR the first year of "
+            f"each; back to back. {told(m)}. Baseline {told(base)}",
+        ),
+        Figure(
+            "History",
+            f"100 symbols x {m.year_range}, daily_bars rows per second of backfill wall time",
+            m.bar_rows_per_s,
+            "rows/s",
+            f"100 symbols x {base.year_range}",
+            base.bar_rows_per_s,
+            f"{m.bar_rows} rows in {m.wall_s} s against {base.bar_rows} in {base.wall_s} s",
+            higher_is_better=True,
+        ),
+    ]
 
 
 def snapshots(quick: bool) -> list[Figure]:
@@ -539,6 +673,7 @@ SECTIONS: dict[str, Callable[[bool], list[Figure]]] = {
     "live_source": live_source,
     "demo": demo,
     "backfills": backfills,
+    "history": history,
     "snapshots": snapshots,
 }
 
@@ -546,6 +681,9 @@ SECTIONS: dict[str, Callable[[bool], list[Figure]]] = {
 # Written by `python -m benchmarks.teacher_quality` (the demo, the null and power tests and the
 # inference simulation), which `make bench` runs first.
 TEACHER_QUALITY = Path(__file__).with_name("teacher_quality.md")
+# The history call plan (sources/history_plan.py) and what the deeper default history costs:
+# hand-written around the `history` section's figures in the table.
+HISTORY_DEPTH = Path(__file__).with_name("history_depth.md")
 # Measured by `python -m benchmarks.intraday_calls`, not by a bench section.
 INTRADAY_CALLS = Path(__file__).with_name("intraday_calls.md")
 # Measured by `python -m benchmarks.bench_intraday` (27.8 M rows: minutes), kept as measured.
@@ -652,7 +790,7 @@ def render(
             f"| {f.section} | {f.figure} | {f.value:.3g} {f.unit} | {base} | {f.ratio} | "
             f"{f.target} | {f.how} |"
         )
-    kept = (DUCKLAKE, INTRADAY_CALLS, INTRADAY_STORAGE, TEACHER_QUALITY)  # measured elsewhere
+    kept = (DUCKLAKE, HISTORY_DEPTH, INTRADAY_CALLS, INTRADAY_STORAGE, TEACHER_QUALITY)
     return "\n".join(lines) + "\n" + NOTES + "\n".join(p.read_text(encoding="utf-8") for p in kept)
 
 

@@ -3,10 +3,15 @@
 Each measurement starts its own `dagster dev` on a throw-away instance and synthetic source, so
 the daemon's ~30 s loop and every run's process start-up are paid as a user pays them.
 
-- `asset_backfill(n_symbols, years)`: one asset backfill of the whole batch graph (mapping, bars
-  for `years` years and their checks, labels, models, report), the backfill policies' chunking.
-- `per_partition_baseline(n_symbols, years)`: daily_bars and its checks, one run per partition
+- `asset_backfill(n_symbols, history)`: one asset backfill of the whole batch graph (mapping, bars
+  for the `history` years and their checks, labels, models, report), the backfill policies'
+  chunking.
+- `per_partition_baseline(n_symbols, history)`: daily_bars and its checks, one run per partition
   launched through GraphQL (mapping materialized first, untimed).
+
+Each names its years: a `History`, whose first year is also the instance's SENSEQUANT_FIRST_YEAR
+(its processes read the partitions from it at load), so 2022-2024 and 2016-2026 are measured
+alike whatever the bench's own environment holds (the test package pins 2022 at import).
 
 Wall time runs from the launch request to the backfill's terminal status; peak memory is the
 largest sum of resident memory over every process of that instance, sampled twice a second.
@@ -33,12 +38,13 @@ from sensequant_assets.cli import (
     register_symbols,
     wait_for_backfill,
 )
-from sensequant_assets.defs.partitions import years_partitions
+from sensequant_assets.defs.partitions import years_from
 from sensequant_assets.defs.universe.sensors import (
     SYMBOL_ASSETS,
     SYMBOL_YEAR_ASSETS,
     UNPARTITIONED_ASSETS,
 )
+from sensequant_assets.market.history import FIRST_YEAR_VARIABLE
 from sensequant_assets.paths import DATA_DIR
 from sensequant_assets.universe.constituents import list_files, read_constituent_file
 from sensequant_assets.universe.partitions import PARTITIONS_PER_RUN
@@ -98,6 +104,34 @@ query($name: String!) {
 
 
 @dataclass(frozen=True)
+class History:
+    """The years a measurement backfills: `first` (the instance's first year) to `last`."""
+
+    first: int
+    last: int
+
+    @property
+    def keys(self) -> list[str]:
+        """The year partitions first..last, as an instance whose first year is `first` has them."""
+        keys = [k for k in years_from(self.first).get_partition_keys() if int(k) <= self.last]
+        if not keys or keys[-1] != str(self.last):
+            raise ValueError(f"years {self}: give a last year from {self.first} to this year")
+        return keys
+
+    @property
+    def settings(self) -> dict[str, str]:
+        """The environment of every process of the measured instance."""
+        return {FIRST_YEAR_VARIABLE: str(self.first)}
+
+    def __str__(self) -> str:
+        return f"{self.first}-{self.last}"
+
+
+BASELINE_HISTORY = History(2022, 2024)
+"""NIFTY 100 x 2022-2024: what every backfill figure measured before the first year moved."""
+
+
+@dataclass(frozen=True)
 class Measurement:
     label: str
     symbols: int
@@ -112,6 +146,24 @@ class Measurement:
     bar_rows: int = 0
     bar_rows_per_s: float = 0.0
     failed: str = ""  # what the backfill's page lists as failed, read back after it ended
+    year_range: str = ""
+    coverage_passed: int = 0  # partitions whose latest coverage_check passed
+    coverage_failed: str = ""  # the others with a result, as `SYMBOL: years`
+    load_average: str = ""  # the 1-minute load average when launched and when ended
+
+
+def coverage(server: DagsterDev) -> tuple[int, str]:
+    """(partitions whose latest coverage_check passed, the failed ones as `SYMBOL: years`)."""
+    latest: dict[str, str] = {}
+    for row in server.query(CHECK_RESULTS, name="coverage_check")["assetCheckExecutions"]:
+        latest.setdefault(row["partition"], row["status"])  # newest first
+    failed: dict[str, list[str]] = {}
+    for key, status in sorted(latest.items()):
+        if status == "FAILED":
+            symbol, year = key.split("|")
+            failed.setdefault(symbol, []).append(year)
+    passed = sum(status == "SUCCEEDED" for status in latest.values())
+    return passed, "; ".join(f"{s}: {', '.join(y)}" for s, y in failed.items())
 
 
 def universe(n: int) -> list[str]:
@@ -207,11 +259,13 @@ def measure(
     symbols: Sequence[str],
     years: Sequence[str],
 ) -> Measurement:
+    load_at_launch = os.getloadavg()[0]
     with PeakMemory(str(server.root / "dagster_home")) as memory:
         started = time.monotonic()
         backfill_id = launch(server, params)
         status = wait_for_backfill(server.url, backfill_id, timeout_s=3600, poll_s=1)
         wall = time.monotonic() - started
+    load = f"{load_at_launch:.1f} at launch, {os.getloadavg()[0]:.1f} at the end"
     runs = server.query(RUNS, id=backfill_id)["runsOrError"]["results"]
     checked = {
         row["partition"]
@@ -227,6 +281,7 @@ def measure(
     failed = backfill_failures(server, backfill_id) + (
         f" (no model: {untrained})" if untrained else ""
     )
+    passed, coverage_failed = coverage(server)
     n = len(symbols)
     bars = n * len(years)
     return Measurement(
@@ -243,15 +298,22 @@ def measure(
         rows,
         round(rows / wall),
         failed,
+        f"{years[0]}-{years[-1]}",
+        passed,
+        coverage_failed,
+        load,
     )
 
 
 @contextmanager
-def instance(deployment: Deployment, root: Path) -> Iterator[tuple[DagsterDev, WarehouseResource]]:
+def instance(
+    deployment: Deployment, root: Path, settings: dict[str, str]
+) -> Iterator[tuple[DagsterDev, WarehouseResource]]:
     """`dagster dev` on sqlite, or the deployment shape (code server, webserver, daemon) on a
-    private PostgreSQL started for the measurement; with the warehouse its runs write."""
+    private PostgreSQL started for the measurement; with the warehouse its runs write. Every
+    process gets `settings` on top of the test environment."""
     if deployment == "sqlite":
-        with dagster_dev(root) as server:
+        with dagster_dev(root, settings=settings) as server:
             yield server, WarehouseResource(database=str(server.warehouse))
         return
     with local_postgres() as postgres:
@@ -259,11 +321,16 @@ def instance(deployment: Deployment, root: Path) -> Iterator[tuple[DagsterDev, W
         data = str(root / "lake")
         lake = {"SENSEQUANT_WAREHOUSE_BACKEND": "ducklake", "SENSEQUANT_LAKE_DATA_PATH": data}
         chosen = lake if deployment == "postgres+ducklake" else {}
-        with deployed(root, catalog, chosen) as server:
+        with deployed(root, catalog, {**chosen, **settings}) as server:
             if not chosen:
                 yield server, WarehouseResource(database=str(server.warehouse))
                 return
-            home = {**os.environ, **catalog, "DAGSTER_HOME": str(root / "dagster_home")}
+            home = {
+                **os.environ,
+                **catalog,
+                **settings,
+                "DAGSTER_HOME": str(root / "dagster_home"),
+            }
             dagster = str(Path(sys.executable).parent / "dagster")
             pool = [dagster, "instance", "concurrency", "set", WAREHOUSE_POOL, str(LAKE_WRITERS)]
             subprocess.run(pool, env=home, check=True, capture_output=True)
@@ -283,13 +350,15 @@ def instance(deployment: Deployment, root: Path) -> Iterator[tuple[DagsterDev, W
 
 
 def asset_backfill(
-    n_symbols: int = 100, years: int = 3, deployment: Deployment = "sqlite"
+    n_symbols: int = 100,
+    history: History = BASELINE_HISTORY,
+    deployment: Deployment = "sqlite",
 ) -> Measurement:
     symbols = universe(n_symbols)
-    year_keys = years_partitions.get_partition_keys()[:years]
+    year_keys = history.keys
     with (
         tempfile.TemporaryDirectory() as tmp,
-        instance(deployment, Path(tmp)) as (server, warehouse),
+        instance(deployment, Path(tmp), history.settings) as (server, warehouse),
     ):
         register_symbols(server.url, symbols)
         # The batch's list, for coverage_report; with the sensor left running it would also start
@@ -299,20 +368,24 @@ def asset_backfill(
         return measure(
             server,
             warehouse,
-            f"asset backfill on {deployment}, multi_run({PARTITIONS_PER_RUN}), whole graph",
+            f"asset backfill on {deployment}, multi_run({PARTITIONS_PER_RUN}), whole graph, "
+            f"years {history}",
             graph_params(symbols, year_keys),
             symbols,
             year_keys,
         )
 
 
-def per_partition_baseline(n_symbols: int = 10, years: int = 3) -> Measurement:
+def per_partition_baseline(n_symbols: int = 10, history: History = BASELINE_HISTORY) -> Measurement:
     """daily_bars and its checks, one run per partition launched through GraphQL, as a sensor or
     a user clicking each partition would (a job backfill would batch them by the policy)."""
     symbols = universe(n_symbols)
-    year_keys = years_partitions.get_partition_keys()[:years]
+    year_keys = history.keys
     selector = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY}
-    with tempfile.TemporaryDirectory() as tmp, dagster_dev(Path(tmp)) as server:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        dagster_dev(Path(tmp), settings=history.settings) as server,
+    ):
         register_symbols(server.url, symbols)
         mapping = launch(
             server,
@@ -342,7 +415,7 @@ def per_partition_baseline(n_symbols: int = 10, years: int = 3) -> Measurement:
         return Measurement(
             "one run per partition, daily_bars + checks",
             n_symbols,
-            years,
+            len(year_keys),
             len(keys),
             "all SUCCESS" if set(statuses) == {"SUCCESS"} else str(set(statuses)),
             round(wall, 1),
@@ -350,6 +423,7 @@ def per_partition_baseline(n_symbols: int = 10, years: int = 3) -> Measurement:
             round(wall / len(keys), 3),
             round(memory.peak_bytes / 2**20),
             len(checked),
+            year_range=str(history),
         )
 
 
@@ -365,16 +439,24 @@ def finished_runs(server: DagsterDev, expected: int) -> list[str] | None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--symbols", type=int, default=100)
-    parser.add_argument("--years", type=int, default=3)
+    parser.add_argument(
+        "--from",
+        dest="first",
+        type=int,
+        default=BASELINE_HISTORY.first,
+        help="first year: the instance's SENSEQUANT_FIRST_YEAR too",
+    )
+    parser.add_argument("--to", dest="last", type=int, default=BASELINE_HISTORY.last)
     parser.add_argument("--baseline-symbols", type=int, default=10)
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument(
         "--deployment", choices=["sqlite", "postgres", "postgres+ducklake"], default="sqlite"
     )
     args = parser.parse_args(argv)
-    results = [asset_backfill(args.symbols, args.years, args.deployment)]
+    history = History(args.first, args.last)
+    results = [asset_backfill(args.symbols, history, args.deployment)]
     if not args.skip_baseline:
-        results.append(per_partition_baseline(args.baseline_symbols, args.years))
+        results.append(per_partition_baseline(args.baseline_symbols, history))
     for result in results:
         print(json.dumps(asdict(result)))
     return 0
