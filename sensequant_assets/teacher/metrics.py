@@ -29,6 +29,7 @@ is the statistic of the difference, so its interval is paired.
 """
 
 import zlib
+from collections.abc import Callable
 from statistics import NormalDist
 
 import numpy as np
@@ -264,6 +265,17 @@ def newey_west_se(values: np.ndarray, lags: int) -> float | None:
     1 - k/(lags+1), k = 1..lags). Forward returns over H sessions overlap for H - 1 lags, so a
     daily IC series is autocorrelated and the i.i.d. error sqrt(var/n) is too small. None with
     fewer than two values."""
+    if (found := _long_run_variance(values, lags, lambda k: 1 - k / (lags + 1))) is None:
+        return None
+    n, variance = found
+    return float(np.sqrt(max(variance, 0.0) / n))
+
+
+def _long_run_variance(
+    values: np.ndarray, lags: int, weight: Callable[[int], float]
+) -> tuple[int, float] | None:
+    """The count and long-run variance of `values` about their mean: the autocovariances at
+    lags 0 .. `lags`, lag k counted twice at `weight(k)`; None with fewer than two values."""
     x = np.asarray(values, dtype="float64")
     n = len(x)
     if n < 2:
@@ -271,8 +283,8 @@ def newey_west_se(values: np.ndarray, lags: int) -> float | None:
     deviations = x - x.mean()
     variance = deviations @ deviations / n
     for k in range(1, min(lags, n - 1) + 1):
-        variance += 2 * (1 - k / (lags + 1)) * (deviations[k:] @ deviations[:-k]) / n
-    return float(np.sqrt(max(variance, 0.0) / n))
+        variance += 2 * weight(k) * (deviations[k:] @ deviations[:-k]) / n
+    return n, float(variance)
 
 
 def hansen_hodrick_se(values: np.ndarray, lags: int) -> float | None:
@@ -286,16 +298,11 @@ def hansen_hodrick_se(values: np.ndarray, lags: int) -> float | None:
     Uniform weights can give a negative variance in a small sample; then the Newey-West
     estimate with twice the lags is used, which is positive by construction (Newey and West,
     1987, Econometrica 55(3)). None with fewer than two values."""
-    x = np.asarray(values, dtype="float64")
-    n = len(x)
-    if n < 2:
+    if (found := _long_run_variance(values, lags, lambda k: 1.0)) is None:
         return None
-    deviations = x - x.mean()
-    variance = deviations @ deviations / n
-    for k in range(1, min(lags, n - 1) + 1):
-        variance += 2 * (deviations[k:] @ deviations[:-k]) / n
+    n, variance = found
     if variance <= 0:
-        return newey_west_se(x, 2 * lags)
+        return newey_west_se(values, 2 * lags)
     # Autocovariances about the sample mean are biased low by about the long-run variance / n
     # each, so their sum over 2 lags + 1 terms by (2 lags + 1) / n of it: scaled back. With no
     # lags this is the textbook n - 1 divisor. At 600 dates and 20-30 lags it was worth a point
