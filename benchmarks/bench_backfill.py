@@ -14,7 +14,12 @@ Each names its years: a `History`, whose first year is also the instance's SENSE
 alike whatever the bench's own environment holds (the test package pins 2022 at import).
 
 Wall time runs from the launch request to the backfill's terminal status; peak memory is the
-largest sum of resident memory over every process of that instance, sampled twice a second.
+largest sum of resident memory over every process of that instance, sampled twice a second, and
+each process's own peak by its role (webserver, daemon, code server, run). The orchestration
+ratio is the wall over the summed step time of the backfill's runs (each step from its start to
+its end, read from the runs' step stats): what Dagster spent starting runs and waiting for
+daemon passes is the rest. `backfill_pass_s` measures the same backfill with the daemon passing
+at another pace (Dagster's own is 30 s; the project's instance sets 2 s).
 """
 
 import argparse
@@ -25,11 +30,14 @@ import sys
 import tempfile
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+
+import yaml
 
 from sensequant_assets.cli import (
     LAUNCH_BACKFILL,
@@ -45,7 +53,7 @@ from sensequant_assets.defs.universe.sensors import (
     UNPARTITIONED_ASSETS,
 )
 from sensequant_assets.market.history import FIRST_YEAR_VARIABLE
-from sensequant_assets.paths import DATA_DIR
+from sensequant_assets.paths import DATA_DIR, REPO_ROOT
 from sensequant_assets.universe.constituents import list_files, read_constituent_file
 from sensequant_assets.universe.partitions import PARTITIONS_PER_RUN
 from sensequant_assets.warehouse.resources import WAREHOUSE_POOL, WarehouseResource
@@ -81,7 +89,7 @@ query { runsOrError(filter: {pipelineName: "bars_job"}) { ... on Runs { results 
 RUNS = """
 query($id: String!) {
   runsOrError(filter: {tags: [{key: "dagster/backfill", value: $id}]}) {
-    ... on Runs { results { status } }
+    ... on Runs { results { status stepStats { stepKey startTime endTime } } }
   }
 }"""
 
@@ -150,6 +158,13 @@ class Measurement:
     coverage_passed: int = 0  # partitions whose latest coverage_check passed
     coverage_failed: str = ""  # the others with a result, as `SYMBOL: years`
     load_average: str = ""  # the 1-minute load average when launched and when ended
+    backfill_pass_s: int = 0  # how often the backfill daemon passed
+    step_s: float = 0.0  # summed step time of the backfill's runs
+    orchestration_ratio: float = 0.0  # wall / step_s
+    stage_s: dict[str, float] | None = None  # step time by step (asset or check step)
+    peak_rss_by_role_mib: dict[str, float] | None = None  # each process's peak, by role
+    instance_mib: float = 0.0  # the Dagster home: runs, event logs, schedules (sqlite)
+    warehouse_mib: float = 0.0  # the DuckDB file and its snapshots
 
 
 def coverage(server: DagsterDev) -> tuple[int, str]:
@@ -179,12 +194,34 @@ def universe(n: int) -> list[str]:
     return listed + [f"SYN{i:03d}" for i in range(n - len(listed))]
 
 
+def role(pid: int) -> str:
+    """What a process of the instance is, from its command line."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return "gone"
+    for marker, name in (
+        ("api execute_run", "run"),
+        ("api grpc", "code server"),
+        ("dagster-daemon", "daemon"),
+        ("dagster-webserver", "webserver"),
+        ("dagster_webserver", "webserver"),
+        ("postgres", "postgres"),
+    ):
+        if marker in command:
+            return name
+    return "dagster dev" if " dev " in f"{command} " else "other"
+
+
 class PeakMemory:
-    """Samples the summed RSS of every process of one instance until stopped."""
+    """Samples the summed RSS of every process of one instance until stopped, and each process's
+    own peak by role."""
 
     def __init__(self, dagster_home: str) -> None:
         self.home = dagster_home
         self.peak_bytes = 0
+        self.by_role: dict[str, int] = defaultdict(int)
+        self._roles: dict[int, str] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -205,7 +242,10 @@ class PeakMemory:
                 except OSError:
                     continue
                 rss = next((line for line in status.splitlines() if line.startswith("VmRSS")), "")
-                total += int(rss.split()[1]) * 1024 if rss else 0
+                used = int(rss.split()[1]) * 1024 if rss else 0
+                total += used
+                kind = self._roles.setdefault(pid, role(pid))
+                self.by_role[kind] = max(self.by_role[kind], used)
             self.peak_bytes = max(self.peak_bytes, total)
 
 
@@ -251,6 +291,38 @@ def graph_params(symbols: Sequence[str], years: Sequence[str]) -> dict[str, obje
     return {"partitionsByAssets": by_asset, "title": "bench"}
 
 
+def step_times(runs: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """Summed time of each step key over `runs`, from their step stats."""
+    stages: dict[str, float] = defaultdict(float)
+    for run in runs:
+        for step in run["stepStats"]:
+            if step["startTime"] and step["endTime"]:
+                stages[step["stepKey"]] += step["endTime"] - step["startTime"]
+    return {key: round(seconds, 1) for key, seconds in sorted(stages.items())}
+
+
+def size_mib(path: Path) -> float:
+    files = [path] if path.is_file() else [f for f in path.rglob("*") if f.is_file()]
+    return round(sum(f.stat().st_size for f in files) / 2**20, 1)
+
+
+def warehouse_size(server: DagsterDev, warehouse: WarehouseResource) -> float:
+    """The lake's data files, or the DuckDB file and the snapshots published beside it."""
+    if warehouse.backend == "ducklake":
+        return size_mib(Path(warehouse.lake_data_path))
+    snapshots = server.warehouse.with_suffix(".snapshots")
+    return size_mib(server.warehouse) + (size_mib(snapshots) if snapshots.exists() else 0.0)
+
+
+def paced_instance(root: Path, backfill_pass_s: int) -> None:
+    """The project's dagster.yaml with the backfill daemon passing every `backfill_pass_s`."""
+    config = yaml.safe_load((REPO_ROOT / "dagster.yaml").read_text())
+    config["run_coordinator"]["config"]["backfill_pass_seconds"] = backfill_pass_s
+    home = root / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").write_text(yaml.safe_dump(config))
+
+
 def measure(
     server: DagsterDev,
     warehouse: WarehouseResource,
@@ -284,6 +356,10 @@ def measure(
     passed, coverage_failed = coverage(server)
     n = len(symbols)
     bars = n * len(years)
+    stages = step_times(runs)
+    steps = sum(stages.values())
+    home = server.root / "dagster_home"
+    pace = yaml.safe_load((home / "dagster.yaml").read_text())["run_coordinator"]["config"]
     return Measurement(
         label,
         n,
@@ -302,6 +378,13 @@ def measure(
         passed,
         coverage_failed,
         load,
+        pace["backfill_pass_seconds"],
+        round(steps, 1),
+        round(wall / steps, 2) if steps else 0.0,
+        stages,
+        {name: round(peak / 2**20) for name, peak in sorted(memory.by_role.items())},
+        size_mib(home),
+        warehouse_size(server, warehouse),
     )
 
 
@@ -353,27 +436,37 @@ def asset_backfill(
     n_symbols: int = 100,
     history: History = BASELINE_HISTORY,
     deployment: Deployment = "sqlite",
+    backfill_pass_s: int | None = None,
 ) -> Measurement:
     symbols = universe(n_symbols)
-    year_keys = history.keys
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        instance(deployment, Path(tmp), history.settings) as (server, warehouse),
-    ):
-        register_symbols(server.url, symbols)
-        # The batch's list, for coverage_report; with the sensor left running it would also start
-        # a second backfill of its own, racing the measured one (docs/benchmarks.md).
-        stop_sensor(server, "constituent_lists_sensor")
-        (server.constituents / "bench.txt").write_text("\n".join(symbols) + "\n")
-        return measure(
-            server,
-            warehouse,
-            f"asset backfill on {deployment}, multi_run({PARTITIONS_PER_RUN}), whole graph, "
-            f"years {history}",
-            graph_params(symbols, year_keys),
-            symbols,
-            year_keys,
-        )
+    with tempfile.TemporaryDirectory() as tmp:
+        if backfill_pass_s is not None:
+            paced_instance(Path(tmp), backfill_pass_s)
+        with instance(deployment, Path(tmp), history.settings) as (server, warehouse):
+            return backfill_on(server, warehouse, symbols, history, deployment)
+
+
+def backfill_on(
+    server: DagsterDev,
+    warehouse: WarehouseResource,
+    symbols: Sequence[str],
+    history: History,
+    deployment: Deployment,
+) -> Measurement:
+    register_symbols(server.url, symbols)
+    # The batch's list, for coverage_report; with the sensor left running it would also start
+    # a second backfill of its own, racing the measured one (docs/benchmarks.md).
+    stop_sensor(server, "constituent_lists_sensor")
+    (server.constituents / "bench.txt").write_text("\n".join(symbols) + "\n")
+    return measure(
+        server,
+        warehouse,
+        f"asset backfill on {deployment}, multi_run({PARTITIONS_PER_RUN}), whole graph, "
+        f"years {history}",
+        graph_params(symbols, history.keys),
+        symbols,
+        history.keys,
+    )
 
 
 def per_partition_baseline(n_symbols: int = 10, history: History = BASELINE_HISTORY) -> Measurement:
@@ -450,11 +543,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--baseline-symbols", type=int, default=10)
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument(
+        "--backfill-pass",
+        type=int,
+        default=None,
+        help="seconds between the backfill daemon's passes (default: the project's dagster.yaml)",
+    )
+    parser.add_argument(
         "--deployment", choices=["sqlite", "postgres", "postgres+ducklake"], default="sqlite"
     )
     args = parser.parse_args(argv)
     history = History(args.first, args.last)
-    results = [asset_backfill(args.symbols, history, args.deployment)]
+    results = [asset_backfill(args.symbols, history, args.deployment, args.backfill_pass)]
     if not args.skip_baseline:
         results.append(per_partition_baseline(args.baseline_symbols, history))
     for result in results:

@@ -20,8 +20,14 @@ What the platform needs that has no public form in 1.13:
   (the key it skips auto-converted source observations by, `execute_step.py`). Its run log shows
   that key as the step output's metadata.
 
-And one thing 1.13 gets wrong: a pool's slot claim on PostgreSQL is not exclusive (see
-`ExactPoolPostgresEventLogStorage`), so the Postgres instance template names that class.
+And two things 1.13 does not let an instance set:
+- a pool's slot claim on PostgreSQL is not exclusive (see `ExactPoolPostgresEventLogStorage`), so
+  the Postgres instance template names that class;
+- the backfill daemon looks at a backfill every 30 s, a constant (dagster-io/dagster#11649, open
+  since 2023; #11860 proposes 2 s while backfills are active), and every dependency level of a
+  backfill (mapping, bars and checks, teacher, universe model and report) starts at a pass: a
+  third of a NIFTY 100 batch's wall went to waiting. `PacedRunCoordinator`, the instance's run
+  coordinator, sets that pace when the daemon builds it, before any daemon loop starts.
 An upgrade that moves any of them fails in `sensequant_assets_tests/test_dagster_internals.py`.
 """
 
@@ -46,9 +52,14 @@ from dagster._core.definitions.data_version import (
 from dagster._core.definitions.partitions.subset.partitions_subset import PartitionsSubset
 from dagster._core.definitions.partitions.utils import get_tags_from_multi_partition_key
 from dagster._core.definitions.source_asset import SYSTEM_METADATA_KEY_SOURCE_ASSET_OBSERVATION
+from dagster._daemon import controller as daemon_controller
+from dagster._serdes import ConfigurableClassData
 
 __all__ = [
+    "BACKFILL_PASS_SECONDS",
     "AssetCheckEvaluationTargetMaterializationData",
+    "PacedRunCoordinator",
+    "backfill_pass_seconds",
     "backfill_request",
     "data_version",
     "input_provenance",
@@ -164,6 +175,61 @@ def backfill_request(
 def partition_tags(key: dg.MultiPartitionKey) -> dict[str, str]:
     """The tags Dagster writes on its own materializations of multi-partition `key`."""
     return dict(get_tags_from_multi_partition_key(key))
+
+
+BACKFILL_PASS_SECONDS = 2
+"""The backfill daemon's pace on this project's instances: a level of a batch starts at most this
+long after the level before it ended. A pass over no active backfill is one query of the runs
+database; over an active one it costs the daemon CPU that grows with the backfill
+(docs/benchmarks.md, "Orchestration")."""
+
+
+def backfill_pass_seconds() -> float:
+    """How often, in seconds, this process's backfill daemon looks at the active backfills."""
+    return daemon_controller.DEFAULT_DAEMON_INTERVAL_SECONDS
+
+
+class PacedRunCoordinator(dg.QueuedRunCoordinator):
+    """Dagster's queued run coordinator (every setting of its own unchanged), which also sets how
+    often the backfill daemon passes: `backfill_pass_seconds` in the instance's `run_coordinator`
+    config, default `BACKFILL_PASS_SECONDS`.
+
+    The run coordinator is the one object of an instance's own configuration that the daemon
+    process builds before it starts its loops (`dagster-daemon run` asks for it to decide which
+    daemons to start), and the backfill loop reads the module constant
+    `DEFAULT_DAEMON_INTERVAL_SECONDS` when it starts; so setting the constant here sets the
+    pace of every backfill this instance runs, whoever launched it: the constituent-list sensor,
+    the UI's Materialize, `sensequant backfill`. Other processes that build the coordinator
+    (webserver, runs) run no backfill loop and are unaffected.
+    """
+
+    @classmethod
+    def config_type(cls) -> dict[str, dg.Field]:
+        return {
+            **super().config_type(),
+            "backfill_pass_seconds": dg.Field(
+                dg.IntSource,
+                is_required=False,
+                default_value=BACKFILL_PASS_SECONDS,
+                description="Seconds between the backfill daemon's passes (Dagster's: 30).",
+            ),
+        }
+
+    @classmethod
+    def from_config_value(
+        cls, inst_data: ConfigurableClassData | None, config_value: Mapping[str, Any]
+    ) -> "PacedRunCoordinator":
+        seconds = config_value.get("backfill_pass_seconds", BACKFILL_PASS_SECONDS)
+        if not 1 <= seconds <= 300:
+            raise dg.DagsterInvalidConfigError(
+                "run_coordinator.config.backfill_pass_seconds in dagster.yaml must be 1 to 300 "
+                f"seconds, not {seconds}",
+                [],
+                config_value,
+            )
+        daemon_controller.DEFAULT_DAEMON_INTERVAL_SECONDS = seconds
+        queued = {k: v for k, v in config_value.items() if k != "backfill_pass_seconds"}
+        return super().from_config_value(inst_data, queued)  # type: ignore[arg-type]
 
 
 def __getattr__(name: str) -> type:

@@ -2,15 +2,21 @@
 it fails here, by name, not somewhere in a check grid or a sensor tick."""
 
 import inspect
+import logging
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import dagster as dg
 import pytest
 from dagster_postgres.event_log import PostgresEventLogStorage
 
 from sensequant_assets.dagster_internals import (
+    BACKFILL_PASS_SECONDS,
     AssetCheckEvaluationTargetMaterializationData,
     ExactPoolPostgresEventLogStorage,
+    PacedRunCoordinator,
+    backfill_pass_seconds,
     backfill_request,
     data_version,
     input_provenance,
@@ -20,9 +26,12 @@ from sensequant_assets.dagster_internals import (
     reported_output,
     versioned_materialization,
 )
+from sensequant_assets.paths import REPO_ROOT
 from sensequant_assets_tests.support.dagster_internals import (
     SensorExecutionData,
     StaleStatus,
+    create_daemons_from_instance,
+    execute_backfill_iteration_loop,
     get_stale_status_resolver,
 )
 
@@ -211,3 +220,73 @@ def test_a_sensor_tick_evaluates_to_the_execution_data_tests_read() -> None:
     data = pinned_sensor.evaluate_tick(dg.build_sensor_context())
     assert isinstance(data, SensorExecutionData)
     assert data.skip_message == "pinned"
+
+
+class RecordedWaits:
+    """A daemon shutdown event that records how long the loop asks to sleep, and never sleeps."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    def wait(self, timeout: float) -> bool:
+        self.waits.append(timeout)
+        return False
+
+    def is_set(self) -> bool:
+        return False
+
+
+class NoWorkspace:
+    """A workspace the backfill iteration cannot read: the loop records the error and sleeps."""
+
+    def __getattr__(self, name: str) -> object:
+        raise RuntimeError("no workspace in this test")
+
+
+@pytest.fixture
+def restored_pace() -> Iterator[None]:
+    before = backfill_pass_seconds()
+    yield
+    PacedRunCoordinator.from_config_value(None, {"backfill_pass_seconds": before})
+
+
+def sleeps_of_the_backfill_loop(passes: int) -> list[float]:
+    waits = RecordedWaits()
+    loop = execute_backfill_iteration_loop(
+        NoWorkspace(),  # type: ignore[arg-type]
+        logging.getLogger("test"),
+        waits,  # type: ignore[arg-type]
+    )
+    for _ in loop:
+        if len(waits.waits) == passes:
+            break
+    loop.close()
+    return waits.waits
+
+
+def test_the_project_instance_paces_the_backfill_daemon_before_its_loops_start(
+    tmp_path: Path, restored_pace: None
+) -> None:
+    """What `dagster-daemon run` does with dagster.yaml: build the instance, then the daemons
+    (which builds the run coordinator), then start the loops; the backfill loop then sleeps the
+    project's pass, not Dagster's 30 s, between passes."""
+    PacedRunCoordinator.from_config_value(None, {"backfill_pass_seconds": 30})
+    assert all(29 <= wait <= 30 for wait in sleeps_of_the_backfill_loop(2))
+    shutil.copy(REPO_ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
+        daemons = {daemon.daemon_type() for daemon in create_daemons_from_instance(instance)}
+        assert {"BACKFILL", "QUEUED_RUN_COORDINATOR"} <= daemons
+        assert isinstance(instance.run_coordinator, PacedRunCoordinator)
+        assert instance.run_coordinator.dequeue_interval_seconds == 1
+    assert backfill_pass_seconds() == BACKFILL_PASS_SECONDS == 2
+    assert all(0 < wait <= BACKFILL_PASS_SECONDS for wait in sleeps_of_the_backfill_loop(2))
+
+
+@pytest.mark.parametrize("seconds", [0, -1, 301])
+def test_a_pass_outside_its_bounds_is_refused_naming_the_setting(
+    seconds: int, restored_pace: None
+) -> None:
+    before = backfill_pass_seconds()
+    with pytest.raises(dg.DagsterInvalidConfigError, match="backfill_pass_seconds"):
+        PacedRunCoordinator.from_config_value(None, {"backfill_pass_seconds": seconds})
+    assert backfill_pass_seconds() == before

@@ -385,6 +385,7 @@ CHART_KEYS: dict[str, set[str]] = {
         "maxConcurrentRuns", "tagConcurrencyLimits", "dequeueIntervalSeconds",
         "dequeueNumWorkers", "dequeueUseThreads", "blockOpConcurrencyLimitedRuns",
     },
+    "dagsterDaemon.runCoordinator.config.customRunCoordinator": {"module", "class", "config"},
     # A free-form object in the schema; the keys configmap-instance.yaml renders.
     "dagsterDaemon.runMonitoring": {
         "enabled", "startTimeoutSeconds", "cancelTimeoutSeconds", "maxResumeRunAttempts",
@@ -406,6 +407,7 @@ REQUIRED_KEYS = {
     "retention.sensor.purgeAfterDays": {"skipped", "success", "failure", "started"},
     "retention.autoMaterialize.purgeAfterDays": {"skipped", "success", "failure", "started"},
     "dagsterDaemon.runCoordinator": {"enabled", "type", "config"},
+    "dagsterDaemon.runCoordinator.config.customRunCoordinator": {"module", "class", "config"},
     "runLauncher": {"type", "config"},
     "dagster-user-deployments.deployments[]": {"name", "image", "port"},
 }
@@ -437,11 +439,18 @@ def chart_key_problems(node: Any, at: str = "") -> list[str]:
 def test_helm_values_use_only_the_charts_keys() -> None:
     values = load(DEPLOY / "helm" / "values.yaml")
     assert chart_key_problems(values) == []
-    # The chart fails the render when both say how many runs at once (_concurrency.tpl).
-    queued = values["dagsterDaemon"]["runCoordinator"]["config"]["queuedRunCoordinator"]
-    assert not (
-        "maxConcurrentRuns" in queued
-        and "maxConcurrentRuns" in values["concurrency"].get("runs", {})
+    # The chart renders a custom coordinator as module, class and config as they stand: the
+    # project instance's own, so the daemon keeps its 2 s backfill pass on Kubernetes too.
+    coordinator = values["dagsterDaemon"]["runCoordinator"]
+    project = load(REPO_ROOT / "dagster.yaml")
+    assert coordinator["type"] == "CustomRunCoordinator"
+    assert coordinator["config"]["customRunCoordinator"] == project["run_coordinator"]
+    # How many runs at once is said once, in the chart's concurrency block (_concurrency.tpl
+    # fails the render when the queued coordinator's block says it too).
+    assert "queuedRunCoordinator" not in coordinator["config"]
+    assert (
+        values["concurrency"]["runs"]["maxConcurrentRuns"]
+        == project["concurrency"]["runs"]["max_concurrent_runs"]
     )
     assert values["runLauncher"]["type"] == "K8sRunLauncher"
 

@@ -65,7 +65,8 @@ def free_port() -> int:
 def environment(root: Path) -> dict[str, str]:
     home = root / "dagster_home"
     home.mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO_ROOT / "dagster.yaml", home / "dagster.yaml")
+    if not (home / "dagster.yaml").exists():  # a measurement may have written its own variant
+        shutil.copy(REPO_ROOT / "dagster.yaml", home / "dagster.yaml")
     (root / "constituents").mkdir(exist_ok=True)
     return {
         **os.environ,

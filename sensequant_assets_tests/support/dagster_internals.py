@@ -4,7 +4,10 @@
 What tests read that has no public form in 1.13:
 - whether an asset partition is stale, and why (`get_stale_status_resolver`, `StaleStatus`): the
   UI's unsynced markers, which the per-partition data versions must drive;
-- the type a sensor's `evaluate_tick` returns (`SensorExecutionData`).
+- the type a sensor's `evaluate_tick` returns (`SensorExecutionData`);
+- the backfill daemon's loop (`execute_backfill_iteration_loop`) and the daemon-creation step
+  that builds the run coordinator first (`create_daemons_from_instance`), to show that the
+  project's run coordinator sets the pace the loop sleeps at.
 
 An upgrade that moves any of them fails in `sensequant_assets_tests/test_dagster_internals.py`;
 test_architecture.py keeps every other test and benchmark off `dagster._`.
@@ -12,6 +15,14 @@ test_architecture.py keeps every other test and benchmark off `dagster._`.
 
 from dagster._core.definitions.data_version import StaleStatus
 from dagster._core.definitions.sensor_definition import SensorExecutionData
+from dagster._daemon.backfill import execute_backfill_iteration_loop
+from dagster._daemon.controller import create_daemons_from_instance
 from dagster._utils.test.data_versions import get_stale_status_resolver
 
-__all__ = ["SensorExecutionData", "StaleStatus", "get_stale_status_resolver"]
+__all__ = [
+    "SensorExecutionData",
+    "StaleStatus",
+    "create_daemons_from_instance",
+    "execute_backfill_iteration_loop",
+    "get_stale_status_resolver",
+]
