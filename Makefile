@@ -19,7 +19,7 @@ export DAGSTER_PG_DB ?= dagster
 export DAGSTER_PG_USER ?= postgres
 export DAGSTER_PG_PASSWORD ?=
 
-.PHONY: demo test ui bench bench-quick lint lock instance browser clean postgres-start postgres-stop ui-postgres
+.PHONY: demo test ui bench bench-long bench-quick lint lock instance browser clean postgres-start postgres-stop ui-postgres
 
 # Installs exactly the versions in requirements.lock (pip constraints), so every machine and CI
 # run the Dagster the project's internals (dagster_internals.py) were checked against.
@@ -91,6 +91,10 @@ test: $(BIN)/.installed instance browser
 bench: $(BIN)/.installed
 	$(BIN)/python -m benchmarks.teacher_quality
 	$(BIN)/python -m benchmarks.bench
+
+# The backfills section again with NIFTY 500 x 10 years on both deployments added (hours).
+bench-long: $(BIN)/.installed
+	$(BIN)/python -m benchmarks.bench --only backfills --long
 
 bench-quick: $(BIN)/.installed
 	$(BIN)/python -m benchmarks.bench --quick

@@ -496,57 +496,49 @@ def demo(quick: bool) -> list[Figure]:
     ]
 
 
-def backfills(quick: bool) -> list[Figure]:
-    """Batch backfills through the real webserver and daemon, against one run per partition.
-
-    Skipped by --quick: the backfill daemon's fixed 30 s loop makes these minutes, not seconds.
-    """
+def backfills(quick: bool, long: bool = False) -> list[Figure]:
+    """Whole-graph batch backfills through the real webserver and daemon at every size of the
+    scaling table (`bench_scale.py`, which also writes benchmarks/scale.md): the orchestration
+    ratio at the project's 2 s backfill pass against Dagster's own 30 s, in the same run; the
+    cost per bar partition against NIFTY 100 x 3 years; the deployments. `long` (`make
+    bench-long`) adds NIFTY 500 x 10 years. Skipped by --quick (minutes, not seconds)."""
     if quick:
         return []
-    from benchmarks.bench_backfill import BASELINE_HISTORY, asset_backfill, per_partition_baseline
+    from benchmarks.bench_scale import DAGSTER_PACE_S, MARKET, REFERENCE_SIZE, scale
 
-    baseline = per_partition_baseline(n_symbols=10, history=BASELINE_HISTORY)
+    rows = {(r.size, r.deployment, r.pace_s == DAGSTER_PACE_S): r.m for r in scale(long)}
+    reference = rows[(REFERENCE_SIZE, "sqlite", False)]
     figures = []
-    for symbols in (36, 100):
-        m = asset_backfill(n_symbols=symbols, history=BASELINE_HISTORY)
+    for (size, deployment, dagster_pace), m in rows.items():
+        if dagster_pace:
+            continue
+        what = f"{size}, whole graph through the daemon on {deployment} ({m['status']})"
+        slow = rows.get((size, deployment, True))
+        how = told(m) + (f". Baseline: {told(slow)}" if slow else "")
         figures.append(
             Figure(
                 "Backfill",
-                f"{symbols} symbols x 3 years, whole graph through the daemon ({m.status})",
-                m.wall_s,
-                "s",
-                f"one run per partition ({baseline.bar_partitions} bar partitions + checks), "
-                "projected to the same partition count",
-                baseline.s_per_bar_partition * m.bar_partitions,
-                f"dagster dev, asset backfill of mapping, bars, checks, labels, models, report; "
-                f"{m.runs} runs, {m.s_per_bar_partition} s of orchestration per bar partition, "
-                f"peak memory of all instance processes {m.peak_rss_mib:.0f} MiB, check results "
-                f"for {m.partitions_with_check_results} partitions"
-                f"{f', failed: {m.failed}' if m.failed else ''}; baseline measured "
-                f"{baseline.wall_s} s for {baseline.bar_partitions} runs (bars and checks only)",
-                target="< 180 s for 100 symbols" if symbols == 100 else "",
+                f"{what}: wall over summed step time",
+                m["orchestration_ratio"],
+                "×",
+                "the same backfill at Dagster's 30 s backfill pass" if slow else "",
+                slow["orchestration_ratio"] if slow else None,
+                how,
+                target="≤ 1.25",
             )
         )
-    sqlite = m  # the 100-symbol measurement above, same machine, same bench run
-    for deployment in ("postgres", "postgres+ducklake"):
-        other = asset_backfill(n_symbols=100, history=BASELINE_HISTORY, deployment=deployment)
-        warehouse = "a DuckLake (catalog in the same PostgreSQL, pool `warehouse` at 2)"
         figures.append(
             Figure(
                 "Backfill",
-                f"100 symbols x 3 years on {deployment} ({other.status})",
-                other.wall_s,
+                f"{what}: seconds per bar partition",
+                m["s_per_bar_partition"],
                 "s",
-                "the same backfill on dagster dev, sqlite instance, DuckDB file",
-                sqlite.wall_s,
-                "code server, webserver and daemon as separate processes on a private "
-                "PostgreSQL 15 (support/deployment.py), warehouse on "
-                f"{warehouse if deployment.endswith('ducklake') else 'the DuckDB file'}; "
-                f"{other.runs} runs, {other.bar_rows} daily_bars rows at {other.bar_rows_per_s} "
-                f"rows/s of backfill wall time (sqlite + file: {sqlite.bar_rows_per_s}), peak "
-                f"memory {other.peak_rss_mib:.0f} MiB, check results for "
-                f"{other.partitions_with_check_results} partitions"
-                f"{f', failed: {other.failed}' if other.failed else ''}",
+                f"{REFERENCE_SIZE} on sqlite at the same pace"
+                if m is not reference
+                else ("the same backfill at Dagster's 30 s backfill pass"),
+                (reference if m is not reference else slow or {}).get("s_per_bar_partition"),
+                f"wall {m['wall_s']} s over {m['bar_partitions']} bar partitions",
+                target="not growing with the batch" if size == MARKET.name else "",
             )
         )
     return figures
@@ -587,15 +579,25 @@ def demo_history_figure(short: DemoRun, deep: DemoRun) -> Figure:
     )
 
 
-def told(m: "Measurement") -> str:
+def told(m: "Measurement | dict") -> str:
     """One backfill measurement in words, for the how-measured column."""
+    m = m if isinstance(m, dict) else asdict(m)
+    roles = m.get("peak_rss_by_role_mib") or {}
+    largest_run = f" (largest run process {roles['run']} MiB)" if "run" in roles else ""
+    steps = (
+        f", {m['step_s']} s of steps (wall / steps {m['orchestration_ratio']}), backfill pass "
+        f"{m['backfill_pass_s']} s"
+        if m.get("step_s")
+        else ""
+    )
     return (
-        f"{m.year_range}: {m.bar_partitions} bar partitions, {m.runs} runs, {m.wall_s} s, "
-        f"{m.bar_rows} daily_bars rows at {m.bar_rows_per_s} rows/s, "
-        f"{m.s_per_bar_partition} s per bar partition, peak memory {m.peak_rss_mib:.0f} MiB, "
-        f"{m.status}, failed: {m.failed or 'none'}; coverage_check passed on "
-        f"{m.coverage_passed} of {m.bar_partitions} partitions, failed on "
-        f"{m.coverage_failed or 'none'}; load average {m.load_average}"
+        f"{m['symbols']} symbols x {m['year_range']}: {m['bar_partitions']} bar partitions, "
+        f"{m['runs']} runs, {m['wall_s']} s{steps}, "
+        f"{m['bar_rows']} daily_bars rows at {m['bar_rows_per_s']} rows/s, "
+        f"{m['s_per_bar_partition']} s per bar partition, peak memory {m['peak_rss_mib']:.0f} MiB"
+        f"{largest_run}, {m['status']}, failed: {m['failed'] or 'none'}; coverage_check passed on "
+        f"{m['coverage_passed']} of {m['bar_partitions']} partitions, failed on "
+        f"{m['coverage_failed'] or 'none'}; load average {m['load_average']}"
     )
 
 
@@ -666,7 +668,7 @@ def snapshots(quick: bool) -> list[Figure]:
     ]
 
 
-SECTIONS: dict[str, Callable[[bool], list[Figure]]] = {
+SECTIONS: dict[str, Callable[..., list[Figure]]] = {
     "cold_start": cold_start,
     "warehouse": warehouse_writes,
     "pipeline": pipeline,
@@ -690,6 +692,8 @@ INTRADAY_CALLS = Path(__file__).with_name("intraday_calls.md")
 INTRADAY_STORAGE = Path(__file__).with_name("intraday_storage.md")
 # Written by `python -m benchmarks.bench_lake` (it starts its own PostgreSQL): kept as measured.
 DUCKLAKE = Path(__file__).with_name("ducklake.md")
+# Rendered by the backfills section (bench_scale.py) from every size's latest measurement.
+SCALE = Path(__file__).with_name("scale.md")
 
 NOTES = """
 ## Reading the figures
@@ -790,7 +794,7 @@ def render(
             f"| {f.section} | {f.figure} | {f.value:.3g} {f.unit} | {base} | {f.ratio} | "
             f"{f.target} | {f.how} |"
         )
-    kept = (DUCKLAKE, HISTORY_DEPTH, INTRADAY_CALLS, INTRADAY_STORAGE, TEACHER_QUALITY)
+    kept = (SCALE, DUCKLAKE, HISTORY_DEPTH, INTRADAY_CALLS, INTRADAY_STORAGE, TEACHER_QUALITY)
     return "\n".join(lines) + "\n" + NOTES + "\n".join(p.read_text(encoding="utf-8") for p in kept)
 
 
@@ -816,12 +820,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="tiny workloads: a harness smoke run")
     parser.add_argument("--only", choices=sorted(SECTIONS), action="append")
     parser.add_argument("--out", type=Path, default=DOCS)
+    parser.add_argument(
+        "--long",
+        action="store_true",
+        help="backfills also at NIFTY 500 x 10 years, on sqlite and on PostgreSQL + DuckLake "
+        "(about two hours on 2 cores; `make bench-long`)",
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     figures: list[Figure] = []
     for name in args.only or SECTIONS:
         print(f"bench: {name} ...", flush=True)
-        figures += SECTIONS[name](args.quick)
+        options = {"long": True} if args.long and name == "backfills" else {}
+        figures += SECTIONS[name](args.quick, **options)
     seconds = time.perf_counter() - started
     if args.only:
         figures = merged(previous_figures(args.out / "benchmarks.json"), figures)

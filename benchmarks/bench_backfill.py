@@ -25,15 +25,16 @@ at another pace (Dagster's own is 30 s; the project's instance sets 2 s).
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -165,6 +166,7 @@ class Measurement:
     peak_rss_by_role_mib: dict[str, float] | None = None  # each process's peak, by role
     instance_mib: float = 0.0  # the Dagster home: runs, event logs, schedules (sqlite)
     warehouse_mib: float = 0.0  # the DuckDB file and its snapshots
+    after: dict[str, Any] | None = None  # what `then` measured on the same instance afterwards
 
 
 def coverage(server: DagsterDev) -> tuple[int, str]:
@@ -201,16 +203,44 @@ def role(pid: int) -> str:
     except OSError:
         return "gone"
     for marker, name in (
-        ("api execute_run", "run"),
+        ("execute_run", "run"),
         ("api grpc", "code server"),
+        ("code-server start", "code server manager"),
+        ("dagster._daemon", "daemon"),
         ("dagster-daemon", "daemon"),
-        ("dagster-webserver", "webserver"),
         ("dagster_webserver", "webserver"),
+        ("dagster-webserver", "webserver"),
         ("postgres", "postgres"),
+        (" dev ", "dagster dev"),
     ):
         if marker in command:
             return name
-    return "dagster dev" if " dev " in f"{command} " else "other"
+    return command[:60]
+
+
+def market_reference(root: Path, symbols: Sequence[str]) -> dict[str, str]:
+    """A reference folder in which the padded names list and delist as a broad index's do.
+
+    The checked-in lists hold about a hundred names; past them `universe` pads with SYN
+    tickers, which would otherwise all trade every session of every year. Here one in five
+    lists after 2016 (spread over 2017-2025, as the decade's IPOs joined the NIFTY 500) and one
+    in forty ends (delisted or merged away, 2019-2024), so a 500-name batch has partial years at
+    both ends as the real one does; coverage expects exactly those sessions. Returns the
+    environment that points the instance at it (none without padding)."""
+    padded = [s for s in symbols if s.startswith("SYN")]
+    if not padded:
+        return {}
+    reference = root / "reference"
+    shutil.copytree(DATA_DIR / "reference", reference)
+    rows = []
+    for i, symbol in enumerate(padded):
+        listed = f"{2017 + i % 9}-{1 + i % 12:02d}-15" if i % 5 == 2 else ""
+        ended = f"{2019 + i % 6}-06-28" if i % 40 == 9 else ""
+        if listed or ended:
+            rows.append(f"{symbol},{listed},{ended}\n")
+    with (reference / "listings.csv").open("a") as listings:
+        listings.writelines(rows)
+    return {"SENSEQUANT_REFERENCE_DIR": str(reference)}
 
 
 class PeakMemory:
@@ -312,6 +342,57 @@ def warehouse_size(server: DagsterDev, warehouse: WarehouseResource) -> float:
         return size_mib(Path(warehouse.lake_data_path))
     snapshots = server.warehouse.with_suffix(".snapshots")
     return size_mib(server.warehouse) + (size_mib(snapshots) if snapshots.exists() else 0.0)
+
+
+REFRESH_TAG = "sensequant/bench"
+
+REFRESH_RUNS = """
+query {
+  runsOrError(filter: {tags: [{key: "sensequant/bench", value: "evening-refresh"}]}) {
+    ... on Runs { results { status stepStats { stepKey startTime endTime } } }
+  }
+}"""
+
+
+def evening_refresh(server: DagsterDev, symbols: Sequence[str], year: int) -> dict[str, Any]:
+    """The weekday 18:00 refresh as its schedule launches it: bars_job over every symbol's
+    current year, in the schedule's own chunks (`current_year_requests`), through GraphQL.
+    Measures its wall, its summed step time and how much it grows the instance."""
+    from sensequant_assets.defs.ingestion.schedules import current_year_requests
+
+    home = server.root / "dagster_home"
+    before = size_mib(home)
+    requests = current_year_requests(list(symbols), year, "bench")
+    selector = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY}
+    started = time.monotonic()
+    for request in requests:
+        tags = {**request.tags, REFRESH_TAG: "evening-refresh"}
+        params = {
+            "selector": {**selector, "jobName": "bars_job"},
+            "executionMetadata": {"tags": [{"key": k, "value": v} for k, v in tags.items()]},
+        }
+        result = server.query(LAUNCH_RUN, params=params)["launchRun"]
+        if result["__typename"] != "LaunchRunSuccess":
+            raise RuntimeError(f"refresh run {request.tags} not launched: {result}")
+
+    def finished() -> list[dict[str, Any]] | None:
+        runs = server.query(REFRESH_RUNS)["runsOrError"]["results"]
+        done = len(runs) == len(requests) and all(
+            run["status"] in {"SUCCESS", "FAILURE", "CANCELED"} for run in runs
+        )
+        return runs if done else None
+
+    runs = wait_for("the evening refresh", finished, 3600, server, 1)
+    wall = time.monotonic() - started
+    stages = step_times(runs)
+    return {
+        "refresh_runs": len(runs),
+        "refresh_statuses": sorted({run["status"] for run in runs}),
+        "refresh_wall_s": round(wall, 1),
+        "refresh_step_s": round(sum(stages.values()), 1),
+        "refresh_stage_s": stages,
+        "refresh_instance_growth_mib": round(size_mib(home) - before, 1),
+    }
 
 
 def paced_instance(root: Path, backfill_pass_s: int) -> None:
@@ -437,13 +518,18 @@ def asset_backfill(
     history: History = BASELINE_HISTORY,
     deployment: Deployment = "sqlite",
     backfill_pass_s: int | None = None,
+    then: Callable[[DagsterDev, Sequence[str]], dict[str, Any]] | None = None,
 ) -> Measurement:
+    """The whole-graph backfill of `n_symbols` x `history`; `then` measures more on the same
+    instance once it ended (the UI's pages, the evening refresh) into `Measurement.after`."""
     symbols = universe(n_symbols)
     with tempfile.TemporaryDirectory() as tmp:
         if backfill_pass_s is not None:
             paced_instance(Path(tmp), backfill_pass_s)
-        with instance(deployment, Path(tmp), history.settings) as (server, warehouse):
-            return backfill_on(server, warehouse, symbols, history, deployment)
+        settings = {**history.settings, **market_reference(Path(tmp), symbols)}
+        with instance(deployment, Path(tmp), settings) as (server, warehouse):
+            measured = backfill_on(server, warehouse, symbols, history, deployment)
+            return replace(measured, after=then(server, symbols)) if then else measured
 
 
 def backfill_on(

@@ -109,8 +109,12 @@ def automation_status(environ: Mapping[str, str] | None = None) -> dg.DefaultSen
 
 def teacher_settings() -> TeacherSettings:
     """The deployment's teacher settings; the teacher assets' code versions are derived from the
-    same object, so a changed setting marks their materializations unsynced."""
-    return TeacherSettings()
+    same object, so a changed setting marks their materializations unsynced. The machine's
+    share (CatBoost threads, CPU or GPU) comes from the environment and changes speed only."""
+    return TeacherSettings(
+        thread_count=bound(TeacherSettings, "thread_count", "SENSEQUANT_TEACHER_THREADS"),
+        task_type=bound(TeacherSettings, "task_type", "SENSEQUANT_TEACHER_DEVICE"),
+    )
 
 
 def alerts() -> AlertsResource:

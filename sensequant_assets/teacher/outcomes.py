@@ -75,6 +75,16 @@ def gated_metadata(failures: list[str]) -> dict[str, object]:
 # --- labels -------------------------------------------------------------------------------
 
 
+def sessions_span(bars: pd.DataFrame) -> dict[str, str]:
+    """The first and last session of `bars`; none for a symbol without a session in its years."""
+    if bars.empty:
+        return {}
+    return {
+        "first_session": bars["date"].min().date().isoformat(),
+        LAST_SESSION: bars["date"].max().date().isoformat(),
+    }
+
+
 def labels_metadata(bars: pd.DataFrame, rows: pd.DataFrame) -> dict[str, object]:
     labelled = rows["label"].dropna()
     return {
@@ -82,8 +92,7 @@ def labels_metadata(bars: pd.DataFrame, rows: pd.DataFrame) -> dict[str, object]
         ROW_COUNT: len(rows),
         "windows": int(rows["window_index"].nunique()),
         "sessions": len(bars),
-        "first_session": bars["date"].min().date().isoformat(),
-        LAST_SESSION: bars["date"].max().date().isoformat(),
+        **sessions_span(bars),
         "labelled_rows": len(labelled),
         "up_share_of_labelled": float(labelled.mean()) if len(labelled) else float("nan"),
         "settings": stored_settings(rows) if len(rows) else "",

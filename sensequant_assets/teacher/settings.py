@@ -10,16 +10,31 @@ shows every label and model partition unsynced in the UI.
 import dataclasses
 import hashlib
 import json
-from typing import Literal
+import os
+from typing import Annotated, Literal
 
 import dagster as dg
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
+from sensequant_assets.settings import WHEN_RESOLVED
 from sensequant_assets.teacher.economics import IndianEquityCosts
 from sensequant_assets.teacher.features import DEFAULT_FEATURE_SET, FEATURE_SETS
 from sensequant_assets.teacher.labels import LabelSpec, label_settings
 from sensequant_assets.teacher.training import TrainingParams, UniverseRule
 from sensequant_assets.teacher.windows import WindowSpec
+
+MACHINE_THREADS = len(os.sched_getaffinity(0))
+"""The cores this process may run on: one teacher step trains at a time on the DuckDB file (the
+`warehouse` pool), so CatBoost is given all of them by default."""
+
+
+DEVICES = ("CPU", "GPU")
+
+
+def known_device(value: str) -> str:
+    if value not in DEVICES:
+        raise ValueError(f"SENSEQUANT_TEACHER_DEVICE={value!r} is not one of {', '.join(DEVICES)}")
+    return value
 
 
 class TeacherSettings(dg.ConfigurableResource):
@@ -51,12 +66,17 @@ class TeacherSettings(dg.ConfigurableResource):
     depth: int = Field(default=4, ge=1, le=16)
     learning_rate: float = Field(default=0.05, gt=0)
     border_count: int = Field(default=64, ge=1, description="Feature quantization borders.")
-    thread_count: int = Field(default=2, ge=1, description="CPU threads CatBoost may use.")
-    task_type: Literal["CPU", "GPU"] = Field(
+    thread_count: Annotated[int, Field(ge=1, le=1024), WHEN_RESOLVED] = Field(
+        default=MACHINE_THREADS,
+        description="CPU threads CatBoost may use (SENSEQUANT_TEACHER_THREADS; default: the "
+        "machine's cores).",
+    )
+    task_type: Annotated[str, AfterValidator(known_device), WHEN_RESOLVED] = Field(
         default="CPU",
         description=(
-            "GPU trains on CUDA where one exists; not bit-reproducible, and about 12x slower than "
-            "CPU on 252-row windows (docs/benchmarks.md)."
+            "SENSEQUANT_TEACHER_DEVICE. GPU trains on CUDA where one exists; not "
+            "bit-reproducible, and about 12x slower than CPU on 252-row windows; it pays only for "
+            "the universe model at market scale (docs/benchmarks.md)."
         ),
     )
     min_train_samples: int = Field(default=100, ge=1)

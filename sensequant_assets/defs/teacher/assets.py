@@ -124,9 +124,7 @@ def teacher_labels(
     with warehouse.get_connection() as conn:
         gate = bars_gate(conn, paths, blocking_failures)
         plan = plan_labels(conn, symbols, gate, teacher.labels_version(), previous)
-        labelled, errors = build_labels(conn, plan.to_label, teacher, warehouse.location)
-        if errors:
-            raise dg.Failure(description=problems("teacher_labels", errors))
+        labelled = build_labels(conn, plan.to_label, teacher)
         changes = commit_labels(conn, plan.gated, labelled, columns)
         publish_committed(conn, paths.snapshots_for(warehouse.local_file), changes, context.log)
     code_version = context.assets_def.code_versions_by_key[context.asset_key] or context.run_id
