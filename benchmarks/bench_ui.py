@@ -3,7 +3,8 @@
 Each page opens in real headless Chromium (`sensequant_assets_tests/e2e/browser.py`) with the
 DevTools Network domain on; every POST to /graphql is recorded by its operation name, the time
 from request sent to response finished, and the response's size on the wire, until the page has
-settled (no /graphql request in flight for QUIET_S, bounded by SETTLE_BOUND_S). That browser
+settled (no /graphql request in flight for QUIET_S, bounded by SETTLE_BOUND_S; the UI's periodic
+refreshes, repeats of a query already answered, are left out). That browser
 figure is what a person waits for, webserver work (request parsing, serialisation, the event loop
 shared with every other request) included, and it is noisy on a busy machine. So each captured
 operation is then replayed, same query text and variables, straight to /graphql REPLAYS times and
@@ -12,6 +13,8 @@ the median kept: the query's own cost, comparable between runs and instance size
 Per page: the slowest query (name, browser ms, replay median ms), the time until settled (from
 the navigation, or the click, to the last /graphql response, summed), and whether every query
 answered within SLOW_MS in the browser. A page that fails is a record with `error` naming it.
+The first page is a first visit (empty browser cache: the UI's bundle and its workspace queries);
+the others reuse that cache, as a returning user's browser does.
 
 `ui_page_times(url, profile_dir)` measures a running webserver (the lead calls it at the end of a
 large backfill); `python -m benchmarks.bench_ui --url URL` prints the same as JSON, and
@@ -56,6 +59,10 @@ class UiPage:
 
 
 PAGES = (
+    # A first visit fetches the UI's bundle and the workspace (LocationWorkspaceQuery,
+    # LocationWorkspaceAssetsQuery); the UI keeps the workspace in IndexedDB, so later pages
+    # (the same browser profile) only ask whether it changed.
+    UiPage("asset graph, first visit", "/asset-groups"),
     UiPage("daily_bars overview", "/assets/daily_bars"),
     UiPage("daily_bars partitions", "/assets/daily_bars?view=partitions"),
     UiPage("daily_bars checks", "/assets/daily_bars?view=checks"),
@@ -69,6 +76,7 @@ PAGES = (
     ),
     UiPage("teacher_model overview", "/assets/teacher_model"),
     UiPage("teacher_model partitions", "/assets/teacher_model?view=partitions"),
+    UiPage("daily_bars lineage", "/assets/daily_bars?view=lineage"),
     UiPage("asset graph", "/asset-groups"),
     UiPage("runs", "/runs"),
 )
@@ -78,7 +86,7 @@ PAGES = (
 class QueryTiming:
     operation: str
     browser_ms: float  # request sent to response finished, in Chromium
-    response_bytes: int  # on the wire, as Chromium received it
+    response_bytes: int  # as Chromium received it: headers and (compressed) body
     replay_ms: float = 0.0  # median of REPLAYS direct POSTs of the same body
     replay_bytes: int = 0  # the replayed response's body
     error: str = ""  # failed in the browser or on replay (HTTP error, GraphQL errors)
@@ -88,7 +96,9 @@ class QueryTiming:
 class PageTiming:
     page: str
     url: str
-    settled_ms: float = 0.0  # navigation (and click) to the last /graphql response, summed
+    settled_ms: float = (
+        0.0  # navigation (and click) to the last /graphql response, summed (±POLL_S)
+    )
     settled: bool = False  # False: still querying at SETTLE_BOUND_S
     slowest: str = ""
     slowest_browser_ms: float = 0.0
@@ -119,7 +129,10 @@ class _GraphqlWatch:
         return sum(1 for r in self.requests.values() if r.timing is None)
 
     def take(self, event: dict[str, Any]) -> bool:
-        """Record one event; True when it concerned a /graphql request."""
+        """Record one event; True when it concerned a /graphql request the page loads with.
+
+        A body already answered is the page's periodic refresh (every 5 to 15 s), not part of
+        loading it: neither recorded nor waited for, so a slow page still settles."""
         params = event.get("params", {})
         request_id = params.get("requestId", "")
         if event["method"] == "Network.requestWillBeSent":
@@ -127,6 +140,8 @@ class _GraphqlWatch:
             if request["method"] != "POST" or "/graphql" not in request["url"]:
                 return False
             body = self._body(request_id, request)
+            if any(r.body == body and r.timing is not None for r in self.requests.values()):
+                return False
             self.requests[request_id] = _Request(body, operation_name(body), params["timestamp"])
             return True
         if (watched := self.requests.get(request_id)) is None:
@@ -275,29 +290,18 @@ def opened(page: Page, ui_page: UiPage, address: str) -> None:
 
 def ui_page_times(url: str, profile_dir: Path, pages: Sequence[UiPage] = PAGES) -> list[PageTiming]:
     """Every page of `pages` on the webserver at `url`; one record each, an error naming the
-    page where it could not be measured. `profile_dir` holds Chromium's profile and cache."""
-    _warm_up(url, profile_dir)
+    page where it could not be measured. Chromium's profile lives in a new folder under
+    `profile_dir`: the first page is a first visit (empty cache), the others reuse its cache."""
     timings = []
-    for ui_page in pages:
-        try:
-            timings.append(measure_page(url, ui_page, profile_dir))
-        except Exception as exc:  # one page's failure is its record; the others still measure
-            address = f"{url.rstrip('/')}{ui_page.path}"
-            message = f"{ui_page.name} ({address}): {type(exc).__name__}: {exc}"
-            timings.append(PageTiming(ui_page.name, address, error=message[:2000]))
+    with tempfile.TemporaryDirectory(prefix="chromium-", dir=profile_dir) as profile:
+        for ui_page in pages:
+            try:
+                timings.append(measure_page(url, ui_page, Path(profile)))
+            except Exception as exc:  # one page's failure is its record; the others still measure
+                address = f"{url.rstrip('/')}{ui_page.path}"
+                message = f"{ui_page.name} ({address}): {type(exc).__name__}: {exc}"
+                timings.append(PageTiming(ui_page.name, address, error=message[:2000]))
     return timings
-
-
-def _warm_up(url: str, profile_dir: Path) -> None:
-    """Load the UI once, unmeasured, so the first page does not pay for fetching the bundle."""
-    try:
-        with chromium_page("about:blank", profile_dir) as page:
-            page.call("Network.enable")
-            started = time.monotonic()
-            page.call("Page.navigate", url=f"{url.rstrip('/')}/locations")
-            _GraphqlWatch(page).settle(started, need_request=True)
-    except (TimeoutError, RuntimeError, OSError):
-        pass  # the measured pages say what is wrong, each by name
 
 
 def on_small_instance(n_symbols: int, history: History, profile_dir: Path) -> list[PageTiming]:
