@@ -4,11 +4,11 @@ Each page opens in real headless Chromium (`sensequant_assets_tests/e2e/browser.
 DevTools Network domain on; every POST to /graphql is recorded by its operation name, the time
 from request sent to response finished, and the response's size on the wire, until the page has
 settled (no /graphql request in flight for QUIET_S, bounded by SETTLE_BOUND_S; the UI's periodic
-refreshes, repeats of a query already answered, are left out). That browser
-figure is what a person waits for, webserver work (request parsing, serialisation, the event loop
-shared with every other request) included, and it is noisy on a busy machine. So each captured
-operation is then replayed, same query text and variables, straight to /graphql REPLAYS times and
-the median kept: the query's own cost, comparable between runs and instance sizes.
+refreshes, repeats of a query already answered, are left out). That browser figure is what a
+person waits for, webserver work (request parsing, serialisation, the event loop shared with
+every other request) included, and it is noisy on a busy machine. So each captured operation is
+then replayed, same query text and variables, straight to /graphql REPLAYS times and the median
+kept: the query's own cost, comparable between runs and instance sizes.
 
 Per page: the slowest query (name, browser ms, replay median ms), the time until settled (from
 the navigation, or the click, to the last /graphql response, summed), and whether every query
