@@ -29,6 +29,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -105,6 +106,7 @@ class PageTiming:
     slowest_replay_ms: float = 0.0
     all_under_2s: bool = False  # every query answered within SLOW_MS in the browser
     queries: list[QueryTiming] = field(default_factory=list)
+    repeats: dict[str, int] = field(default_factory=dict)  # re-sent after an answer, by operation
     error: str = ""
 
 
@@ -123,6 +125,7 @@ class _GraphqlWatch:
     def __init__(self, page: Page) -> None:
         self.page = page
         self.requests: dict[str, _Request] = {}
+        self.repeats: Counter[str] = Counter()
 
     @property
     def in_flight(self) -> int:
@@ -131,8 +134,9 @@ class _GraphqlWatch:
     def take(self, event: dict[str, Any]) -> bool:
         """Record one event; True when it concerned a /graphql request the page loads with.
 
-        A body already answered is the page's periodic refresh (every 5 to 15 s), not part of
-        loading it: neither recorded nor waited for, so a slow page still settles."""
+        A body already answered is the page's periodic refresh (every 5 to 15 s) or a component
+        asking again: counted in `repeats`, neither timed nor waited for, so a page whose
+        queries outlast its refresh interval still settles."""
         params = event.get("params", {})
         request_id = params.get("requestId", "")
         if event["method"] == "Network.requestWillBeSent":
@@ -141,6 +145,7 @@ class _GraphqlWatch:
                 return False
             body = self._body(request_id, request)
             if any(r.body == body and r.timing is not None for r in self.requests.values()):
+                self.repeats[operation_name(body)] += 1
                 return False
             self.requests[request_id] = _Request(body, operation_name(body), params["timestamp"])
             return True
@@ -178,14 +183,13 @@ class _GraphqlWatch:
         `started` (time.monotonic) to the last /graphql response, and whether it settled."""
         last = started
         seen = not need_request
-        deadline = started + (START_BOUND_S if need_request else 0) + SETTLE_BOUND_S
         while True:
             now = time.monotonic()
             if seen and not self.in_flight and now - last >= QUIET_S:
                 return last - started, True
-            if now >= deadline:
-                if not seen:
-                    raise TimeoutError(f"no /graphql request within {now - started:.0f} s")
+            if not seen and now - started >= START_BOUND_S:
+                raise TimeoutError(f"no /graphql request within {START_BOUND_S:.0f} s")
+            if now - started >= SETTLE_BOUND_S:
                 return last - started, False
             for event in self.page.events(POLL_S):
                 if self.take(event):
@@ -273,6 +277,7 @@ def measure_page(url: str, ui_page: UiPage, profile_dir: Path) -> PageTiming:
         slowest.replay_ms if slowest else 0.0,
         bool(queries) and not unfinished and all(q.browser_ms < SLOW_MS for q in queries),
         queries,
+        dict(watch.repeats),
         f"still in flight when measured: {', '.join(unfinished)}" if unfinished else "",
     )
 
@@ -292,6 +297,11 @@ def ui_page_times(url: str, profile_dir: Path, pages: Sequence[UiPage] = PAGES) 
     """Every page of `pages` on the webserver at `url`; one record each, an error naming the
     page where it could not be measured. Chromium's profile lives in a new folder under
     `profile_dir`: the first page is a first visit (empty cache), the others reuse its cache."""
+    if unreachable := _unreachable(url):
+        return [
+            PageTiming(p.name, f"{url.rstrip('/')}{p.path}", error=f"{p.name}: {unreachable}")
+            for p in pages
+        ]
     timings = []
     with tempfile.TemporaryDirectory(prefix="chromium-", dir=profile_dir) as profile:
         for ui_page in pages:
@@ -302,6 +312,16 @@ def ui_page_times(url: str, profile_dir: Path, pages: Sequence[UiPage] = PAGES) 
                 message = f"{ui_page.name} ({address}): {type(exc).__name__}: {exc}"
                 timings.append(PageTiming(ui_page.name, address, error=message[:2000]))
     return timings
+
+
+def _unreachable(url: str) -> str:
+    """Why the webserver at `url` cannot be measured, or "" when /server_info answers."""
+    try:
+        with urllib.request.urlopen(f"{url.rstrip('/')}/server_info", timeout=30) as response:
+            response.read()
+    except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+        return f"no Dagster webserver answers {url}/server_info ({exc}): start it, or give its URL"
+    return ""
 
 
 def on_small_instance(n_symbols: int, history: History, profile_dir: Path) -> list[PageTiming]:
