@@ -25,16 +25,34 @@ class Page:
     def __init__(self, socket: ClientConnection) -> None:
         self._socket = socket
         self._ids = itertools.count(1)
+        self._events: list[dict[str, Any]] = []  # from domains a caller enabled (`Network.enable`)
 
     def call(self, method: str, **params: Any) -> dict[str, Any]:
         message_id = next(self._ids)
         self._socket.send(json.dumps({"id": message_id, "method": method, "params": params}))
         while True:
             reply = json.loads(self._socket.recv(timeout=60))
-            if reply.get("id") == message_id:
+            if "method" in reply:  # an event, not a reply: kept for `events`
+                self._events.append(reply)
+            elif reply.get("id") == message_id:
                 if "error" in reply:
                     raise RuntimeError(f"{method}: {reply['error']}")
                 return reply["result"]
+
+    def events(self, within_s: float) -> list[dict[str, Any]]:
+        """The events that arrived since the last call, and those arriving within `within_s`:
+        a caller watching the network (`Network.requestWillBeSent`, `Network.loadingFinished`)
+        polls with this. Only domains a caller enabled send events."""
+        deadline = time.monotonic() + within_s
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                message = json.loads(self._socket.recv(timeout=left))
+            except TimeoutError:
+                break
+            if "method" in message:  # a reply to nobody's pending call is dropped, as in `call`
+                self._events.append(message)
+        events, self._events = self._events, []
+        return events
 
     def evaluate(self, expression: str) -> Any:
         result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
