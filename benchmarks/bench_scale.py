@@ -226,8 +226,9 @@ def after_lines(row: Row) -> list[str]:
         "|---|---|---|---|---|---|",
     ]
     for page in after["ui_pages"]:
+        slowest = page["slowest"] + (f" (error: {page['error']})" if page["error"] else "")
         lines.append(
-            f"| {page['page']} | {page['queries']} | {page['slowest_operation']} | "
+            f"| {page['page']} | {len(page['queries'])} | {slowest} | "
             f"{page['slowest_browser_ms']:.0f} / {page['slowest_replay_ms']:.0f} | "
             f"{page['settled_ms']:.0f} | {'yes' if page['all_under_2s'] else 'no'} |"
         )
