@@ -698,15 +698,21 @@ SCALE = Path(__file__).with_name("scale.md")
 NOTES = """
 ## Reading the figures
 
-- Backfills through the daemon move in steps of about 30 s: Dagster's backfill daemon looks at a
-  backfill every 30 s (hard-coded), and each dependency level (mapping, bars and checks, labels
-  and models, report) starts at the first pass after the level before it finished. Fewer, larger
-  runs (up to 100 partitions each), a run queue polled every second and one run allowed to start
-  while another holds the `warehouse` pool (`dagster.yaml`) are what keep each level inside one
-  pass.
-- The one-run-per-partition baseline launches daily_bars and its checks alone, one run per
-  partition, on the same instance settings; it is projected linearly to the batch's partition
-  count.
+- Orchestration. A whole-graph backfill has four dependency levels (mapping; bars and their
+  checks; labels and models; universe model and report), one per partitions definition, and
+  Dagster's backfill daemon starts each at its next pass. Dagster passes every 30 s (a constant,
+  dagster-io/dagster#11649); the project's instance passes every 2 s (`PacedRunCoordinator`,
+  `run_coordinator.config.backfill_pass_seconds` in dagster.yaml, docs/operations.md). The
+  backfill rows measure both paces on the same machine in the same bench run: "wall over summed
+  step time" is the wall from launch to the backfill's end over the summed step time of its runs
+  (each step from its start to its end), so what is left is run start-up, queueing and daemon
+  passes. Candidates considered before choosing the pace: fewer levels (not possible: each
+  partitions definition is its own run, and the four are the design's); downstream levels by
+  declarative automation (Dagster 1.13's automation sensor launches one run per partition unless
+  it emits a backfill, which then waits for the same 30 s pass; a run costs about 2.5 CPU-s of
+  start-up, so 100 teacher runs would cost more than the waits they save); larger runs (already
+  up to 100 partitions a run). The pace keeps every launch path (the sensor, the UI's
+  Materialize, `sensequant backfill`) one Dagster backfill with its own page.
 - Checks cost is mostly Dagster storing one evaluation per partition per check in its sqlite
   event log (about 10-15 ms each), not the checks themselves.
 - The teacher baseline trains windows the original's way, one fresh interpreter per window, on
@@ -733,10 +739,9 @@ NOTES = """
   dropped its list into the watched folder with the sensor running, which started a second
   backfill racing the measured one. The padding is now SYN000-SYN024, and the sensor is stopped
   first.
-- The 100-symbol backfill misses its 180 s target: 238 s, with 96 models trained. Its four
-  dependency levels each start at a backfill-daemon pass, 30 s apart, whatever their size: the
-  36-symbol backfill already takes 180 s, and the 64 symbols more add 58 s. Meeting the target
-  needs fewer levels or shorter waits between them, not faster steps; not done.
+- Before the pace (rows of 2026-12-01 to 2026-12-07 05:00 UTC) the NIFTY 100 x 3 backfill took
+  238-298 s for about 118 s of steps, and the 36-symbol one 180 s: four passes of up to 30 s
+  each, whatever the batch's size.
 - Deployment rows: the same 100 x 3 backfill with the code server, webserver and daemon apart
   on a private PostgreSQL 15, all on this 2-core machine, so PostgreSQL, gRPC and three Dagster
   processes compete with the runs for the same cores. The DuckLake row runs two warehouse steps

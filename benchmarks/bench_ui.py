@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.bench_backfill import History, backfill_on, instance, universe
-from sensequant_assets_tests.e2e.browser import Page, chromium_page
+from sensequant_assets_tests.support.browser import Page, chromium_page
 
 QUIET_S = 2.0  # no /graphql request in flight this long: the page has settled
 SETTLE_BOUND_S = 180.0  # a page still querying after this is recorded as not settled

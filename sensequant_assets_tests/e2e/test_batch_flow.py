@@ -28,7 +28,7 @@ from sensequant_assets.sources.synthetic import SyntheticSource
 from sensequant_assets.universe.partitions import BATCH_TAG, range_tags, split_symbol_year
 from sensequant_assets.warehouse.resources import WarehouseResource
 from sensequant_assets_tests.e2e import location
-from sensequant_assets_tests.e2e.browser import chromium_page
+from sensequant_assets_tests.support.browser import chromium_page
 from sensequant_assets_tests.support.dagster_dev import (
     DAEMON_BOUND,
     DagsterDev,

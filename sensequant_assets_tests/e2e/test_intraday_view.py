@@ -21,7 +21,7 @@ from sensequant_assets.paths import ProjectPaths
 from sensequant_assets.universe.partitions import range_tags
 from sensequant_assets.warehouse.resources import WarehouseResource
 from sensequant_assets_tests.e2e import breeze_location
-from sensequant_assets_tests.e2e.browser import chromium_page
+from sensequant_assets_tests.support.browser import chromium_page
 from sensequant_assets_tests.support.dagster_dev import (
     DAEMON_BOUND,
     DagsterDev,

@@ -12,7 +12,7 @@ import pytest
 from sensequant_assets.cli import LOCATION
 from sensequant_assets.defs.partitions import years_partitions
 from sensequant_assets.universe.partitions import BATCH_TAG
-from sensequant_assets_tests.e2e.browser import chromium_page
+from sensequant_assets_tests.support.browser import chromium_page
 from sensequant_assets_tests.support.dagster_dev import (
     DAEMON_BOUND,
     all_finished,
