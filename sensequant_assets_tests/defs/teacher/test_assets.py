@@ -205,9 +205,9 @@ def test_rematerializing_replaces_rows_and_a_gated_symbol_loses_everything(
 def test_a_symbol_whose_bars_were_never_materialized_is_gated_with_what_to_do(
     warehouse: WarehouseResource, instance: dg.DagsterInstance, paths: ProjectPaths
 ) -> None:
-    """The real gate (no stand-in) holds back a symbol that has neither a mapping nor a daily_bars
-    partition materialized, saying what to do first; the run itself succeeds, so one such symbol never costs
-    the other symbols of its run their labels."""
+    """The real gate (no stand-in) holds back a symbol that has neither a mapping nor a
+    daily_bars partition materialized, saying what to do first; the run itself succeeds, so one
+    such symbol never costs the other symbols of its run their labels."""
     instance.add_dynamic_partitions("symbols", ["EMPTY"])
     result = dg.materialize(
         [DAILY_BARS, teacher_labels],
