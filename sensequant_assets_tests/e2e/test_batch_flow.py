@@ -12,6 +12,7 @@ it must fail alone: every other partition materialized with its rows and checked
 failed with its error, its earlier rows kept, and `sensequant retry` targeting exactly it.
 """
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +104,7 @@ query {
 RUNS = """
 query($tag: String!, $value: String!) {
   runsOrError(filter: {tags: [{key: $tag, value: $value}]}) {
-    ... on Runs { results { runId status } }
+    ... on Runs { results { runId status assetSelection { path } } }
   }
 }"""
 
@@ -245,6 +246,14 @@ def test_dropped_list_and_cli_batch_end_to_end(
         sensor_batch = backfill_counts(server, by_batch["e2e_sensor"])
         assert sensor_batch["teacher_model"] == (2, 1, 1)
         assert sensor_batch["daily_bars"] == (2 * len(years), 2 * len(years), 0)
+        # The batch's runs are few and wide: a batch this size puts every asset's partitions in
+        # one run, never a run per partition (what the backfill's wall is made of: runs started,
+        # levels waited for; docs/benchmarks.md "Scale").
+        runs = runs_tagged(server, "dagster/backfill", by_batch["e2e_sensor"])
+        per_asset = Counter(
+            "/".join(key["path"]) for run in runs for key in run["assetSelection"] or []
+        )
+        assert per_asset and max(per_asset.values()) == 1, per_asset
 
         # One bad partition inside the command-line batch: it alone failed, with its error.
         cli_keys = {f"{symbol}|{year}" for symbol in CLI_SYMBOLS for year in years}
