@@ -204,6 +204,7 @@ def role(pid: int) -> str:
         return "gone"
     for marker, name in (
         ("execute_run", "run"),
+        ("multiprocessing.spawn", "run"),  # how `dagster dev`'s code server starts a run
         ("api grpc", "code server"),
         ("code-server start", "code server manager"),
         ("dagster._daemon", "daemon"),
