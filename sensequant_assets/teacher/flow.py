@@ -236,10 +236,12 @@ class ModelPlan(NamedTuple):
 
 
 def too_short(conn: duckdb.DuckDBPyConnection, symbol: str, teacher: TeacherSettings) -> bool:
-    """Whether the symbol's bars yield no window at all, which is a skip, not a failure."""
+    """Whether the symbol's bars yield no window at all, which is a skip, not a failure: a
+    short history, or none in the years materialized (listed after them or ended before; the
+    gate refuses a symbol whose bars were never materialized)."""
     bars = read_adjusted_bars(conn, [symbol])
     spec, windows = teacher.label_spec(), teacher.window_spec()
-    return not bars.empty and label_table(symbol, bars, spec, windows, teacher.feature_set).empty
+    return label_table(symbol, bars, spec, windows, teacher.feature_set).empty
 
 
 def trained_from(

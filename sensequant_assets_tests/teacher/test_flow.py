@@ -102,12 +102,13 @@ def test_the_labels_plan_gates_a_symbol_and_labels_the_others(
 
 
 def test_a_symbol_with_no_sessions_in_its_years_labels_nothing_and_fails_no_other(
-    conn: duckdb.DuckDBPyConnection,
+    conn: duckdb.DuckDBPyConnection, tmp_path: Path
 ) -> None:
     """A name listed after the years materialized (or ended before them) has partitions that
     hold no rows and pass coverage, since no session was expected: it is the shortest history,
-    not an error. It used to fail the whole run, so one such name in a batch of a hundred left
-    all hundred without labels (found at NIFTY 500 scale, where listings are spread out)."""
+    not an error, for its labels and its model. Each used to fail its whole run, so one such
+    name in a batch of a hundred left all hundred without labels, then without models (found
+    at NIFTY 500 scale, where listings are spread out)."""
     plan = plan_labels(conn, ["AAA", UNLISTED], gate, SETTINGS.labels_version(), {})
     assert plan.to_label == ["AAA", UNLISTED]
     labelled = build_labels(conn, plan.to_label, SETTINGS)
@@ -115,6 +116,9 @@ def test_a_symbol_with_no_sessions_in_its_years_labels_nothing_and_fails_no_othe
     assert labelled["AAA"][1]["window_index"].nunique() > 1
     stored = label(conn, ["AAA", UNLISTED])
     assert stored[UNLISTED] == 0 and stored["AAA"] > 0
+    models = plan_models(conn, ["AAA", UNLISTED], gate, SETTINGS, {}, tmp_path / "models")
+    assert models.errors == [] and models.too_short == [UNLISTED]
+    assert models.retrain == ["AAA"]
     outcomes = {o.symbol: o for o in labels_outcomes(plan, labelled, "run-1")}
     assert outcomes[UNLISTED].metadata["status"] == NO_WINDOW
     assert outcomes[UNLISTED].metadata["sessions"] == 0 and not outcomes[UNLISTED].warning
