@@ -57,7 +57,9 @@ from dagster._serdes import ConfigurableClassData
 
 __all__ = [
     "BACKFILL_PASS_SECONDS",
+    "PLANNING_SHARE",
     "AssetCheckEvaluationTargetMaterializationData",
+    "BackfillPace",
     "PacedRunCoordinator",
     "backfill_pass_seconds",
     "backfill_request",
@@ -179,11 +181,27 @@ def partition_tags(key: dg.MultiPartitionKey) -> dict[str, str]:
 
 BACKFILL_PASS_SECONDS = 3
 """The backfill daemon's pace on this project's instances: a level of a batch starts at most this
-long after the level before it ended. Not shorter: a pass plans the whole backfill, which costs
-the daemon CPU that grows with the backfill, and a pass that lands while a run is still writing
-its partitions' events requests their children in fragments. Measured on 2 cores, 500 symbols x
-2 years, the bars level after the mapping: 10 runs in 114 s at 3 s, 10 in 123 s at 5 s, 130 runs
-in 361 s at 2 s (docs/benchmarks.md, "Orchestration")."""
+long after the level before it ended, while passes are cheap (`BackfillPace`)."""
+
+PLANNING_SHARE = 4
+"""A pass is followed by a sleep that keeps the daemon planning at most a quarter of the time."""
+
+
+class BackfillPace(float):
+    """The pace the backfill loop sleeps by. The loop sleeps `pace - loop_duration` after each
+    pass; this pace answers with the sleep that makes the pass and its sleep together the longer
+    of its seconds and `PLANNING_SHARE` times the pass's own duration.
+
+    Why: a pass plans the whole backfill, so its cost grows with the backfill, and a pass that
+    lands while a run is still writing its partitions' events requests their children in
+    fragments, each a run of its own. At a fixed short pace a big backfill's passes take most of
+    a core, which slows the runs' event writes, which widens the windows passes land in: the two
+    feed each other. Measured on 2 cores: 500 symbols x 2 years, the bars level became 130 runs
+    at a fixed 2 s (10 at 3 s or more); 500 x 10 years, 499 runs at 2 s and 230 at 3 s, the
+    daemon using 45 % of a core (docs/benchmarks.md, "Orchestration")."""
+
+    def __sub__(self, loop_duration: float) -> float:  # type: ignore[override]
+        return max(float(self), PLANNING_SHARE * loop_duration) - loop_duration
 
 
 def backfill_pass_seconds() -> float:
@@ -229,7 +247,7 @@ class PacedRunCoordinator(dg.QueuedRunCoordinator):
                 [],
                 config_value,
             )
-        daemon_controller.DEFAULT_DAEMON_INTERVAL_SECONDS = seconds
+        daemon_controller.DEFAULT_DAEMON_INTERVAL_SECONDS = BackfillPace(seconds)  # type: ignore[assignment]
         queued = {k: v for k, v in config_value.items() if k != "backfill_pass_seconds"}
         return super().from_config_value(inst_data, queued)  # type: ignore[arg-type]
 

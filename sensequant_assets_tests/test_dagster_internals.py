@@ -13,7 +13,9 @@ from dagster_postgres.event_log import PostgresEventLogStorage
 
 from sensequant_assets.dagster_internals import (
     BACKFILL_PASS_SECONDS,
+    PLANNING_SHARE,
     AssetCheckEvaluationTargetMaterializationData,
+    BackfillPace,
     ExactPoolPostgresEventLogStorage,
     PacedRunCoordinator,
     backfill_pass_seconds,
@@ -290,3 +292,13 @@ def test_a_pass_outside_its_bounds_is_refused_naming_the_setting(
     with pytest.raises(dg.DagsterInvalidConfigError, match="backfill_pass_seconds"):
         PacedRunCoordinator.from_config_value(None, {"backfill_pass_seconds": seconds})
     assert backfill_pass_seconds() == before
+
+
+def test_an_expensive_pass_is_followed_by_a_longer_sleep() -> None:
+    """The loop sleeps `pace - loop_duration` (pinned above through the loop itself): a cheap pass
+    keeps the pace, an expensive one is followed by three times its own length, so the daemon
+    plans at most a quarter of the time however large the backfill."""
+    pace = BackfillPace(3)
+    assert max(0, pace - 0.2) == pytest.approx(2.8)
+    assert max(0, pace - 2.0) == pytest.approx((PLANNING_SHARE - 1) * 2.0)
+    assert pace == 3 and float(pace) == 3.0
