@@ -543,6 +543,7 @@ def asset_backfill(
         settings = {**history.settings, **market_reference(Path(tmp), symbols)}
         with instance(deployment, Path(tmp), settings) as (server, warehouse):
             measured = backfill_on(server, warehouse, symbols, history, deployment)
+            print(f"backfill: {json.dumps(asdict(measured))}", flush=True)  # kept if `then` fails
             return replace(measured, after=then(server, symbols)) if then else measured
 
 

@@ -97,6 +97,7 @@ def ui_and_evening(server: DagsterDev, symbols: Sequence[str]) -> dict[str, Any]
     from benchmarks.bench_ui import ui_page_times
 
     profile = server.root / "chromium"
+    profile.mkdir(exist_ok=True)
     pages = [asdict(p) for p in ui_page_times(server.url, profile)]
     refresh = evening_refresh(server, symbols, this_year())
     return {"ui_pages": pages, **refresh}
