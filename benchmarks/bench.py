@@ -727,6 +727,16 @@ NOTES = """
   start-up, so 100 teacher runs would cost more than the waits they save); larger runs (already
   up to 100 partitions a run). The pace keeps every launch path (the sensor, the UI's
   Materialize, `sensequant backfill`) one Dagster backfill with its own page.
+- What the pace does not fix: fragments. The daemon reads a run's materializations as they
+  land, so a pass that falls inside the seconds in which a run writes its partitions' events
+  requests the children of the partitions written so far: a level splits into several runs,
+  each paying its start-up. The shorter the pace, the more often this happens. Measured
+  (scale.md): 100 x 3 kept its 8 runs; 36 x 3 became 20 runs, which is why its ratio is the
+  worst of the table although its wall is less than half its 30 s-pace figure of 2026-12-01
+  (180 s); NIFTY 500 x 10 split its bars level into 130 runs (50 were planned) and its teacher
+  level into 15. Fixing it needs the daemon to request a level's children only once the runs
+  of their parents have ended (Dagster has no such option in 1.13), or each run's events to
+  land at once; neither is done.
 - Why 3 s and not shorter. A pass plans the whole backfill (daemon CPU that grows with its
   size), and the daemon reads a run's materializations as they land: a pass inside the few
   seconds in which a 100-partition run writes its events requests those partitions' children in
@@ -734,7 +744,11 @@ NOTES = """
   whole graph, until the bars level ended): at 2 s the bars level became 130 runs and ended
   after 361 s, the daemon's CPU and the fragments feeding each other; at 3 s, 10 runs in 114 s;
   at 5 s, 10 runs in 123 s; at 10 s, 10 runs in 118 s. NIFTY 100 x 3 measured 1.21-1.24 at 2 s
-  and 1.25-1.29 at 5 s (wall over steps, single runs by hand, same day).
+  and 1.25-1.29 at 5 s (wall over steps, single runs by hand, same day). At 500 x 10 years the
+  bars level (50 runs planned) was on its way to 499 runs at a fixed 2 s and 230 at a fixed 3 s
+  (counted from the runs list, those backfills stopped), the daemon using 45 % of a core; with
+  the pass followed by three times its own length when it is long (`BackfillPace`: the daemon
+  plans at most a quarter of the time) it became 130.
 - Checks cost is mostly Dagster storing one evaluation per partition per check in its sqlite
   event log (about 10-15 ms each), not the checks themselves.
 - The teacher baseline trains windows the original's way, one fresh interpreter per window, on
