@@ -213,6 +213,9 @@ def role(pid: int) -> str:
     for marker, name in (
         ("execute_run", "run"),
         ("multiprocessing.spawn", "run"),  # how `dagster dev`'s code server starts a run
+        ("multiprocessing.resource_tracker", "run helper"),
+        ("tail -F", "run log tail"),
+        ("compute_log", "run log tail"),
         ("api grpc", "code server"),
         ("code-server start", "code server manager"),
         ("dagster._daemon", "daemon"),
