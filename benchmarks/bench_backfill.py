@@ -1,7 +1,7 @@
 """Backfill cost through the real daemon: batched asset backfills against one run per partition.
 
 Each measurement starts its own `dagster dev` on a throw-away instance and synthetic source, so
-the daemon's ~30 s loop and every run's process start-up are paid as a user pays them.
+the daemon's passes and every run's process start-up are paid as a user pays them.
 
 - `asset_backfill(n_symbols, history)`: one asset backfill of the whole batch graph (mapping, bars
   for the `history` years and their checks, labels, models, report), the backfill policies'
