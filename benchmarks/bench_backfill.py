@@ -214,8 +214,7 @@ def role(pid: int) -> str:
         ("execute_run", "run"),
         ("multiprocessing.spawn", "run"),  # how `dagster dev`'s code server starts a run
         ("multiprocessing.resource_tracker", "run helper"),
-        ("tail -F", "run log tail"),
-        ("compute_log", "run log tail"),
+        ("tail -F", "run log tail"),  # not "compute_log": the daemon's own command names it
         ("api grpc", "code server"),
         ("code-server start", "code server manager"),
         ("dagster._daemon", "daemon"),
