@@ -85,7 +85,11 @@ mutation($params: ExecutionParams!) {
 }"""
 
 BARS_RUNS = """
-query { runsOrError(filter: {pipelineName: "bars_job"}) { ... on Runs { results { status } } } }"""
+query($key: String!, $value: String!) {
+  runsOrError(filter: {tags: [{key: $key, value: $value}]}) {
+    ... on Runs { results { status stepStats { stepKey startTime endTime } } }
+  }
+}"""
 
 RUNS = """
 query($id: String!) {
@@ -362,13 +366,6 @@ def warehouse_size(server: DagsterDev, warehouse: WarehouseResource) -> float:
 
 REFRESH_TAG = "sensequant/bench"
 
-REFRESH_RUNS = """
-query {
-  runsOrError(filter: {tags: [{key: "sensequant/bench", value: "evening-refresh"}]}) {
-    ... on Runs { results { status stepStats { stepKey startTime endTime } } }
-  }
-}"""
-
 
 def evening_refresh(server: DagsterDev, symbols: Sequence[str], year: int) -> dict[str, Any]:
     """The weekday 18:00 refresh as its schedule launches it: bars_job over every symbol's
@@ -392,7 +389,9 @@ def evening_refresh(server: DagsterDev, symbols: Sequence[str], year: int) -> di
             raise RuntimeError(f"refresh run {request.tags} not launched: {result}")
 
     def finished() -> list[dict[str, Any]] | None:
-        runs = server.query(REFRESH_RUNS)["runsOrError"]["results"]
+        runs = server.query(RUNS, key=REFRESH_TAG, value="evening-refresh")["runsOrError"][
+            "results"
+        ]
         done = len(runs) == len(requests) and all(
             run["status"] in {"SUCCESS", "FAILURE", "CANCELED"} for run in runs
         )
@@ -435,7 +434,7 @@ def measure(
         status = wait_for_backfill(server.url, backfill_id, timeout_s=3600, poll_s=1)
         wall = time.monotonic() - started
     load = f"{load_at_launch:.1f} at launch, {os.getloadavg()[0]:.1f} at the end"
-    runs = server.query(RUNS, id=backfill_id)["runsOrError"]["results"]
+    runs = server.query(RUNS, key="dagster/backfill", value=backfill_id)["runsOrError"]["results"]
     checked = {
         row["partition"]
         for row in server.query(CHECK_RESULTS, name="coverage_check")["assetCheckExecutions"]
