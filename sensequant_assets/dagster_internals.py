@@ -27,11 +27,15 @@ And two things 1.13 does not let an instance set:
   since 2023; #11860 proposes 2 s while backfills are active), and every dependency level of a
   backfill (mapping, bars and checks, teacher, universe model and report) starts at a pass: a
   third of a NIFTY 100 batch's wall went to waiting. `PacedRunCoordinator`, the instance's run
-  coordinator, sets that pace when the daemon builds it, before any daemon loop starts.
+  coordinator, sets that pace when the daemon builds it, before any daemon loop starts, and
+  holds a backfill's next pass until its runs have ended (`plan_after_runs_end`): the daemon
+  reads a run's materializations as they land, so a pass inside a run's event writes split the
+  next level into a run per fragment.
 An upgrade that moves any of them fails in `sensequant_assets_tests/test_dagster_internals.py`.
 """
 
 import functools
+import logging
 from collections.abc import Mapping, Sequence, Set
 from typing import Any
 
@@ -52,6 +56,11 @@ from dagster._core.definitions.data_version import (
 from dagster._core.definitions.partitions.subset.partitions_subset import PartitionsSubset
 from dagster._core.definitions.partitions.utils import get_tags_from_multi_partition_key
 from dagster._core.definitions.source_asset import SYSTEM_METADATA_KEY_SOURCE_ASSET_OBSERVATION
+from dagster._core.execution.asset_backfill import execute_asset_backfill_iteration
+from dagster._core.execution.backfill import BulkActionStatus, PartitionBackfill
+from dagster._core.storage.dagster_run import NOT_FINISHED_STATUSES
+from dagster._core.storage.tags import BACKFILL_ID_TAG
+from dagster._daemon import backfill as backfill_daemon
 from dagster._daemon import controller as daemon_controller
 from dagster._serdes import ConfigurableClassData
 
@@ -68,7 +77,9 @@ __all__ = [
     "latest_materializations",
     "latest_records",
     "partition_tags",
+    "plan_after_runs_end",
     "reported_output",
+    "runs_in_flight",
     "versioned_materialization",
 ]
 
@@ -192,16 +203,45 @@ class BackfillPace(float):
     pass; this pace answers with the sleep that makes the pass and its sleep together the longer
     of its seconds and `PLANNING_SHARE` times the pass's own duration.
 
-    Why: a pass plans the whole backfill, so its cost grows with the backfill, and a pass that
-    lands while a run is still writing its partitions' events requests their children in
-    fragments, each a run of its own. At a fixed short pace a big backfill's passes take most of
-    a core, which slows the runs' event writes, which widens the windows passes land in: the two
-    feed each other. Measured on 2 cores: 500 symbols x 2 years, the bars level became 130 runs
-    at a fixed 2 s (10 at 3 s or more); 500 x 10 years, 499 runs at 2 s and 230 at 3 s, the
-    daemon using 45 % of a core (docs/benchmarks.md, "Orchestration")."""
+    Why: a pass plans the whole backfill, so its cost grows with the backfill; at a fixed short
+    pace a big backfill's passes take most of a core, which the runs needed. Measured on 2 cores
+    before passes waited for runs to end (`plan_after_runs_end`): 500 symbols x 10 years, the
+    daemon used 45 % of a core at a fixed 3 s (docs/benchmarks.md, "Orchestration")."""
 
     def __sub__(self, loop_duration: float) -> float:  # type: ignore[override]
         return max(float(self), PLANNING_SHARE * loop_duration) - loop_duration
+
+
+def runs_in_flight(instance: dg.DagsterInstance, backfill_id: str) -> int:
+    """How many of a backfill's runs have not ended (queued, starting, started or canceling)."""
+    return instance.get_runs_count(
+        dg.RunsFilter(tags={BACKFILL_ID_TAG: backfill_id}, statuses=list(NOT_FINISHED_STATUSES))
+    )
+
+
+async def plan_after_runs_end(
+    backfill: PartitionBackfill,
+    logger: logging.Logger,
+    workspace_process_context: Any,
+    instance: dg.DagsterInstance,
+) -> None:
+    """Dagster's pass over one asset backfill, held while any of the backfill's runs has not
+    ended; a backfill being canceled is passed at once.
+
+    Why: the daemon counts a partition materialized as soon as its event lands, and a run writes
+    its partitions' events one by one over seconds. A pass inside those seconds requests the
+    children of the partitions written so far and, at the next pass, those of the rest: one level
+    split into runs that each pay a process start-up (36 symbols x 3 years: 20 runs instead of 8;
+    500 x 10: the 50 planned bars runs became 130 to 499). Held until every run has ended, a pass
+    sees each level whole and plans the next as `BackfillPolicy` chunks it. The price is the
+    overlap of a level's last run with the next level's first (docs/benchmarks.md). A run stuck
+    in flight is ended by the instance's run monitoring (`max_runtime_seconds`)."""
+    if backfill.status == BulkActionStatus.REQUESTED:
+        waiting = runs_in_flight(instance, backfill.backfill_id)
+        if waiting:
+            logger.info(f"Waiting for {waiting} runs of this backfill to end before planning.")
+            return
+    await execute_asset_backfill_iteration(backfill, logger, workspace_process_context, instance)
 
 
 def backfill_pass_seconds() -> float:
@@ -219,7 +259,8 @@ class PacedRunCoordinator(dg.QueuedRunCoordinator):
     daemons to start), and the backfill loop reads the module constant
     `DEFAULT_DAEMON_INTERVAL_SECONDS` when it starts; so setting the constant here sets the
     pace of every backfill this instance runs, whoever launched it: the constituent-list sensor,
-    the UI's Materialize, `sensequant backfill`. Other processes that build the coordinator
+    the UI's Materialize, `sensequant backfill`. The same moment puts `plan_after_runs_end` in
+    the daemon's place of its pass over one backfill. Other processes that build the coordinator
     (webserver, runs) run no backfill loop and are unaffected.
     """
 
@@ -248,6 +289,7 @@ class PacedRunCoordinator(dg.QueuedRunCoordinator):
                 config_value,
             )
         daemon_controller.DEFAULT_DAEMON_INTERVAL_SECONDS = BackfillPace(seconds)  # type: ignore[assignment]
+        backfill_daemon.execute_asset_backfill_iteration = plan_after_runs_end  # type: ignore[assignment]
         queued = {k: v for k, v in config_value.items() if k != "backfill_pass_seconds"}
         return super().from_config_value(inst_data, queued)  # type: ignore[arg-type]
 

@@ -1,11 +1,13 @@
 """Pins the dagster 1.13 behaviour the fenced private imports rely on: an upgrade that changes
 it fails here, by name, not somewhere in a check grid or a sensor tick."""
 
+import asyncio
 import inspect
 import logging
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import dagster as dg
 import pytest
@@ -25,13 +27,20 @@ from sensequant_assets.dagster_internals import (
     latest_materializations,
     latest_records,
     partition_tags,
+    plan_after_runs_end,
     reported_output,
+    runs_in_flight,
     versioned_materialization,
 )
 from sensequant_assets.paths import REPO_ROOT
 from sensequant_assets_tests.support.dagster_internals import (
+    BulkActionStatus,
+    GrpcServerCodeLocationOrigin,
+    RemoteJobOrigin,
+    RemoteRepositoryOrigin,
     SensorExecutionData,
     StaleStatus,
+    backfill_daemon,
     create_daemons_from_instance,
     execute_backfill_iteration_loop,
     get_stale_status_resolver,
@@ -248,8 +257,10 @@ class NoWorkspace:
 @pytest.fixture
 def restored_pace() -> Iterator[None]:
     before = backfill_pass_seconds()
+    dagster_pass = backfill_daemon.execute_asset_backfill_iteration
     yield
     PacedRunCoordinator.from_config_value(None, {"backfill_pass_seconds": before})
+    backfill_daemon.execute_asset_backfill_iteration = dagster_pass
 
 
 def sleeps_of_the_backfill_loop(passes: int) -> list[float]:
@@ -274,6 +285,7 @@ def test_the_project_instance_paces_the_backfill_daemon_before_its_loops_start(
     project's pass, not Dagster's 30 s, between passes."""
     PacedRunCoordinator.from_config_value(None, {"backfill_pass_seconds": 30})
     assert all(29 <= wait <= 30 for wait in sleeps_of_the_backfill_loop(2))
+    backfill_daemon.execute_asset_backfill_iteration = dagster_pass = object()
     shutil.copy(REPO_ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
     with dg.DagsterInstance.from_config(str(tmp_path)) as instance:
         daemons = {daemon.daemon_type() for daemon in create_daemons_from_instance(instance)}
@@ -281,6 +293,7 @@ def test_the_project_instance_paces_the_backfill_daemon_before_its_loops_start(
         assert isinstance(instance.run_coordinator, PacedRunCoordinator)
         assert instance.run_coordinator.dequeue_interval_seconds == 1
     assert backfill_pass_seconds() == BACKFILL_PASS_SECONDS == 3
+    assert backfill_daemon.execute_asset_backfill_iteration is plan_after_runs_end != dagster_pass
     assert all(0 < wait <= BACKFILL_PASS_SECONDS for wait in sleeps_of_the_backfill_loop(2))
 
 
@@ -302,3 +315,75 @@ def test_an_expensive_pass_is_followed_by_a_longer_sleep() -> None:
     assert max(0, pace - 0.2) == pytest.approx(2.8)
     assert max(0, pace - 2.0) == pytest.approx((PLANNING_SHARE - 1) * 2.0)
     assert pace == 3 and float(pace) == 3.0
+
+
+def backfill_run(backfill_id: str, status: dg.DagsterRunStatus) -> dg.DagsterRun:
+    """A run of `backfill_id` as the daemon stores it, with the origin a queued run must carry."""
+    location = GrpcServerCodeLocationOrigin(host="127.0.0.1", port=1)
+    origin = RemoteJobOrigin(
+        repository_origin=RemoteRepositoryOrigin(location, "__repository__"),
+        job_name="__ASSET_JOB",
+    )
+    return dg.DagsterRun(
+        job_name="__ASSET_JOB",
+        status=status,
+        tags={"dagster/backfill": backfill_id},
+        remote_job_origin=origin,
+    )
+
+
+def test_runs_in_flight_are_the_backfills_runs_that_have_not_ended() -> None:
+    with dg.DagsterInstance.ephemeral() as instance:
+        for status in dg.DagsterRunStatus:
+            instance.add_run(backfill_run("batch", status))
+        instance.add_run(backfill_run("other", dg.DagsterRunStatus.STARTED))
+        assert runs_in_flight(instance, "batch") == len(
+            {"QUEUED", "NOT_STARTED", "MANAGED", "STARTING", "STARTED", "CANCELING"}
+        )
+        assert runs_in_flight(instance, "none") == 0
+
+
+@pytest.fixture
+def dagster_passes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records the backfills Dagster's own pass was called for."""
+    passed: list[str] = []
+
+    async def dagster_pass(backfill: SimpleNamespace, *_: object) -> None:
+        passed.append(backfill.backfill_id)
+
+    monkeypatch.setattr(
+        "sensequant_assets.dagster_internals.execute_asset_backfill_iteration", dagster_pass
+    )
+    return passed
+
+
+@pytest.mark.parametrize(
+    ("backfill_status", "run_status", "planned"),
+    [
+        # A run still writing its partitions' events: the pass would see a part of them.
+        (BulkActionStatus.REQUESTED, dg.DagsterRunStatus.STARTED, False),
+        # A queued run writes nothing yet, but it will: the pass waits for it too.
+        (BulkActionStatus.REQUESTED, dg.DagsterRunStatus.QUEUED, False),
+        (BulkActionStatus.REQUESTED, dg.DagsterRunStatus.SUCCESS, True),
+        (BulkActionStatus.REQUESTED, dg.DagsterRunStatus.FAILURE, True),
+        # A cancel is acted on at once, runs in flight or not.
+        (BulkActionStatus.CANCELING, dg.DagsterRunStatus.STARTED, True),
+    ],
+)
+def test_a_backfill_is_planned_only_once_its_runs_have_ended(
+    backfill_status: BulkActionStatus,
+    run_status: dg.DagsterRunStatus,
+    planned: bool,
+    dagster_passes: list[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    backfill = SimpleNamespace(backfill_id="batch", status=backfill_status)
+    with dg.DagsterInstance.ephemeral() as instance:
+        instance.add_run(backfill_run("batch", dg.DagsterRunStatus.SUCCESS))
+        instance.add_run(backfill_run("batch", run_status))
+        with caplog.at_level(logging.INFO):
+            asyncio.run(
+                plan_after_runs_end(backfill, logging.getLogger("test"), None, instance)  # type: ignore[arg-type]
+            )
+    assert dagster_passes == (["batch"] if planned else [])
+    assert ("Waiting for 1 runs of this backfill to end" in caplog.text) is not planned

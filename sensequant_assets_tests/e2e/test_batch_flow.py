@@ -246,17 +246,17 @@ def test_dropped_list_and_cli_batch_end_to_end(
         sensor_batch = backfill_counts(server, by_batch["e2e_sensor"])
         assert sensor_batch["teacher_model"] == (2, 1, 1)
         assert sensor_batch["daily_bars"] == (2 * len(years), 2 * len(years), 0)
-        # The batch's runs are few and wide, never a run per partition: what a backfill's wall
-        # is made of beside its steps is runs started and levels waited for. A daemon pass that
-        # lands while the level before is still writing its events may split a level, at most
-        # by symbol (docs/benchmarks.md, "Why 3 s and not shorter").
+        # The batch's runs are few and wide, and each level is one pass's runs, as the backfill
+        # policy chunks it: a pass waits until the level before has ended, so it never sees a
+        # level half-written and splits the next (docs/benchmarks.md, "Orchestration"). Of 2
+        # symbols x 3 years, Dagster's chunking of symbol x year runs one symbol a run.
         runs = runs_tagged(server, "dagster/backfill", by_batch["e2e_sensor"])
         per_asset = Counter(
             "/".join(key["path"]) for run in runs for key in run["assetSelection"] or []
         )
         sensor_symbols = 2  # DEFECTIVE and TCS; BAD|LINE is refused by the list's parser
-        assert per_asset["daily_bars"] <= sensor_symbols < 2 * len(years), per_asset
-        assert max(per_asset.values()) <= sensor_symbols, per_asset
+        assert per_asset.pop("daily_bars") == sensor_symbols, per_asset
+        assert set(per_asset.values()) == {1}, per_asset
 
         # One bad partition inside the command-line batch: it alone failed, with its error.
         cli_keys = {f"{symbol}|{year}" for symbol in CLI_SYMBOLS for year in years}

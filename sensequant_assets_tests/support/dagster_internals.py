@@ -7,7 +7,10 @@ What tests read that has no public form in 1.13:
 - the type a sensor's `evaluate_tick` returns (`SensorExecutionData`);
 - the backfill daemon's loop (`execute_backfill_iteration_loop`) and the daemon-creation step
   that builds the run coordinator first (`create_daemons_from_instance`), to show that the
-  project's run coordinator sets the pace the loop sleeps at.
+  project's run coordinator sets the pace the loop sleeps at; the daemon's module
+  (`backfill_daemon`), whose pass over one backfill the coordinator replaces, and the statuses
+  a backfill's pass depends on (`BulkActionStatus`); the origin a queued run must carry
+  (`RemoteJobOrigin` and the origins it is made of), to store one without a code server.
 
 An upgrade that moves any of them fails in `sensequant_assets_tests/test_dagster_internals.py`;
 test_architecture.py keeps every other test and benchmark off `dagster._`.
@@ -15,13 +18,25 @@ test_architecture.py keeps every other test and benchmark off `dagster._`.
 
 from dagster._core.definitions.data_version import StaleStatus
 from dagster._core.definitions.sensor_definition import SensorExecutionData
+from dagster._core.execution.backfill import BulkActionStatus
+from dagster._core.remote_origin import (
+    GrpcServerCodeLocationOrigin,
+    RemoteJobOrigin,
+    RemoteRepositoryOrigin,
+)
+from dagster._daemon import backfill as backfill_daemon
 from dagster._daemon.backfill import execute_backfill_iteration_loop
 from dagster._daemon.controller import create_daemons_from_instance
 from dagster._utils.test.data_versions import get_stale_status_resolver
 
 __all__ = [
+    "BulkActionStatus",
+    "GrpcServerCodeLocationOrigin",
+    "RemoteJobOrigin",
+    "RemoteRepositoryOrigin",
     "SensorExecutionData",
     "StaleStatus",
+    "backfill_daemon",
     "create_daemons_from_instance",
     "execute_backfill_iteration_loop",
     "get_stale_status_resolver",
