@@ -22,7 +22,12 @@ import duckdb
 import pandas as pd
 
 from sensequant_assets.paths import ProjectPaths
-from sensequant_assets.teacher.labels import label_table, labels_fingerprint, stored_labels
+from sensequant_assets.teacher.labels import (
+    label_table,
+    labels_fingerprint,
+    stored_labels,
+    stored_sessions,
+)
 from sensequant_assets.teacher.model_files import discard, run_folder
 from sensequant_assets.teacher.recorded import (
     FINGERPRINT,
@@ -360,8 +365,8 @@ def commit_models(
 
 class UniverseInputs(NamedTuple):
     """What the universe model is trained and compared on: every labelled symbol, those that
-    pass the gate, their labels (refused ones apart, each with why), the per-symbol predictions
-    on them, the index membership spells and their adjusted bars."""
+    pass the gate, their labels, one row a session (refused ones apart, each with why), the
+    per-symbol predictions on them, the index membership spells and their adjusted bars."""
 
     symbols: list[str]
     passing: list[str]
@@ -386,7 +391,7 @@ def read_universe_inputs(
         ).fetchall()
     ]
     passing = [symbol for symbol in symbols if not gate(symbol)]
-    labels, refused = stored_labels(conn, passing, teacher.label_settings())
+    labels, refused = stored_sessions(conn, passing, teacher.label_settings())
     per_symbol = read_predictions(conn, "per_symbol", list(labels))
     spells = read_membership(conn, teacher.universe_index)
     bars = read_adjusted_bars(conn, list(labels)) if labels else pd.DataFrame()

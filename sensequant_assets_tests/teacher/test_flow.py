@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import dagster as dg
 import duckdb
+import pandas as pd
 import pytest
 
 from sensequant_assets.teacher.features import get_feature_set
@@ -27,6 +28,7 @@ from sensequant_assets.teacher.flow import (
     train_models,
     universe_rows,
 )
+from sensequant_assets.teacher.labels import stored_labels
 from sensequant_assets.teacher.model_files import remove_unused, run_folder, run_folders
 from sensequant_assets.teacher.outcomes import NO_WINDOW, labels_outcomes, model_outcomes
 from sensequant_assets.teacher.recorded import (
@@ -245,6 +247,22 @@ def test_the_universe_rows_or_why_there_are_none(conn: duckdb.DuckDBPyConnection
     every = TeacherSettings(universe_rule="every_gated_name")
     rows, problem = universe_rows(inputs, every)
     assert problem == "" and set(rows["symbol"]) == {"AAA"}
+
+
+def test_the_universe_reads_each_session_once_as_its_trainer_pooled_them(
+    conn: duckdb.DuckDBPyConnection,
+) -> None:
+    """One row a symbol and session, the same rows `train_universe` kept of every window's rows
+    (its first window's), so the universe model is the model it was, from a fifth of the
+    memory at the default windows."""
+    label(conn, ["AAA", "BBB"])
+    every = TeacherSettings(universe_rule="every_gated_name")
+    windows, _ = stored_labels(conn, ["AAA"], every.label_settings())
+    sessions = read_universe_inputs(conn, gate, every).labels
+    assert set(sessions) == {"AAA"} and windows["AAA"]["window_index"].nunique() > 1
+    pooled = windows["AAA"].drop_duplicates(["symbol", "date"], ignore_index=True)
+    assert len(pooled) * 2 < len(windows["AAA"])
+    pd.testing.assert_frame_equal(sessions["AAA"], pooled)
 
 
 def test_the_freshness_verdicts_read_the_recorded_metadata() -> None:
