@@ -78,6 +78,9 @@ PAGES = (
     UiPage("teacher_model overview", "/assets/teacher_model"),
     UiPage("teacher_model partitions", "/assets/teacher_model?view=partitions"),
     UiPage("daily_bars lineage", "/assets/daily_bars?view=lineage"),
+    # Every symbol x year of the batch in one table (its metadata): the page a desk reads at
+    # this size where the check grid's summaries are slow.
+    UiPage("coverage_report overview", "/assets/coverage_report"),
     UiPage("asset graph", "/asset-groups"),
     UiPage("runs", "/runs"),
 )
