@@ -85,15 +85,11 @@ mutation($params: ExecutionParams!) {
 }"""
 
 BARS_RUNS = """
-query($key: String!, $value: String!) {
-  runsOrError(filter: {tags: [{key: $key, value: $value}]}) {
-    ... on Runs { results { status stepStats { stepKey startTime endTime } } }
-  }
-}"""
+query { runsOrError(filter: {pipelineName: "bars_job"}) { ... on Runs { results { status } } } }"""
 
 RUNS = """
-query($id: String!) {
-  runsOrError(filter: {tags: [{key: "dagster/backfill", value: $id}]}) {
+query($key: String!, $value: String!) {
+  runsOrError(filter: {tags: [{key: $key, value: $value}]}) {
     ... on Runs { results { status stepStats { stepKey startTime endTime } } }
   }
 }"""

@@ -121,6 +121,13 @@ def graphql(url: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             body = json.load(response)
+    except urllib.error.HTTPError as exc:
+        # The webserver answered: a document or variables it refused come back as HTTP 400
+        # with GraphQL errors, which say what was wrong; "cannot reach" would send the user
+        # to start a webserver that is running.
+        raise GraphQLError(
+            f"{url}/graphql refused the request (HTTP {exc.code}): {refusal(exc)}"
+        ) from exc
     except urllib.error.URLError as exc:
         raise GraphQLError(
             f"cannot reach the Dagster webserver at {url} ({exc.reason}); start it with "
@@ -129,6 +136,15 @@ def graphql(url: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
     if body.get("errors"):
         raise GraphQLError(f"{url}/graphql: {body['errors'][0].get('message')}")
     return body["data"]
+
+
+def refusal(error: urllib.error.HTTPError) -> str:
+    """The first GraphQL error of a refused request, else its HTTP reason."""
+    try:
+        errors = json.loads(error.read() or b"{}").get("errors") or []
+    except (ValueError, AttributeError):
+        errors = []
+    return str(errors[0].get("message")) if errors else str(error.reason)
 
 
 def register_symbols(url: str, symbols: Sequence[str]) -> list[str]:

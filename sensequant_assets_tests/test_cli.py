@@ -418,3 +418,31 @@ def test_snapshots_publish_reports_its_progress_in_plain_lines(tmp_path: Path) -
     assert shown[-1].startswith(f"{total}/{total} partitions: {total} done")
     assert shown[-1].endswith("finished") and "\r" not in done.stderr
     assert " partitions: " not in done.stdout  # stdout keeps only what was published
+
+
+def test_a_request_the_webserver_refuses_says_why_not_that_it_is_unreachable() -> None:
+    """Dagster's webserver answers a document or variables it cannot run with HTTP 400 and
+    GraphQL errors; the error names the refusal, not a webserver to start."""
+    message = "Variable '$id' of required type 'String!' was not provided."
+
+    class Refusing(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.dumps({"errors": [{"message": message}]}).encode()
+            self.send_response(400)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with pytest.raises(cli.GraphQLError) as refused:
+            cli.graphql(url, "query($id: String!) { version }", {})
+    finally:
+        server.shutdown()
+    assert str(refused.value) == f"{url}/graphql refused the request (HTTP 400): {message}"
