@@ -90,7 +90,9 @@ query { runsOrError(filter: {pipelineName: "bars_job"}) { ... on Runs { results 
 RUNS = """
 query($key: String!, $value: String!) {
   runsOrError(filter: {tags: [{key: $key, value: $value}]}) {
-    ... on Runs { results { status stepStats { stepKey startTime endTime } } }
+    ... on Runs {
+      results { status creationTime startTime endTime stepStats { stepKey startTime endTime } }
+    }
   }
 }"""
 
@@ -167,6 +169,8 @@ class Measurement:
     instance_mib: float = 0.0  # the Dagster home: runs, event logs, schedules (sqlite)
     warehouse_mib: float = 0.0  # the DuckDB file and its snapshots
     after: dict[str, Any] | None = None  # what `then` measured on the same instance afterwards
+    idle_s: float = 0.0  # wall with no run of the backfill queued or running: daemon passes
+    start_up_s: float = 0.0  # summed over runs, from created to first step: queue, process start
 
 
 def coverage(server: DagsterDev) -> tuple[int, str]:
@@ -347,6 +351,27 @@ def step_times(runs: Sequence[dict[str, Any]]) -> dict[str, float]:
     return {key: round(seconds, 1) for key, seconds in sorted(stages.items())}
 
 
+def where_the_wall_went(
+    runs: Sequence[dict[str, Any]], launched: float, ended: float
+) -> tuple[float, float]:
+    """(seconds from launch to end in which no run of the backfill was queued or running, the
+    runs' summed seconds from creation to their first step): what the daemon's passes cost,
+    and what queueing and process start-up cost, beside the step time."""
+    spans = sorted((run["creationTime"], run["endTime"] or ended) for run in runs)
+    busy, reach = 0.0, launched
+    for start, end in spans:
+        start, end = max(start, reach), max(end, reach)
+        busy += end - start
+        reach = end
+    start_up = sum(
+        min(step["startTime"] for step in run["stepStats"] if step["startTime"])
+        - run["creationTime"]
+        for run in runs
+        if any(step["startTime"] for step in run["stepStats"])
+    )
+    return round(max(ended - launched - busy, 0.0), 1), round(start_up, 1)
+
+
 def size_mib(path: Path) -> float:
     files = [path] if path.is_file() else [f for f in path.rglob("*") if f.is_file()]
     return round(sum(f.stat().st_size for f in files) / 2**20, 1)
@@ -425,10 +450,11 @@ def measure(
 ) -> Measurement:
     load_at_launch = os.getloadavg()[0]
     with PeakMemory(str(server.root / "dagster_home")) as memory:
-        started = time.monotonic()
+        started, launched = time.monotonic(), time.time()
         backfill_id = launch(server, params)
         status = wait_for_backfill(server.url, backfill_id, timeout_s=3600, poll_s=1)
         wall = time.monotonic() - started
+        ended = time.time()
     load = f"{load_at_launch:.1f} at launch, {os.getloadavg()[0]:.1f} at the end"
     runs = server.query(RUNS, key="dagster/backfill", value=backfill_id)["runsOrError"]["results"]
     checked = {
@@ -450,6 +476,7 @@ def measure(
     bars = n * len(years)
     stages = step_times(runs)
     steps = sum(stages.values())
+    idle, start_up = where_the_wall_went(runs, launched, ended)
     home = server.root / "dagster_home"
     pace = yaml.safe_load((home / "dagster.yaml").read_text())["run_coordinator"]["config"]
     return Measurement(
@@ -477,6 +504,8 @@ def measure(
         {name: round(peak / 2**20) for name, peak in sorted(memory.by_role.items())},
         size_mib(home),
         warehouse_size(server, warehouse),
+        idle_s=idle,
+        start_up_s=start_up,
     )
 
 

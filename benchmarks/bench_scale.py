@@ -134,6 +134,11 @@ STAGES = {
 }
 
 
+def overheads(m: dict[str, Any]) -> str:
+    """Between levels / run start-ups, blank in rows measured before they were."""
+    return f"{m['idle_s']:.0f} / {m['start_up_s']:.0f}" if m.get("start_up_s") else ""
+
+
 def stages(m: dict[str, Any]) -> str:
     by_step = m.get("stage_s") or {}
     return ", ".join(
@@ -162,13 +167,16 @@ def render(rows: dict[str, Row]) -> str:
         "models, universe model, report), synthetic source. Ratio: wall over the summed step time "
         "of the backfill's runs; orchestration: the share of the wall that was not step time. "
         f"Cost per bar partition: wall over bar partitions, and beside it that figure over the "
-        f"{REFERENCE_SIZE} row's at the project's pace.",
+        f"{REFERENCE_SIZE} row's at the project's pace. Where the rest went: the wall in which no "
+        "run of the backfill was queued or running (the daemon's passes between levels), and "
+        "the runs' summed time from creation to their first step (queue and process start-up).",
         "",
         "| symbols x years | instance, warehouse | backfill pass | runs | bar partitions | wall | "
-        "summed steps | ratio | orchestration | s per bar partition (vs 100 x 3) | "
+        "summed steps | ratio | orchestration | between levels / run start-ups, s | "
+        "s per bar partition (vs 100 x 3) | "
         "steps by stage, s | peak memory: all / largest run / daemon / webserver / code server, "
         "MiB | instance, warehouse MiB | measured (UTC), load |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in ordered:
         m = row.m
@@ -184,7 +192,8 @@ def render(rows: dict[str, Row]) -> str:
         lines.append(
             f"| {row.size} | {where} | {row.pace_s} s | {m['runs']} | {m['bar_partitions']} | "
             f"{m['wall_s']:.0f} s | {m['step_s']:.0f} s | {m['orchestration_ratio']:.2f} | "
-            f"{share(m)} | {m['s_per_bar_partition']:.3f}{relative} | {stages(m)} | "
+            f"{share(m)} | {overheads(m)} | {m['s_per_bar_partition']:.3f}{relative} | "
+            f"{stages(m)} | "
             f"{m['peak_rss_mib']} / {roles.get('run', '')} / {roles.get('daemon', '')} / "
             f"{roles.get('webserver', '')} / {roles.get('code server', '')} | "
             f"{m['instance_mib']} / {m['warehouse_mib']} | {row.measured_at}, {m['load_average']} |"
