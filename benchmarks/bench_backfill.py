@@ -170,6 +170,7 @@ class Measurement:
     warehouse_mib: float = 0.0  # the DuckDB file and its snapshots
     after: dict[str, Any] | None = None  # what `then` measured on the same instance afterwards
     idle_s: float = 0.0  # wall with no run of the backfill queued or running: daemon passes
+    cpu_s_by_role: dict[str, float] | None = None  # CPU seconds each role used in the wall
     start_up_s: float = 0.0  # summed over runs, from created to first step: queue, process start
 
 
@@ -264,14 +265,15 @@ def market_reference(root: Path, symbols: Sequence[str]) -> dict[str, str]:
 
 
 class PeakMemory:
-    """Samples the summed RSS of every process of one instance until stopped, and each process's
-    own peak by role."""
+    """Samples the summed RSS of every process of one instance until stopped, each process's
+    own peak by role, and the CPU seconds each role used while sampled."""
 
     def __init__(self, dagster_home: str) -> None:
         self.home = dagster_home
         self.peak_bytes = 0
         self.by_role: dict[str, int] = defaultdict(int)
         self._roles: dict[int, str] = {}
+        self._cpu: dict[int, tuple[float, float]] = {}  # pid: (first sampled, last sampled)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -296,7 +298,27 @@ class PeakMemory:
                 total += used
                 kind = self._roles.setdefault(pid, role(pid))
                 self.by_role[kind] = max(self.by_role[kind], used)
+                if (cpu := cpu_seconds(pid)) is not None:
+                    self._cpu[pid] = (self._cpu.get(pid, (cpu, cpu))[0], cpu)
             self.peak_bytes = max(self.peak_bytes, total)
+
+    @property
+    def cpu_by_role(self) -> dict[str, float]:
+        """CPU seconds by role between each process's first and last sample (a run's start-up
+        before its first sample is not counted)."""
+        used: dict[str, float] = defaultdict(float)
+        for pid, (first, last) in self._cpu.items():
+            used[self._roles[pid]] += last - first
+        return {name: round(seconds, 1) for name, seconds in sorted(used.items())}
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User and system CPU seconds a process has used, or None once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def launch(server: DagsterDev, params: dict[str, object]) -> str:
@@ -506,6 +528,7 @@ def measure(
         warehouse_size(server, warehouse),
         idle_s=idle,
         start_up_s=start_up,
+        cpu_s_by_role=memory.cpu_by_role,
     )
 
 

@@ -136,7 +136,12 @@ STAGES = {
 
 def overheads(m: dict[str, Any]) -> str:
     """Between levels / run start-ups, blank in rows measured before they were."""
-    return f"{m['idle_s']:.0f} / {m['start_up_s']:.0f}" if m.get("start_up_s") else ""
+    if not m.get("start_up_s"):
+        return ""
+    daemon = (m.get("cpu_s_by_role") or {}).get("daemon")
+    return f"{m['idle_s']:.0f} / {m['start_up_s']:.0f}" + (
+        f" (daemon {daemon:.0f} CPU-s)" if daemon is not None else ""
+    )
 
 
 def stages(m: dict[str, Any]) -> str:

@@ -292,7 +292,7 @@ def test_the_project_instance_paces_the_backfill_daemon_before_its_loops_start(
         assert {"BACKFILL", "QUEUED_RUN_COORDINATOR"} <= daemons
         assert isinstance(instance.run_coordinator, PacedRunCoordinator)
         assert instance.run_coordinator.dequeue_interval_seconds == 1
-    assert backfill_pass_seconds() == BACKFILL_PASS_SECONDS == 3
+    assert backfill_pass_seconds() == BACKFILL_PASS_SECONDS == 1
     assert backfill_daemon.execute_asset_backfill_iteration is plan_after_runs_end != dagster_pass
     assert all(0 < wait <= BACKFILL_PASS_SECONDS for wait in sleeps_of_the_backfill_loop(2))
 
