@@ -32,12 +32,15 @@ And two things 1.13 does not let an instance set:
   reads a run's materializations as they land, so a pass inside a run's event writes split the
   next level into a run per fragment.
 An upgrade that moves any of them fails in `sensequant_assets_tests/test_dagster_internals.py`.
+
+The daemon's own modules are imported inside the functions that touch them, not at the top:
+every run imports this module, and `dagster._daemon` alone took 0.4 s of each run's start-up.
 """
 
 import functools
 import logging
 from collections.abc import Mapping, Sequence, Set
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 from dagster._core.definitions.asset_checks.asset_check_evaluation import (
@@ -56,13 +59,12 @@ from dagster._core.definitions.data_version import (
 from dagster._core.definitions.partitions.subset.partitions_subset import PartitionsSubset
 from dagster._core.definitions.partitions.utils import get_tags_from_multi_partition_key
 from dagster._core.definitions.source_asset import SYSTEM_METADATA_KEY_SOURCE_ASSET_OBSERVATION
-from dagster._core.execution.asset_backfill import execute_asset_backfill_iteration
-from dagster._core.execution.backfill import BulkActionStatus, PartitionBackfill
 from dagster._core.storage.dagster_run import NOT_FINISHED_STATUSES
 from dagster._core.storage.tags import BACKFILL_ID_TAG
-from dagster._daemon import backfill as backfill_daemon
-from dagster._daemon import controller as daemon_controller
 from dagster._serdes import ConfigurableClassData
+
+if TYPE_CHECKING:
+    from dagster._core.execution.backfill import PartitionBackfill
 
 __all__ = [
     "BACKFILL_PASS_SECONDS",
@@ -223,7 +225,7 @@ def runs_in_flight(instance: dg.DagsterInstance, backfill_id: str) -> int:
 
 
 async def plan_after_runs_end(
-    backfill: PartitionBackfill,
+    backfill: "PartitionBackfill",
     logger: logging.Logger,
     workspace_process_context: Any,
     instance: dg.DagsterInstance,
@@ -239,17 +241,24 @@ async def plan_after_runs_end(
     sees each level whole and plans the next as `BackfillPolicy` chunks it. The price is the
     overlap of a level's last run with the next level's first (docs/benchmarks.md). A run stuck
     in flight is ended by the instance's run monitoring (`max_runtime_seconds`)."""
+    from dagster._core.execution import asset_backfill
+    from dagster._core.execution.backfill import BulkActionStatus
+
     if backfill.status == BulkActionStatus.REQUESTED:
         waiting = runs_in_flight(instance, backfill.backfill_id)
         if waiting:
             logger.info(f"Waiting for {waiting} runs of this backfill to end before planning.")
             return
-    await execute_asset_backfill_iteration(backfill, logger, workspace_process_context, instance)
+    await asset_backfill.execute_asset_backfill_iteration(
+        backfill, logger, workspace_process_context, instance
+    )
 
 
 def backfill_pass_seconds() -> float:
     """How often, in seconds, this process's backfill daemon looks at the active backfills."""
-    return daemon_controller.DEFAULT_DAEMON_INTERVAL_SECONDS
+    from dagster._daemon import controller
+
+    return controller.DEFAULT_DAEMON_INTERVAL_SECONDS
 
 
 class PacedRunCoordinator(dg.QueuedRunCoordinator):
@@ -291,8 +300,10 @@ class PacedRunCoordinator(dg.QueuedRunCoordinator):
                 [],
                 config_value,
             )
-        daemon_controller.DEFAULT_DAEMON_INTERVAL_SECONDS = BackfillPace(seconds)  # type: ignore[assignment]
-        backfill_daemon.execute_asset_backfill_iteration = plan_after_runs_end  # type: ignore[assignment]
+        from dagster._daemon import backfill, controller
+
+        controller.DEFAULT_DAEMON_INTERVAL_SECONDS = BackfillPace(seconds)  # type: ignore[assignment]
+        backfill.execute_asset_backfill_iteration = plan_after_runs_end  # type: ignore[assignment]
         queued = {k: v for k, v in config_value.items() if k != "backfill_pass_seconds"}
         return super().from_config_value(inst_data, queued)  # type: ignore[arg-type]
 

@@ -352,7 +352,7 @@ def dagster_passes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         passed.append(backfill.backfill_id)
 
     monkeypatch.setattr(
-        "sensequant_assets.dagster_internals.execute_asset_backfill_iteration", dagster_pass
+        "dagster._core.execution.asset_backfill.execute_asset_backfill_iteration", dagster_pass
     )
     return passed
 
