@@ -499,7 +499,7 @@ def demo(quick: bool) -> list[Figure]:
 def backfills(quick: bool, long: bool = False) -> list[Figure]:
     """Whole-graph batch backfills through the real webserver and daemon at every size of the
     scaling table (`bench_scale.py`, which also writes benchmarks/scale.md): the orchestration
-    ratio at the project's 3 s backfill pass against Dagster's own 30 s, in the same run; the
+    ratio at the project's 1 s backfill pass against Dagster's own 30 s, in the same run; the
     cost per bar partition against NIFTY 100 x 3 years; the deployments. `long` (`make
     bench-long`) adds NIFTY 500 x 10 years. Skipped by --quick (minutes, not seconds)."""
     if quick:
@@ -715,28 +715,46 @@ NOTES = """
 - Orchestration. A whole-graph backfill has four dependency levels (mapping; bars and their
   checks; labels and models; universe model and report), one per partitions definition, and
   Dagster's backfill daemon starts each at its next pass. Dagster passes every 30 s (a constant,
-  dagster-io/dagster#11649); the project's instance passes every 3 s (`PacedRunCoordinator`,
-  `run_coordinator.config.backfill_pass_seconds` in dagster.yaml, docs/operations.md). The
-  backfill rows measure both paces on the same machine in the same bench run: "wall over summed
-  step time" is the wall from launch to the backfill's end over the summed step time of its runs
-  (each step from its start to its end), so what is left is run start-up, queueing and daemon
-  passes. Candidates considered before choosing the pace: fewer levels (not possible: each
-  partitions definition is its own run, and the four are the design's); downstream levels by
-  declarative automation (Dagster 1.13's automation sensor launches one run per partition unless
-  it emits a backfill, which then waits for the same 30 s pass; a run costs about 2.5 CPU-s of
-  start-up, so 100 teacher runs would cost more than the waits they save); larger runs (already
-  up to 100 partitions a run). The pace keeps every launch path (the sensor, the UI's
-  Materialize, `sensequant backfill`) one Dagster backfill with its own page.
-- What the pace does not fix: fragments. The daemon reads a run's materializations as they
-  land, so a pass that falls inside the seconds in which a run writes its partitions' events
-  requests the children of the partitions written so far: a level splits into several runs,
-  each paying its start-up. The shorter the pace, the more often this happens. Measured
-  (scale.md): 100 x 3 kept its 8 runs; 36 x 3 became 20 runs, which is why its ratio is the
-  worst of the table although its wall is less than half its 30 s-pace figure of 2026-12-01
-  (180 s); NIFTY 500 x 10 split its bars level into 130 runs (50 were planned) and its teacher
-  level into 15. Fixing it needs the daemon to request a level's children only once the runs
-  of their parents have ended (Dagster has no such option in 1.13), or each run's events to
-  land at once; neither is done.
+  dagster-io/dagster#11649); the project's instance passes every second
+  (`PacedRunCoordinator`, `run_coordinator.config.backfill_pass_seconds` in dagster.yaml,
+  docs/operations.md) and holds a backfill's pass while any of its runs is queued or running
+  (`plan_after_runs_end`). The scaling table measures both paces on the same machine in the
+  same bench run: "ratio" is the wall from launch to the backfill's end over the summed step
+  time of its runs (each step from its start to its end), so what is left is run start-up,
+  queueing and daemon passes; "between levels" is the wall in which no run of the backfill was
+  queued or running, which is what the passes cost. Candidates considered before choosing:
+  fewer levels (not possible: each partitions definition is its own run, and the four are the
+  design's); downstream levels by declarative automation (Dagster 1.13's automation sensor
+  launches one run per partition unless it emits a backfill, which then waits for the same
+  pass; a run costs seconds of start-up, so 100 teacher runs would cost more than the waits
+  they save); larger runs (already up to 100 partitions a run). Every launch path (the sensor,
+  the UI's Materialize, `sensequant backfill`) stays one Dagster backfill with its own page.
+- Fragments, and why passes wait for runs. The daemon counts a partition materialized as soon
+  as its event lands, and a run writes its partitions' events one by one over seconds; a pass
+  inside those seconds requested the children of the partitions written so far, and the rest at
+  the next pass: one level split into runs that each paid a process start-up. Measured before
+  the hold (2026-12-07, earlier rows of this table's history): 36 x 3 became 20 runs instead
+  of 8 (ratio 1.90 at 3 s); NIFTY 500 x 10's 50 planned bars runs became 499 at a fixed 2 s, 230
+  at a fixed 3 s and 130 with `BackfillPace`, the daemon at 45 % of a core. A pass now waits
+  until the backfill's runs have all ended, so it sees each level whole: every row of the table
+  has exactly its planned runs (36 x 3 and 100 x 3: 8; 100 x 10: 15), and `test_batch_flow`
+  asserts one pass's runs a level. The price: a level no longer starts beside the last run of
+  the level before it.
+- Why a second. With passes held while runs are in flight, a short pace costs one count query
+  a second, and nothing can split. Measured by hand on this machine at 08:39-08:47 UTC, same
+  code, back to back: NIFTY 100 x 3, 134.9 s wall for 109.8 s of steps (1.23) at 1 s against
+  136.7 s for 104.7 s (1.31) at 3 s; 36 x 3, 63.9 s for 39.2 s (1.63) at 1 s against 1.85 at
+  3 s in the bench run before. After a long pass (a plan of NIFTY 500 x 10 takes seconds) the
+  sleep lengthens so the daemon plans at most a quarter of the time (`BackfillPace`); the
+  table's "daemon CPU-s" is the daemon's whole CPU over the backfill's wall.
+- Where the rest goes, and why small batches stay above 1.25. Beside its steps, a run pays
+  its queue and process start-up: a fresh interpreter, Dagster, the code location's
+  definitions (0.9 s alone) and the run's own start events, 5 to 6 s on this machine, once per
+  run. A level of two runs in parallel pays it about once; a batch pays it once per level, four
+  to five times, whatever its size. At 36 x 3 (43 s of steps) that is a third of the wall;
+  at NIFTY 100 x 3 a fifth; at 100 x 10 an eighth (ratio 1.14); so the ratio falls as the batch
+  grows. The same fixed cost is why declarative automation (a run per partition) was not
+  chosen.
 - NIFTY 500 x 10 years (2017-2026, 500 symbols: the checked-in lists padded with SYN names of
   which one in five lists after 2016 and one in forty ends), measured 2026-12-07 07:22-07:36 UTC
   on a quiet machine by `/tmp`-run pieces of bench_backfill and bench_ui (not yet a
@@ -768,18 +786,6 @@ NOTES = """
   normal evening) adds its own runs. docs/operations.md, "Housekeeping", prunes runs older than
   90 days, which bounds the bars' part near 1.6 GB. Live, the refresh is 500 calls, 5 minutes
   at 100 a minute and a tenth of the day's budget (scale.md's call plan).
-- Why 3 s and not shorter. A pass plans the whole backfill (daemon CPU that grows with its
-  size), and the daemon reads a run's materializations as they land: a pass inside the few
-  seconds in which a 100-partition run writes its events requests those partitions' children in
-  fragments, each fragment a run of its own. Measured on this machine (500 symbols x 2 years,
-  whole graph, until the bars level ended): at 2 s the bars level became 130 runs and ended
-  after 361 s, the daemon's CPU and the fragments feeding each other; at 3 s, 10 runs in 114 s;
-  at 5 s, 10 runs in 123 s; at 10 s, 10 runs in 118 s. NIFTY 100 x 3 measured 1.21-1.24 at 2 s
-  and 1.25-1.29 at 5 s (wall over steps, single runs by hand, same day). At 500 x 10 years the
-  bars level (50 runs planned) was on its way to 499 runs at a fixed 2 s and 230 at a fixed 3 s
-  (counted from the runs list, those backfills stopped), the daemon using 45 % of a core; with
-  the pass followed by three times its own length when it is long (`BackfillPace`: the daemon
-  plans at most a quarter of the time) it became 130.
 - Checks cost is mostly Dagster storing one evaluation per partition per check in its sqlite
   event log (about 10-15 ms each), not the checks themselves.
 - The teacher baseline trains windows the original's way, one fresh interpreter per window, on
