@@ -756,36 +756,46 @@ NOTES = """
   grows. The same fixed cost is why declarative automation (a run per partition) was not
   chosen.
 - NIFTY 500 x 10 years (2017-2026, 500 symbols: the checked-in lists padded with SYN names of
-  which one in five lists after 2016 and one in forty ends), measured 2026-12-07 07:22-07:36 UTC
-  on a quiet machine by `/tmp`-run pieces of bench_backfill and bench_ui (not yet a
-  `make bench-long` row): mapping, bars and their checks through the daemon, the teacher left
-  out. 5,000 bar partitions in 55 runs (50 bars runs as planned: no fragments on a quiet
-  machine), COMPLETED_SUCCESS, 451.7 s wall for 343.0 s of steps (wall over steps 1.32):
-  daily_bars 170.2 s, its checks 151.4 s, mapping 17.0 s with its check, freshness 4.4 s, so
-  0.034 s a bar partition for the bars and 0.030 s for three check evaluations, against 0.030
-  and 0.030 at 100 x 3: the per-partition cost does not grow with the batch. Peak memory 1564
-  MiB for all processes (largest run 350 MiB, daemon 197, webserver 167, code server 266);
-  instance 267 MiB, warehouse 89 MiB. The whole-graph run of the same size (teacher included)
-  was started at 06:23 UTC and its labels and models ended about 07:13, but its figures were
-  lost to a harness fault (fixed) and the CI ran beside it for 15 minutes: not a figure.
-- The UI at that scale (same instance; bench_ui.py: each page in headless Chromium, then each
-  of its GraphQL queries replayed three times): the asset graph, the runs page and the
-  teacher_model pages (500 partitions, none materialized in this run) settle in 0.5-0.8 s with
-  every query under 0.2 s. Every daily_bars page misses 2 s: overview 7.2 s, partitions 8.2 s,
-  lineage 8.7 s, checks 15.4 s, a check's partition grid 19.0 s. The limit is two Dagster
-  queries that summarise the checks' per-partition results (15,000 evaluations):
-  AssetGraphLiveQuery (7.0-7.5 s replayed) and AssetChecksQuery (7.0 s), with
-  AssetCheckPartitionHealthQuery at 3.0 s; the partitions' own PartitionHealthQuery takes
-  0.05 s. Not fixed. What would: fewer, wider evaluations (one per symbol and check instead of
-  per symbol-year, losing the year grid), or the coverage report (`coverage_report`, one table
-  per list) as the page a desk reads at that size.
+  which one in five lists after 2016 and one in forty ends), whole graph through the daemon on the
+  embedded default, `make bench-long` at 09:19-09:58 UTC on a quiet machine: 63 runs, the planned
+  ones (mapping 5, bars 50, teacher 5, universe model, report, reference 1 each), COMPLETED_FAILED
+  only for the six gated models (the four planted defects and two SYN names whose listing dates
+  leave too short a history). 2,320 s wall for 2,122 s of steps: ratio 1.09, 12 s of the wall with
+  no run in flight, the daemon 174 CPU-s (7.5 % of a core). By stage: mapping 17 s, bars 237 s,
+  checks 258 s, labels 265 s, models 1,184 s, universe model 139 s, report 21 s. Per bar
+  partition: bars 0.047 s and checks 0.052 s against 0.068 s and 0.056 s at 100 x 3, wall 0.464 s
+  against 0.515 s: the cost does not grow with the batch; the teacher (labels 0.53 s and models
+  2.4 s a symbol, about 35 windows each at ten years) is three quarters of the step time. Peak
+  memory 3,714 MiB for all processes, largest run 2,339 MiB, daemon 198, webserver 174, code
+  server 283; instance 340 MiB, warehouse 1,554 MiB. The universe model reads each symbol's
+  sessions once, a symbol at a time (`stored_sessions`): a label row repeats its session in every
+  window that holds it, about five times at 252 / 63.
+- NIFTY 500 x 10 on PostgreSQL + DuckLake: not in this table; see the stop's note (the run was
+  started after the suite, the table holds only what ended).
+- The UI at that scale (same instance, after its backfill; bench_ui.py: each page in headless
+  Chromium, then each of its GraphQL queries replayed three times). The asset graph, the runs
+  page and the teacher_model pages (500 partitions, 494 materialized) settle in 0.8-1.5 s
+  with every query under 0.4 s. Every page that shows daily_bars or a neighbour of it misses
+  2 s: overview 8.6 s, partitions 8.3 s, lineage 11.4 s, checks 17.9 s, a check's partition
+  grid 22.7 s, and coverage_report's own page 11.5 s (its graph query carries daily_bars'
+  checks). The limit is Dagster's per-partition check status: AssetGraphLiveQuery (7.4-10.5 s
+  replayed) and AssetChecksQuery (7.2 s) rebuild each check's status over all 5,000 partitions
+  on every request, since open-source Dagster 1.13 keeps no checkpoint of it
+  (`EventLogStorage.get_checkpointed_asset_check_state` returns an empty state, so
+  `bulk_update_asset_check_state` reads all 15,000 partition records each time). Not fixed.
+  What would: an event-log storage that keeps the last state and updates it from the records
+  after its storage id (the path Dagster's own code takes from a stored checkpoint), or fewer,
+  wider evaluations (one per symbol and check instead of per symbol-year, losing the year grid).
 - The evening refresh at 500 symbols (same instance; bars_job over every symbol's 2026 in the
-  schedule's 5 chunks): 46.0 s wall, 33.8 s of steps (bars 18.1, checks 15.1), all SUCCESS; the
-  instance grew 25.5 MiB, so about 6.4 GB a year of 250 sessions without pruning, before the
-  teacher's nightly retrain (every symbol whose bars changed, which is every symbol after a
-  normal evening) adds its own runs. docs/operations.md, "Housekeeping", prunes runs older than
-  90 days, which bounds the bars' part near 1.6 GB. Live, the refresh is 500 calls, 5 minutes
-  at 100 a minute and a tenth of the day's budget (scale.md's call plan).
+  schedule's 5 chunks): 71.0 s wall, 51.9 s of steps, all SUCCESS; the instance grew 25.5 MiB,
+  about 6.4 GB a year of 250 sessions without pruning; docs/operations.md, "Housekeeping",
+  prunes runs older than 90 days, which bounds the bars' part near 1.6 GB. The nightly retrain
+  is the teacher's automation sensor, which emits one backfill (Dagster's `emit_backfills`,
+  on by default) of the symbols whose bars
+  changed, in the same 100-symbol runs as the batch: after a normal evening every symbol has a
+  new session, so it is the batch's teacher level, 1,449 s of labels and models here (about
+  25 min) in 5 runs. Live, the refresh is 500 calls, 5 minutes at 100 a minute and a tenth of
+  the day's budget (scale.md's call plan).
 - Checks cost is mostly Dagster storing one evaluation per partition per check in its sqlite
   event log (about 10-15 ms each), not the checks themselves.
 - The teacher baseline trains windows the original's way, one fresh interpreter per window, on
