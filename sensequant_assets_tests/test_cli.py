@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -239,12 +240,38 @@ def test_a_terminal_gets_one_live_bar_and_a_log_gets_a_line_per_change() -> None
 # Progress, end to end: the real command against a stand-in of the webserver's GraphQL API.
 
 
+class JsonAnswers(BaseHTTPRequestHandler):
+    """A stand-in of the webserver's /graphql: subclasses answer POSTs with `answer`."""
+
+    def answer(self, status: int, payload: dict[str, object]) -> None:
+        body = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+
+@contextmanager
+def serving(handler: type[JsonAnswers]) -> Iterator[str]:
+    """`handler` on a free port of 127.0.0.1, as a webserver URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
 @pytest.fixture
 def webserver() -> Iterator[str]:
     """Answers `retry` with backfill NEW, whose partitions then finish one poll at a time."""
     polls = iter([(0, 0, 3), (1, 0, 2), (2, 1, 0)] + [(2, 1, 0)] * 100)
 
-    class GraphQL(BaseHTTPRequestHandler):
+    class GraphQL(JsonAnswers):
         def do_POST(self) -> None:
             query = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["query"]
             if "reexecutePartitionBackfill" in query:
@@ -271,21 +298,10 @@ def webserver() -> Iterator[str]:
                         "assetBackfillData": {"assetBackfillStatuses": [counts]},
                     }
                 }
-            body = json.dumps({"data": data}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.answer(200, {"data": data})
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), GraphQL)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with serving(GraphQL) as url:
+        yield url
 
 
 def test_retry_wait_prints_a_progress_line_per_change_when_not_on_a_terminal(
@@ -425,24 +441,10 @@ def test_a_request_the_webserver_refuses_says_why_not_that_it_is_unreachable() -
     GraphQL errors; the error names the refusal, not a webserver to start."""
     message = "Variable '$id' of required type 'String!' was not provided."
 
-    class Refusing(BaseHTTPRequestHandler):
+    class Refusing(JsonAnswers):
         def do_POST(self) -> None:
-            body = json.dumps({"errors": [{"message": message}]}).encode()
-            self.send_response(400)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            self.answer(400, {"errors": [{"message": message}]})
 
-        def log_message(self, *_: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
-        with pytest.raises(cli.GraphQLError) as refused:
-            cli.graphql(url, "query($id: String!) { version }", {})
-    finally:
-        server.shutdown()
+    with serving(Refusing) as url, pytest.raises(cli.GraphQLError) as refused:
+        cli.graphql(url, "query($id: String!) { version }", {})
     assert str(refused.value) == f"{url}/graphql refused the request (HTTP 400): {message}"
