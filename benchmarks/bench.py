@@ -770,8 +770,18 @@ NOTES = """
   server 283; instance 340 MiB, warehouse 1,554 MiB. The universe model reads each symbol's
   sessions once, a symbol at a time (`stored_sessions`): a label row repeats its session in every
   window that holds it, about five times at 252 / 63.
-- NIFTY 500 x 10 on PostgreSQL + DuckLake: not in this table; see the stop's note (the run was
-  started after the suite, the table holds only what ended).
+- NIFTY 500 x 10 on PostgreSQL + DuckLake (the deployment shape: code server, webserver and daemon
+  apart, a private PostgreSQL 15 for the instance and the lake's catalog, pool `warehouse` at 2):
+  not a row of the table. It was run on its own after the suite (first run created 10:19 UTC) and
+  stopped at 10:52, with two of its five teacher runs ended, when the session's time ran out. What
+  it showed by then, read from its runs: the mapping, bars and checks level ended 978 s after the
+  first run, in its planned runs (5 mapping, 50 bars); summed steps bars 939 s and checks 660 s,
+  so 0.19 s and 0.13 s a bar partition against 0.047 s and 0.052 s on the DuckDB file: each
+  partition a Parquet file and catalog rows committed in PostgreSQL, two writers sharing two
+  cores. Each 100-symbol teacher run took about 300 s of labels and 510 s of models, two at once,
+  against 53 s and 237 s one at a time on the file. The whole graph would have ended near 11:25
+  UTC, about an hour against the file's 39 minutes: on two cores the lake's second writer does not
+  pay for its writes.
 - The UI at that scale (same instance, after its backfill; bench_ui.py: each page in headless
   Chromium, then each of its GraphQL queries replayed three times). The asset graph, the runs
   page and the teacher_model pages (500 partitions, 494 materialized) settle in 0.8-1.5 s
