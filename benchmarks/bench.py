@@ -747,14 +747,14 @@ NOTES = """
   3 s in the bench run before. After a long pass (a plan of NIFTY 500 x 10 takes seconds) the
   sleep lengthens so the daemon plans at most a quarter of the time (`BackfillPace`); the
   table's "daemon CPU-s" is the daemon's whole CPU over the backfill's wall.
-- Where the rest goes, and why small batches stay above 1.25. Beside its steps, a run pays
-  its queue and process start-up: a fresh interpreter, Dagster, the code location's
-  definitions (0.9 s alone) and the run's own start events, 5 to 6 s on this machine, once per
-  run. A level of two runs in parallel pays it about once; a batch pays it once per level, four
-  to five times, whatever its size. At 36 x 3 (43 s of steps) that is a third of the wall;
-  at NIFTY 100 x 3 a fifth; at 100 x 10 an eighth (ratio 1.14); so the ratio falls as the batch
-  grows. The same fixed cost is why declarative automation (a run per partition) was not
-  chosen.
+- Where the rest goes, and why small batches stay above 1.25. Beside its steps, a run pays its
+  queue and process start-up: a fresh interpreter, Dagster, the code location's definitions (0.9 s
+  alone) and the run's own start events, 5 to 6 s a run at 36 x 3 from creation to first step (the
+  table's summed column, which at larger sizes also holds the wait behind earlier runs), once per
+  run. A level of two runs in parallel pays it about once; a batch pays it once per level, four to
+  five times, whatever its size. At 36 x 3 (43 s of steps) that is a third of the wall; at NIFTY
+  100 x 3 a fifth; at 100 x 10 an eighth (ratio 1.14); so the ratio falls as the batch grows. The
+  same fixed cost is why declarative automation (a run per partition) was not chosen.
 - NIFTY 500 x 10 years (2017-2026, 500 symbols: the checked-in lists padded with SYN names of
   which one in five lists after 2016 and one in forty ends), whole graph through the daemon on the
   embedded default, `make bench-long` at 09:19-09:58 UTC on a quiet machine: 63 runs, the planned

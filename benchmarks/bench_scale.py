@@ -135,7 +135,8 @@ STAGES = {
 
 
 def overheads(m: dict[str, Any]) -> str:
-    """Between levels / run start-ups, blank in rows measured before they were."""
+    """Between levels / queued and starting (summed over runs), blank in rows measured before
+    they were."""
     if not m.get("start_up_s"):
         return ""
     daemon = (m.get("cpu_s_by_role") or {}).get("daemon")
@@ -177,7 +178,8 @@ def render(rows: dict[str, Row]) -> str:
         "the runs' summed time from creation to their first step (queue and process start-up).",
         "",
         "| symbols x years | instance, warehouse | backfill pass | runs | bar partitions | wall | "
-        "summed steps | ratio | orchestration | between levels / run start-ups, s | "
+        "summed steps | ratio | orchestration | "
+        "between levels / runs queued and starting (summed), s | "
         "s per bar partition (vs 100 x 3) | "
         "steps by stage, s | peak memory: all / largest run / daemon / webserver / code server, "
         "MiB | instance, warehouse MiB | measured (UTC), load |",
