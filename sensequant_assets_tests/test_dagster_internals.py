@@ -5,6 +5,7 @@ import asyncio
 import inspect
 import logging
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -18,10 +19,13 @@ from sensequant_assets.dagster_internals import (
     PLANNING_SHARE,
     AssetCheckEvaluationTargetMaterializationData,
     BackfillPace,
+    CheckStateByStatus,
+    CheckStateSqliteEventLogStorage,
     ExactPoolPostgresEventLogStorage,
     PacedRunCoordinator,
     backfill_pass_seconds,
     backfill_request,
+    check_state_by_status,
     data_version,
     input_provenance,
     latest_materializations,
@@ -34,6 +38,8 @@ from sensequant_assets.dagster_internals import (
 )
 from sensequant_assets.paths import REPO_ROOT
 from sensequant_assets_tests.support.dagster_internals import (
+    AssetCheckEvaluationPlanned,
+    AssetCheckState,
     BulkActionStatus,
     GrpcServerCodeLocationOrigin,
     RemoteJobOrigin,
@@ -41,9 +47,11 @@ from sensequant_assets_tests.support.dagster_internals import (
     SensorExecutionData,
     StaleStatus,
     backfill_daemon,
+    bulk_update_asset_check_state,
     create_daemons_from_instance,
     execute_backfill_iteration_loop,
     get_stale_status_resolver,
+    partition_loading_context,
 )
 
 
@@ -387,3 +395,112 @@ def test_a_backfill_is_planned_only_once_its_runs_have_ended(
             )
     assert dagster_passes == (["batch"] if planned else [])
     assert ("Waiting for 1 runs of this backfill to end" in caplog.text) is not planned
+
+
+NAMES = dg.DynamicPartitionsDefinition(name="names")
+GRID_CHECK = dg.AssetCheckKey(dg.AssetKey("grid"), "grid_check")
+WHOLE_CHECK = dg.AssetCheckKey(dg.AssetKey("whole"), "whole_check")
+
+
+def plan_check(
+    instance: dg.DagsterInstance, run: dg.DagsterRunStatus, partition: str
+) -> dg.DagsterRun:
+    """A run, ended or not as `run` says, that planned `GRID_CHECK` for `partition`."""
+    planned = instance.add_run(dg.DagsterRun(job_name="checks", status=run))
+    instance.store_event(
+        dg.EventLogEntry(
+            error_info=None,
+            level=logging.INFO,
+            user_message="",
+            run_id=planned.run_id,
+            timestamp=time.time(),
+            dagster_event=dg.DagsterEvent(
+                event_type_value=dg.DagsterEventType.ASSET_CHECK_EVALUATION_PLANNED.value,
+                job_name="checks",
+                event_specific_data=AssetCheckEvaluationPlanned(
+                    asset_key=GRID_CHECK.asset_key,
+                    check_name=GRID_CHECK.name,
+                    partitions_subset=NAMES.subset_with_partition_keys([partition]),
+                ),
+            ),
+        )
+    )
+    return planned
+
+
+def evaluate(
+    instance: dg.DagsterInstance, check: dg.AssetCheckKey, passed: bool, partition: str | None
+) -> None:
+    """`check` evaluated against a new materialization of its asset (partition)."""
+    asset = check.asset_key
+    instance.report_runless_asset_event(dg.AssetMaterialization(asset, partition=partition))
+    [latest] = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=asset, asset_partitions=[partition] if partition else None),
+        limit=1,
+    ).records
+    target = AssetCheckEvaluationTargetMaterializationData(
+        storage_id=latest.storage_id, run_id=latest.run_id, timestamp=latest.timestamp
+    )
+    instance.report_runless_asset_event(
+        dg.AssetCheckEvaluation(
+            asset_key=asset,
+            check_name=check.name,
+            passed=passed,
+            partition=partition,
+            target_materialization_data=target,
+        )
+    )
+
+
+def test_the_check_state_is_dagsters_own_fold_status_by_status(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every status the check grid draws, from the project's instance as dagster.yaml makes it."""
+    shutil.copy(REPO_ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    with dg.DagsterInstance.get() as instance:
+        assert isinstance(instance.event_log_storage, CheckStateSqliteEventLogStorage)
+        assert (tmp_path / "history" / "runs" / "index.db").is_file()  # Dagster's own files
+        instance.add_dynamic_partitions(NAMES.name, list("ABCDEFGH"))
+        for partition, passed in (("A", True), ("B", False), ("C", True), ("H", True)):
+            evaluate(instance, GRID_CHECK, passed, partition)
+        instance.report_runless_asset_event(dg.AssetMaterialization("grid", partition="C"))
+        instance.delete_dynamic_partition(NAMES.name, "H")
+        going = plan_check(instance, dg.DagsterRunStatus.STARTED, "D")
+        plan_check(instance, dg.DagsterRunStatus.SUCCESS, "E")
+        plan_check(instance, dg.DagsterRunStatus.FAILURE, "F")
+        evaluate(instance, WHOLE_CHECK, True, None)
+        keys = [(GRID_CHECK, NAMES), (WHOLE_CHECK, None)]
+        with partition_loading_context(dynamic_partitions_store=instance):
+            ours = instance.event_log_storage.get_asset_check_state(keys)
+            dagsters = bulk_update_asset_check_state(
+                instance, keys, {key: AssetCheckState.empty() for key, _ in keys}
+            )
+            assert ours == check_state_by_status(instance, keys) == dagsters
+    grid = {
+        status.value: set(subset.subset_value.get_partition_keys())
+        for status, subset in ours[GRID_CHECK].subsets.items()
+    }
+    # C was materialized again after its check; H left the list; G was never checked.
+    assert grid == {
+        "SUCCEEDED": {"A"},
+        "FAILED": {"B"},
+        "IN_PROGRESS": {"D"},
+        "SKIPPED": {"E"},
+        "EXECUTION_FAILED": {"F"},
+    }
+    assert {
+        run_id: set(subset.subset_value.get_partition_keys())
+        for run_id, subset in ours[GRID_CHECK].in_progress_runs.items()
+    } == {going.run_id: {"D"}}
+    whole = {status.value: subset.value for status, subset in ours[WHOLE_CHECK].subsets.items()}
+    assert whole["SUCCEEDED"] is True
+    assert not any(whole[status] for status in whole if status != "SUCCEEDED")
+
+
+def test_the_postgres_event_log_folds_check_state_status_by_status() -> None:
+    assert issubclass(ExactPoolPostgresEventLogStorage, CheckStateByStatus)
+    assert (
+        ExactPoolPostgresEventLogStorage.get_asset_check_state
+        is CheckStateByStatus.get_asset_check_state
+    )

@@ -42,6 +42,7 @@ from sensequant_assets_tests.support.dagster_dev import (
 from sensequant_assets_tests.support.graphql import (
     BACKFILL,
     backfill_counts,
+    check_grid,
     check_row,
     coverage,
     entries,
@@ -306,6 +307,17 @@ def test_dropped_list_and_cli_batch_end_to_end(
             assert coverage(server, key)["status"] == "SUCCEEDED", key
         unchecked = coverage(server, BROKEN)  # planned in the failed run, never evaluated
         assert (unchecked["status"], unchecked["evaluation"]) == ("EXECUTION_FAILED", None)
+        # The check grid a person reads draws every partition in its status: the instance's
+        # event log folds it status by status (dagster_internals.check_state_by_status).
+        every = {f"{symbol}|{year}" for symbol in SYMBOLS for year in years}
+        failing = f"{DEFECTIVE}|2023"
+        assert check_grid(server, "coverage_check", years) == {
+            "SUCCEEDED": every - {failing, BROKEN},
+            "FAILED": {failing},
+            "IN_PROGRESS": set(),
+            "SKIPPED": set(),
+            "EXECUTION_FAILED": {BROKEN},
+        }
 
         # Re-running exactly what failed is one command (the backfill page's From failure).
         capsys.readouterr()

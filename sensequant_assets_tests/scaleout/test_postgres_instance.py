@@ -44,6 +44,8 @@ def test_the_postgres_template_is_the_default_plus_its_storage() -> None:
     default = yaml.safe_load((REPO_ROOT / "dagster.yaml").read_text())
     postgres = yaml.safe_load((REPO_ROOT / "dagster-postgres.yaml").read_text())
     storages = {name: postgres.pop(name) for name in STORAGES}
+    # The sqlite instance names only its event log; runs and schedules are Dagster's defaults.
+    assert default.pop("event_log_storage")["class"] == "CheckStateSqliteEventLogStorage"
     assert postgres == default
     assert storages["event_log_storage"]["class"] == "ExactPoolPostgresEventLogStorage"
     # Every connection setting, the password above all, comes from the environment.

@@ -10,13 +10,21 @@ What tests read that has no public form in 1.13:
   project's run coordinator sets the pace the loop sleeps at; the daemon's module
   (`backfill_daemon`), whose pass over one backfill the coordinator replaces, and the statuses
   a backfill's pass depends on (`BulkActionStatus`); the origin a queued run must carry
-  (`RemoteJobOrigin` and the origins it is made of), to store one without a code server.
+  (`RemoteJobOrigin` and the origins it is made of), to store one without a code server;
+- Dagster's own fold of the UI's asset-check state (`bulk_update_asset_check_state` from an
+  empty `AssetCheckState`), which the project's must equal, the event a run stores when it plans
+  a check (`AssetCheckEvaluationPlanned`), and the context in which a dynamic partitions
+  definition lists its keys (`partition_loading_context`), as the webserver sets it.
 
 An upgrade that moves any of them fails in `sensequant_assets_tests/test_dagster_internals.py`;
 test_architecture.py keeps every other test and benchmark off `dagster._`.
 """
 
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+    AssetCheckEvaluationPlanned,
+)
 from dagster._core.definitions.data_version import StaleStatus
+from dagster._core.definitions.partitions.context import partition_loading_context
 from dagster._core.definitions.sensor_definition import SensorExecutionData
 from dagster._core.execution.backfill import BulkActionStatus
 from dagster._core.remote_origin import (
@@ -24,12 +32,15 @@ from dagster._core.remote_origin import (
     RemoteJobOrigin,
     RemoteRepositoryOrigin,
 )
+from dagster._core.storage.asset_check_state import AssetCheckState, bulk_update_asset_check_state
 from dagster._daemon import backfill as backfill_daemon
 from dagster._daemon.backfill import execute_backfill_iteration_loop
 from dagster._daemon.controller import create_daemons_from_instance
 from dagster._utils.test.data_versions import get_stale_status_resolver
 
 __all__ = [
+    "AssetCheckEvaluationPlanned",
+    "AssetCheckState",
     "BulkActionStatus",
     "GrpcServerCodeLocationOrigin",
     "RemoteJobOrigin",
@@ -37,7 +48,9 @@ __all__ = [
     "SensorExecutionData",
     "StaleStatus",
     "backfill_daemon",
+    "bulk_update_asset_check_state",
     "create_daemons_from_instance",
     "execute_backfill_iteration_loop",
     "get_stale_status_resolver",
+    "partition_loading_context",
 ]

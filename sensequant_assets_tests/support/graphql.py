@@ -24,6 +24,46 @@ query($partition: String!) {
   }
 }"""
 
+CHECK_GRID = """
+query {
+  assetNodeOrError(assetKey: {path: ["daily_bars"]}) {
+    ... on AssetNode {
+      assetChecksOrError {
+        ... on AssetChecks {
+          checks {
+            name
+            partitionStatuses {
+              ... on AssetCheckMultiPartitionStatuses {
+                ranges {
+                  primaryDimStartKey
+                  primaryDimEndKey
+                  secondaryDim {
+                    ... on AssetCheckDefaultPartitionStatuses {
+                      succeededPartitions
+                      failedPartitions
+                      inProgressPartitions
+                      skippedPartitions
+                      executionFailedPartitions
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}"""
+
+GRID_STATUSES = {
+    "succeededPartitions": "SUCCEEDED",
+    "failedPartitions": "FAILED",
+    "inProgressPartitions": "IN_PROGRESS",
+    "skippedPartitions": "SKIPPED",
+    "executionFailedPartitions": "EXECUTION_FAILED",
+}
+
 BACKFILL = """
 query($id: String!) {
   partitionBackfillOrError(backfillId: $id) {
@@ -49,6 +89,23 @@ def coverage(server: DagsterDev, partition: str) -> dict[str, Any]:
     executions = server.query(CHECK, partition=partition)["assetCheckExecutions"]
     assert executions, f"no coverage_check result for daily_bars[{partition}]"
     return executions[0]
+
+
+def check_grid(server: DagsterDev, check: str, years: list[str]) -> dict[str, set[str]]:
+    """The `SYMBOL|YEAR` partitions of one daily_bars check by status, as the check's partition
+    grid draws them (`partitionStatuses`: ranges of years, each with its symbols by status)."""
+    node = server.query(CHECK_GRID)["assetNodeOrError"]
+    [found] = [c for c in node["assetChecksOrError"]["checks"] if c["name"] == check]
+    grid: dict[str, set[str]] = {status: set() for status in GRID_STATUSES.values()}
+    for span in found["partitionStatuses"]["ranges"]:
+        first, last = years.index(span["primaryDimStartKey"]), years.index(span["primaryDimEndKey"])
+        for field, status in GRID_STATUSES.items():
+            grid[status] |= {
+                f"{symbol}|{year}"
+                for year in years[first : last + 1]
+                for symbol in span["secondaryDim"][field]
+            }
+    return grid
 
 
 def backfill_counts(server: DagsterDev, backfill_id: str) -> dict[str, tuple[int, int, int]]:
