@@ -80,8 +80,8 @@ browser:
 	  echo "installing chromium (Debian package) for the end-to-end test"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-# Two pytest-xdist workers: the daemon-bound end-to-end tests (mostly waiting on the daemon's 30 s
-# passes) run one after another on one, everything else on the other; the 25 slowest tests are
+# Two pytest-xdist workers: the daemon-bound end-to-end tests (real webserver, daemon and run
+# processes) run one after another on one, everything else on the other; the 25 slowest tests are
 # listed at the end, so a test that grows shows in CI before the suite nears its budget.
 test: $(BIN)/.installed instance browser
 	$(BIN)/dg check defs

@@ -682,6 +682,64 @@ def snapshots(quick: bool) -> list[Figure]:
     ]
 
 
+def ui_check_state(quick: bool) -> list[Figure]:
+    """The pages that draw daily_bars' checks, at NIFTY 500 x 10 years with three checks a
+    partition (15,000 check results, seeded: `bench_ui.check_state_pages`), served with the
+    project's event log against Dagster's own on the same instance in the same run."""
+    from benchmarks.bench_backfill import History
+    from benchmarks.bench_scale import MARKET, TEN_YEARS
+    from benchmarks.bench_ui import CHECK_STATE_PAGES, CHECKS, check_state_pages
+
+    n_symbols, history = (
+        (20, History(TEN_YEARS.last - 1, TEN_YEARS.last))
+        if quick
+        else (
+            MARKET.symbols,
+            MARKET.history,
+        )
+    )
+    size = f"{n_symbols} x {len(history.keys)}"
+    with tempfile.TemporaryDirectory() as profile:
+        timings = check_state_pages(n_symbols, history, Path(profile))
+    figures = []
+    baseline = "the same page with Dagster's own sqlite event log"
+    pairs = zip(timings["project"], timings["dagster"], strict=True)
+    for ours, dagsters in pairs:
+        if ours.page == CHECK_STATE_PAGES[0]:
+            continue  # the browser's first visit: the UI's bundle, no check state
+        failed = "; ".join(e for e in (ours.error, dagsters.error) if e)
+        how = (
+            f"{size} daily_bars partitions x {len(CHECKS)} checks, headless Chromium "
+            f"(bench_ui.py); slowest query {ours.slowest} in the browser "
+            f"{ours.slowest_browser_ms:.0f} ms (Dagster's event log: {dagsters.slowest} "
+            f"{dagsters.slowest_browser_ms:.0f} ms)" + (f"; errors: {failed}" if failed else "")
+        )
+        figures += [
+            Figure(
+                "UI",
+                f"{ours.page}: slowest GraphQL query, replayed (median of 3)",
+                ours.slowest_replay_ms,
+                "ms",
+                baseline,
+                dagsters.slowest_replay_ms,
+                how,
+                target="< 2,000 ms",
+            ),
+            Figure(
+                "UI",
+                f"{ours.page}: page settled (navigation to its last GraphQL answer)",
+                ours.settled_ms,
+                "ms",
+                baseline,
+                dagsters.settled_ms,
+                f"{size}, as above; every query under 2 s in the browser: "
+                f"{'yes' if ours.all_under_2s else 'no'} "
+                f"(Dagster's event log: {'yes' if dagsters.all_under_2s else 'no'})",
+            ),
+        ]
+    return figures
+
+
 SECTIONS: dict[str, Callable[..., list[Figure]]] = {
     "cold_start": cold_start,
     "warehouse": warehouse_writes,
@@ -691,6 +749,7 @@ SECTIONS: dict[str, Callable[..., list[Figure]]] = {
     "backfills": backfills,
     "history": history,
     "snapshots": snapshots,
+    "ui": ui_check_state,
 }
 
 

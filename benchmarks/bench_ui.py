@@ -19,6 +19,11 @@ the others reuse that cache, as a returning user's browser does.
 `ui_page_times(url, profile_dir)` measures a running webserver (the lead calls it at the end of a
 large backfill); `python -m benchmarks.bench_ui --url URL` prints the same as JSON, and
 `--symbols N` first builds a throw-away instance with an N-symbol 2022-2024 backfill.
+
+`check_state_pages` measures the pages that draw daily_bars' checks on an instance holding
+NIFTY 500 x 10 years of check results (three checks a partition, written as Dagster stores them,
+without running the graph), served once with Dagster's own sqlite event log and once with the
+project's (`CheckStateSqliteEventLogStorage`): the same instance and machine, minutes apart.
 """
 
 import argparse
@@ -35,8 +40,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from benchmarks.bench_backfill import History, backfill_on, instance, universe
+from sensequant_assets.paths import REPO_ROOT
 from sensequant_assets_tests.support.browser import Page, chromium_page
+from sensequant_assets_tests.support.dagster_dev import dagster_dev, environment
 
 QUIET_S = 2.0  # no /graphql request in flight this long: the page has settled
 SETTLE_BOUND_S = 180.0  # a page still querying after this is recorded as not settled
@@ -314,6 +323,71 @@ def ui_page_times(url: str, profile_dir: Path, pages: Sequence[UiPage] = PAGES) 
                 address = f"{url.rstrip('/')}{ui_page.path}"
                 message = f"{ui_page.name} ({address}): {type(exc).__name__}: {exc}"
                 timings.append(PageTiming(ui_page.name, address, error=message[:2000]))
+    return timings
+
+
+CHECK_STATE_PAGES = (
+    "asset graph, first visit",
+    "daily_bars overview",
+    "daily_bars partitions",
+    "daily_bars checks",
+    "coverage_check partitions",
+)
+"""The first visit (the UI's bundle into the browser's cache), then every page that reads the
+state of daily_bars' checks."""
+
+CHECKS = ("coverage_check", "integrity_check", "plausibility_check")
+FAILING_EVERY = 7  # one coverage_check in seven fails, so the grid holds two statuses
+
+
+def seed_check_results(home: Path, symbols: Sequence[str], years: Sequence[str]) -> int:
+    """Each symbol x year of daily_bars materialized, then checked by each of `CHECKS` against
+    that materialization, as Dagster stores a batched run's results (runless events: no run
+    needs to execute); returns the check results written."""
+    import dagster as dg
+
+    from sensequant_assets.dagster_internals import latest_materializations
+
+    bars = dg.AssetKey("daily_bars")
+    keys = [str(dg.MultiPartitionKey({"symbol": s, "year": y})) for s in symbols for y in years]
+    with dg.DagsterInstance.from_config(str(home)) as seeded:
+        seeded.add_dynamic_partitions("symbols", list(symbols))
+        for key in keys:
+            seeded.report_runless_asset_event(dg.AssetMaterialization(bars, partition=key))
+        targets = latest_materializations(seeded, bars, keys)
+        for i, key in enumerate(keys):
+            for check in CHECKS:
+                passed = check != "coverage_check" or i % FAILING_EVERY != 0
+                seeded.report_runless_asset_event(
+                    dg.AssetCheckEvaluation(
+                        asset_key=bars,
+                        check_name=check,
+                        passed=passed,
+                        partition=key,
+                        target_materialization_data=targets[key],
+                    )
+                )
+    return len(keys) * len(CHECKS)
+
+
+def check_state_pages(
+    n_symbols: int, history: History, profile_dir: Path
+) -> dict[str, list[PageTiming]]:
+    """`CHECK_STATE_PAGES` on one seeded instance, served with Dagster's own sqlite event log
+    ("dagster") and then with the project's dagster.yaml ("project")."""
+    template = yaml.safe_load((REPO_ROOT / "dagster.yaml").read_text())
+    dagsters = {key: value for key, value in template.items() if key != "event_log_storage"}
+    pages = [page for page in PAGES if page.name in CHECK_STATE_PAGES]
+    timings = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        home = Path(environment(root)["DAGSTER_HOME"])
+        written = seed_check_results(home, universe(n_symbols), history.keys)
+        print(f"seeded {written} check results", file=sys.stderr, flush=True)
+        for name, config in (("dagster", dagsters), ("project", template)):
+            (home / "dagster.yaml").write_text(yaml.safe_dump(config))
+            with dagster_dev(root, settings=history.settings) as server:
+                timings[name] = ui_page_times(server.url, profile_dir, pages)
     return timings
 
 
