@@ -46,7 +46,7 @@ every run imports this module, and `dagster._daemon` alone took 0.4 s of each ru
 import functools
 import logging
 import os
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Callable, Mapping, Sequence, Set
 from typing import TYPE_CHECKING, Any
 
 import dagster as dg
@@ -66,6 +66,7 @@ from dagster._core.definitions.data_version import (
 )
 from dagster._core.definitions.partitions.subset.partitions_subset import PartitionsSubset
 from dagster._core.definitions.partitions.utils import get_tags_from_multi_partition_key
+from dagster._core.definitions.partitions.utils.multi import MULTIPARTITION_KEY_DELIMITER
 from dagster._core.definitions.source_asset import SYSTEM_METADATA_KEY_SOURCE_ASSET_OBSERVATION
 from dagster._core.storage.asset_check_execution_record import (
     AssetCheckExecutionRecordStatus,
@@ -368,16 +369,14 @@ def check_state_by_status(
 
     states = {}
     for key, partitions_def in partitions_by_check.items():
-        valid: set[str | None] = (
-            {None} if partitions_def is None else set(partitions_def.get_partition_keys())
-        )
+        defined = _defines_partition_key(partitions_def)
         by_status: dict[AssetCheckExecutionResolvedStatus, list[str | None]] = {
             status: [] for status in AssetCheckExecutionResolvedStatus
         }
         in_progress: dict[str, list[str | None]] = {}
         for record in records_by_check[key]:
             partition = record.partition_key
-            if partition not in valid:
+            if not defined(partition):
                 continue
             status = record.latest_execution_status
             if status == AssetCheckExecutionRecordStatus.PLANNED:
@@ -409,6 +408,31 @@ def check_state_by_status(
             },
         )
     return states
+
+
+def _defines_partition_key(
+    partitions_def: dg.PartitionsDefinition | None,
+) -> Callable[[str | None], bool]:
+    """Whether a stored partition key is one of `partitions_def`'s now (None: unpartitioned).
+    A multi-dimensional key is tested dimension by dimension, each dimension's keys listed once:
+    500 symbols and 120 months, not their 60,000 products."""
+    if partitions_def is None:
+        return lambda key: key is None
+    if not isinstance(partitions_def, dg.MultiPartitionsDefinition):
+        keys = set(partitions_def.get_partition_keys())
+        return lambda key: key in keys
+    # In the order Dagster joins them (MultiPartitionsDefinition.get_partition_key_from_str).
+    dimensions = [
+        set(d.partitions_def.get_partition_keys()) for d in partitions_def.partitions_defs
+    ]
+
+    def known(key: str | None) -> bool:
+        parts = (key or "").split(MULTIPARTITION_KEY_DELIMITER)
+        return len(parts) == len(dimensions) and all(
+            part in keys for part, keys in zip(parts, dimensions, strict=True)
+        )
+
+    return known
 
 
 _RESOLVED = {

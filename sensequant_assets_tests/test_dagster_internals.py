@@ -398,6 +398,15 @@ def test_a_backfill_is_planned_only_once_its_runs_have_ended(
 
 
 NAMES = dg.DynamicPartitionsDefinition(name="names")
+GRID = dg.MultiPartitionsDefinition(
+    {"name": NAMES, "year": dg.StaticPartitionsDefinition(["2024", "2025"])}
+)
+
+
+def cell(name: str, year: str = "2024") -> str:
+    return str(dg.MultiPartitionKey({"name": name, "year": year}))
+
+
 GRID_CHECK = dg.AssetCheckKey(dg.AssetKey("grid"), "grid_check")
 WHOLE_CHECK = dg.AssetCheckKey(dg.AssetKey("whole"), "whole_check")
 
@@ -420,7 +429,7 @@ def plan_check(
                 event_specific_data=AssetCheckEvaluationPlanned(
                     asset_key=GRID_CHECK.asset_key,
                     check_name=GRID_CHECK.name,
-                    partitions_subset=NAMES.subset_with_partition_keys([partition]),
+                    partitions_subset=GRID.subset_with_partition_keys([partition]),
                 ),
             ),
         )
@@ -462,15 +471,17 @@ def test_the_check_state_is_dagsters_own_fold_status_by_status(
         assert isinstance(instance.event_log_storage, CheckStateSqliteEventLogStorage)
         assert (tmp_path / "history" / "runs" / "index.db").is_file()  # Dagster's own files
         instance.add_dynamic_partitions(NAMES.name, list("ABCDEFGH"))
-        for partition, passed in (("A", True), ("B", False), ("C", True), ("H", True)):
-            evaluate(instance, GRID_CHECK, passed, partition)
-        instance.report_runless_asset_event(dg.AssetMaterialization("grid", partition="C"))
+        checked = {"A": True, "B": False, "C": True, "H": True}
+        for name, passed in checked.items():
+            evaluate(instance, GRID_CHECK, passed, cell(name))
+        evaluate(instance, GRID_CHECK, True, cell("A", "1999"))  # a year the grid never had
+        instance.report_runless_asset_event(dg.AssetMaterialization("grid", partition=cell("C")))
         instance.delete_dynamic_partition(NAMES.name, "H")
-        going = plan_check(instance, dg.DagsterRunStatus.STARTED, "D")
-        plan_check(instance, dg.DagsterRunStatus.SUCCESS, "E")
-        plan_check(instance, dg.DagsterRunStatus.FAILURE, "F")
+        going = plan_check(instance, dg.DagsterRunStatus.STARTED, cell("D"))
+        plan_check(instance, dg.DagsterRunStatus.SUCCESS, cell("E"))
+        plan_check(instance, dg.DagsterRunStatus.FAILURE, cell("F"))
         evaluate(instance, WHOLE_CHECK, True, None)
-        keys = [(GRID_CHECK, NAMES), (WHOLE_CHECK, None)]
+        keys = [(GRID_CHECK, GRID), (WHOLE_CHECK, None)]
         with partition_loading_context(dynamic_partitions_store=instance):
             ours = instance.event_log_storage.get_asset_check_state(keys)
             dagsters = bulk_update_asset_check_state(
@@ -483,16 +494,16 @@ def test_the_check_state_is_dagsters_own_fold_status_by_status(
     }
     # C was materialized again after its check; H left the list; G was never checked.
     assert grid == {
-        "SUCCEEDED": {"A"},
-        "FAILED": {"B"},
-        "IN_PROGRESS": {"D"},
-        "SKIPPED": {"E"},
-        "EXECUTION_FAILED": {"F"},
+        "SUCCEEDED": {cell("A")},
+        "FAILED": {cell("B")},
+        "IN_PROGRESS": {cell("D")},
+        "SKIPPED": {cell("E")},
+        "EXECUTION_FAILED": {cell("F")},
     }
     assert {
         run_id: set(subset.subset_value.get_partition_keys())
         for run_id, subset in ours[GRID_CHECK].in_progress_runs.items()
-    } == {going.run_id: {"D"}}
+    } == {going.run_id: {cell("D")}}
     whole = {status.value: subset.value for status, subset in ours[WHOLE_CHECK].subsets.items()}
     assert whole["SUCCEEDED"] is True
     assert not any(whole[status] for status in whole if status != "SUCCEEDED")
