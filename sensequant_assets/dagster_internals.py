@@ -74,7 +74,6 @@ from dagster._core.storage.asset_check_execution_record import (
     AssetCheckPartitionInfo,
 )
 from dagster._core.storage.dagster_run import FINISHED_STATUSES, NOT_FINISHED_STATUSES
-from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 from dagster._core.storage.tags import BACKFILL_ID_TAG
 from dagster._serdes import ConfigurableClassData
 
@@ -88,7 +87,6 @@ __all__ = [
     "AssetCheckEvaluationTargetMaterializationData",
     "BackfillPace",
     "CheckStateByStatus",
-    "CheckStateSqliteEventLogStorage",
     "PacedRunCoordinator",
     "backfill_pass_seconds",
     "backfill_request",
@@ -465,41 +463,50 @@ class CheckStateByStatus:
         return check_state_by_status(self._instance, keys)
 
 
-class CheckStateSqliteEventLogStorage(CheckStateByStatus, SqliteEventLogStorage):
-    """Dagster's default sqlite event log, in its own folder of the instance's home
-    (`history/runs`), with the asset-check state of `check_state_by_status`.
-
-    dagster.yaml names it without a folder, and it takes the folder when the instance registers
-    itself, before anything reads or writes: a storage's config has no way to name the folder
-    its instance was loaded from, and `{env: DAGSTER_HOME}` would name whatever home the loading
-    process has, which is another instance's for `DagsterInstance.from_config(folder)`."""
-
-    def __init__(self, inst_data: ConfigurableClassData | None = None) -> None:
-        self._inst_data = inst_data
-
-    @classmethod
-    def config_type(cls) -> dict[str, Any]:
-        return {}
-
-    @classmethod
-    def from_config_value(  # type: ignore[override]
-        cls, inst_data: ConfigurableClassData | None, config_value: Mapping[str, Any]
-    ) -> "CheckStateSqliteEventLogStorage":
-        return cls(inst_data)
-
-    def register_instance(self, instance: dg.DagsterInstance) -> None:
-        folder = os.path.join(instance.root_directory, "history", "runs", "")
-        SqliteEventLogStorage.__init__(self, folder, self._inst_data)
-        super().register_instance(instance)
-
-
 def __getattr__(name: str) -> type:
-    """`ExactPoolPostgresEventLogStorage`, built when first asked for: only a Postgres instance
-    loads it (by name, from its dagster.yaml), and importing dagster_postgres up front would add
-    about 0.35 s to every run's start-up, since every run imports this module."""
+    """The event logs, each built when first asked for: an instance loads one of them (by name,
+    from its dagster.yaml), and every run imports this module, where importing dagster_postgres
+    up front would add about 0.35 s to each run's start-up, and Dagster's sqlite event log 0.2 s
+    to each run of a Postgres instance."""
     if name == "ExactPoolPostgresEventLogStorage":
         return _exact_pool_storage()
+    if name == "CheckStateSqliteEventLogStorage":
+        return _check_state_sqlite_storage()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@functools.cache
+def _check_state_sqlite_storage() -> type:
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+    class CheckStateSqliteEventLogStorage(CheckStateByStatus, SqliteEventLogStorage):
+        """Dagster's default sqlite event log, in its own folder of the instance's home
+        (`history/runs`), with the asset-check state of `check_state_by_status`.
+
+        dagster.yaml names it without a folder, and it takes the folder when the instance registers
+        itself, before anything reads or writes: a storage's config has no way to name the folder
+        its instance was loaded from, and `{env: DAGSTER_HOME}` would name whatever home the loading
+        process has, which is another instance's for `DagsterInstance.from_config(folder)`."""
+
+        def __init__(self, inst_data: ConfigurableClassData | None = None) -> None:
+            self._inst_data = inst_data
+
+        @classmethod
+        def config_type(cls) -> dict[str, Any]:
+            return {}
+
+        @classmethod
+        def from_config_value(  # type: ignore[override]
+            cls, inst_data: ConfigurableClassData | None, config_value: Mapping[str, Any]
+        ) -> "CheckStateSqliteEventLogStorage":
+            return cls(inst_data)
+
+        def register_instance(self, instance: dg.DagsterInstance) -> None:
+            folder = os.path.join(instance.root_directory, "history", "runs", "")
+            SqliteEventLogStorage.__init__(self, folder, self._inst_data)
+            super().register_instance(instance)
+
+    return CheckStateSqliteEventLogStorage
 
 
 @functools.cache
