@@ -816,19 +816,22 @@ NOTES = """
   same fixed cost is why declarative automation (a run per partition) was not chosen.
 - NIFTY 500 x 10 years (2017-2026, 500 symbols: the checked-in lists padded with SYN names of
   which one in five lists after 2016 and one in forty ends), whole graph through the daemon on the
-  embedded default, `make bench-long` at 09:19-09:58 UTC on a quiet machine: 63 runs, the planned
-  ones (mapping 5, bars 50, teacher 5, universe model, report, reference 1 each), COMPLETED_FAILED
-  only for the six gated models (the four planted defects and two SYN names whose listing dates
-  leave too short a history). 2,320 s wall for 2,122 s of steps: ratio 1.09, 12 s of the wall with
-  no run in flight, the daemon 174 CPU-s (7.5 % of a core). By stage: mapping 17 s, bars 237 s,
-  checks 258 s, labels 265 s, models 1,184 s, universe model 139 s, report 21 s. Per bar
-  partition: bars 0.047 s and checks 0.052 s against 0.068 s and 0.056 s at 100 x 3, wall 0.464 s
-  against 0.515 s: the cost does not grow with the batch; the teacher (labels 0.53 s and models
-  2.4 s a symbol, about 35 windows each at ten years) is three quarters of the step time. Peak
-  memory 3,714 MiB for all processes, largest run 2,339 MiB, daemon 198, webserver 174, code
-  server 283; instance 340 MiB, warehouse 1,554 MiB. The universe model reads each symbol's
-  sessions once, a symbol at a time (`stored_sessions`): a label row repeats its session in every
-  window that holds it, about five times at 252 / 63.
+  embedded default, `make bench-long`'s row measured again at 11:43-12:20 UTC (load 1.9 at launch)
+  once the UI's check state was folded by status: 63 runs, the planned ones (mapping 5, bars 50,
+  teacher 5, universe model, report, reference 1 each), COMPLETED_FAILED only for the six gated
+  models (the four planted defects and two SYN names whose listing dates leave too short a
+  history). 2,035 s wall for 1,842 s of steps: ratio 1.10, 11 s of the wall with no run in
+  flight, the daemon 135 CPU-s (6.6 % of a core). By stage: mapping 15 s, bars 209 s, checks
+  239 s, labels 228 s, models 1,001 s, universe model 130 s, report 20 s. Per bar partition:
+  bars 0.042 s and checks 0.048 s against 0.068 s and 0.056 s at 100 x 3, wall 0.407 s against
+  0.515 s: the cost does not grow with the batch; the teacher (labels 0.46 s and models 2.0 s a
+  symbol, about 35 windows each at ten years) is two thirds of the step time. Peak memory
+  3,800 MiB for all processes, largest run 2,368 MiB, daemon 208, webserver 176, code server
+  310; instance 341 MiB, warehouse 1,553 MiB. The run at 09:19-09:58 UTC, before the check
+  state change, gave 2,320 s for 2,122 s (1.09) on a slower machine: the change is in the
+  webserver, not in the runs. The universe model reads each symbol's sessions once, a symbol at
+  a time (`stored_sessions`): a label row repeats its session in every window that holds it,
+  about five times at 252 / 63.
 - NIFTY 500 x 10 on PostgreSQL + DuckLake (the deployment shape: code server, webserver and daemon
   apart, a private PostgreSQL 15 for the instance and the lake's catalog, pool `warehouse` at 2):
   not a row of the table. It was run on its own after the suite (first run created 10:19 UTC) and
@@ -842,28 +845,30 @@ NOTES = """
   UTC, about an hour against the file's 39 minutes: on two cores the lake's second writer does not
   pay for its writes.
 - The UI at that scale (same instance, after its backfill; bench_ui.py: each page in headless
-  Chromium, then each of its GraphQL queries replayed three times). The asset graph, the runs
-  page and the teacher_model pages (500 partitions, 494 materialized) settle in 0.8-1.5 s
-  with every query under 0.4 s. Every page that shows daily_bars or a neighbour of it misses
-  2 s: overview 8.6 s, partitions 8.3 s, lineage 11.4 s, checks 17.9 s, a check's partition
-  grid 22.7 s, and coverage_report's own page 11.5 s (its graph query carries daily_bars'
-  checks). The limit is Dagster's per-partition check status: AssetGraphLiveQuery (7.4-10.5 s
-  replayed) and AssetChecksQuery (7.2 s) rebuild each check's status over all 5,000 partitions
-  on every request, since open-source Dagster 1.13 keeps no checkpoint of it
-  (`EventLogStorage.get_checkpointed_asset_check_state` returns an empty state, so
-  `bulk_update_asset_check_state` reads all 15,000 partition records each time). Not fixed.
-  What would: an event-log storage that keeps the last state and updates it from the records
-  after its storage id (the path Dagster's own code takes from a stored checkpoint), or fewer,
-  wider evaluations (one per symbol and check instead of per symbol-year, losing the year grid).
+  Chromium, then each of its GraphQL queries replayed three times): every query of every page
+  answers within 2 s in the browser. The pages that draw daily_bars' checks wait longest, on
+  AssetGraphLiveQuery: 0.8-1.3 s in the browser, 0.46-0.54 s replayed; from navigation to the
+  last answer they settle in 1.4-2.1 s (overview 2.15 s, checks 2.13 s, a check's partition grid
+  2.15 s: a dozen queries, some after others, and the browser's own work between them). The
+  asset graph, the Runs page and the teacher_model pages settle in 0.7-1.4 s. Before (the
+  09:19-09:58 run, Dagster's own check-state fold): AssetGraphLiveQuery 7.4-10.5 s and
+  AssetChecksQuery 7.2 s replayed, pages 8.3-22.7 s. The cause was Dagster 1.13 rebuilding each
+  check's partition status on every request a partition at a time, each key validated on its
+  own (a query for its symbol among the dynamic partitions, a cron walk for its year) and
+  unioned into its status alone: 15,000 records, 7 s. The instance's event log now lists each
+  dimension's keys once and builds one subset per status (`check_state_by_status`,
+  `CheckStateSqliteEventLogStorage`, the same state as Dagster's fold, pinned by
+  `test_dagster_internals.py`). The UI section above measures the same pages with both event
+  logs on one instance seeded with 500 x 10 check results, in the same run.
 - The evening refresh at 500 symbols (same instance; bars_job over every symbol's 2026 in the
-  schedule's 5 chunks): 71.0 s wall, 51.9 s of steps, all SUCCESS; the instance grew 25.5 MiB,
+  schedule's 5 chunks): 62.5 s wall, 48.1 s of steps, all SUCCESS; the instance grew 25.6 MiB,
   about 6.4 GB a year of 250 sessions without pruning; docs/operations.md, "Housekeeping",
   prunes runs older than 90 days, which bounds the bars' part near 1.6 GB. The nightly retrain
   is the teacher's automation sensor, which emits one backfill (Dagster's `emit_backfills`,
   on by default) of the symbols whose bars
   changed, in the same 100-symbol runs as the batch: after a normal evening every symbol has a
-  new session, so it is the batch's teacher level, 1,449 s of labels and models here (about
-  25 min) in 5 runs. Live, the refresh is 500 calls, 5 minutes at 100 a minute and a tenth of
+  new session, so it is the batch's teacher level, 1,228 s of labels and models here (about
+  20 min) in 5 runs. Live, the refresh is 500 calls, 5 minutes at 100 a minute and a tenth of
   the day's budget (scale.md's call plan).
 - Checks cost is mostly Dagster storing one evaluation per partition per check in its sqlite
   event log (about 10-15 ms each), not the checks themselves.
