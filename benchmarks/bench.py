@@ -854,7 +854,7 @@ NOTES = """
   09:19-09:58 run, Dagster's own check-state fold): AssetGraphLiveQuery 7.4-10.5 s and
   AssetChecksQuery 7.2 s replayed, pages 8.3-22.7 s. The cause was Dagster 1.13 rebuilding each
   check's partition status on every request a partition at a time, each key validated on its
-  own (a query for its symbol among the dynamic partitions, a cron walk for its year) and
+  own (a lookup of its symbol among the dynamic partitions, a cron walk for its year) and
   unioned into its status alone: 15,000 records, 7 s. The instance's event log now lists each
   dimension's keys once and builds one subset per status (`check_state_by_status`,
   `CheckStateSqliteEventLogStorage`, the same state as Dagster's fold, pinned by

@@ -23,7 +23,7 @@ What the platform needs that has no public form in 1.13:
 And three things 1.13 does not let an instance set:
 - the UI's asset-check state (the check grid of `daily_bars`, the asset graph's check badges) is
   folded partition by partition in 1.13, each partition key validated on its own (a dynamic
-  partition lookup in the database, a cron walk for the year) and unioned into its status one at
+  partition lookup, a cron walk for the year) and unioned into its status one at
   a time: at NIFTY 500 x 10 (15,000 check partitions) one page waited 7 to 10 s on it. The
   instance's event log (`CheckStateSqliteEventLogStorage`, `ExactPoolPostgresEventLogStorage`)
   folds the same records status by status (`check_state_by_status`), with the same result;
@@ -335,7 +335,7 @@ def check_state_by_status(
     execution failed when the run failed). Partitions the definition no longer has are left out.
 
     Why not Dagster's own fold: it validates and adds one partition at a time, which costs a
-    query and a cron walk per partition; here the valid keys are listed once and each status's
+    lookup and a cron walk per partition; here the valid keys are listed once and each status's
     partitions become one subset. The state is built afresh each time, as 1.13's open-source
     storages do (their checkpoint is always empty)."""
     from dagster._core.storage.asset_check_state import AssetCheckState
