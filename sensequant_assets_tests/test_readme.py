@@ -1,6 +1,8 @@
 """The README is true to the code: every path it names exists (or is output the code writes, which
 git ignores), every module it names imports, every `make` target it names is one, and every
-command it shows answers `--help` with each option the README gives it.
+command it shows answers `--help` with each option the README gives it. The same holds for
+docs/data.md, where the README sends a reader for the data's rules and Breeze's settings (its
+commands, `allow_shrink` among them, are pasted as the README's are).
 
 Commands are read from the README's shell blocks and from backticked commands in its text; each
 runs as `TOOL SUBCOMMAND... --help` from outside make (no DAGSTER_HOME, no make variables).
@@ -20,7 +22,7 @@ import pytest
 
 from sensequant_assets.paths import REPO_ROOT
 
-README = (REPO_ROOT / "README.md").read_text()
+README = "\n".join((REPO_ROOT / page).read_text() for page in ("README.md", "docs/data.md"))
 TOOLS = {"sensequant", "dagster", "dg"}
 BIN = Path(sys.executable).parent
 # Named relative to another folder, not the repository root.

@@ -130,7 +130,7 @@ def daily_bars(
     the cache for a closed year. Each partition gets the data version of the rows it holds, so a
     refresh that stores identical bars leaves the teacher alone. A partition that cannot be
     fetched or would shrink fails alone: the others are written and checked in a follow-up run
-    (`written_bars_checks_sensor`); README, "One bad partition never costs a batch".
+    (`written_bars_checks_sensor`); docs/data.md, "One bad partition never costs a batch".
     """
     keys = list(context.partition_keys)
     wanted = checked_symbol_years(keys)
