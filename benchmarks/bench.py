@@ -841,9 +841,15 @@ NOTES = """
   so 0.19 s and 0.13 s a bar partition against 0.047 s and 0.052 s on the DuckDB file: each
   partition a Parquet file and catalog rows committed in PostgreSQL, two writers sharing two
   cores. Each 100-symbol teacher run took about 300 s of labels and 510 s of models, two at once,
-  against 53 s and 237 s one at a time on the file. The whole graph would have ended near 11:25
-  UTC, about an hour against the file's 39 minutes: on two cores the lake's second writer does not
-  pay for its writes.
+  against 53 s and 237 s one at a time on the file. Run again at 12:25 UTC with the harness's
+  one-hour bound on a backfill: mapping, bars and checks ended by 12:40 (56 runs), the five
+  teacher runs by 13:15, and the universe model was still running when the bound ended the
+  measurement at 13:25, more than 10 minutes against 130 s on the file (a niced test suite ran
+  beside the teacher level and the universe model from 13:00). A likely cause, not measured: the
+  universe model reads its labels a symbol at a time (`stored_sessions`), 500 queries, and each
+  query on the lake lists the table's files in the PostgreSQL catalog. The bound is now four
+  hours (`BACKFILL_BOUND_S`). On two cores the lake's second writer does not pay for its
+  writes.
 - The UI at that scale (same instance, after its backfill; bench_ui.py: each page in headless
   Chromium, then each of its GraphQL queries replayed three times): every query of every page
   answers within 2 s in the browser. The pages that draw daily_bars' checks wait longest, on
@@ -859,7 +865,9 @@ NOTES = """
   dimension's keys once and builds one subset per status (`check_state_by_status`,
   `CheckStateSqliteEventLogStorage`, the same state as Dagster's fold, pinned by
   `test_dagster_internals.py`). The UI section above measures the same pages with both event
-  logs on one instance seeded with 500 x 10 check results, in the same run.
+  logs on one instance seeded with 500 x 10 x 3 check results (no runs: the grid's records
+  alone), in the same run: the slowest query replayed 0.35-0.51 s against 8.5-8.8 s with
+  Dagster's own event log, pages settled 1.4-2.3 s against 9.8-27.4 s.
 - The evening refresh at 500 symbols (same instance; bars_job over every symbol's 2026 in the
   schedule's 5 chunks): 62.5 s wall, 48.1 s of steps, all SUCCESS; the instance grew 25.6 MiB,
   about 6.4 GB a year of 250 sessions without pruning; docs/operations.md, "Housekeeping",
