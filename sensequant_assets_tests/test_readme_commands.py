@@ -3,8 +3,10 @@ subprocess with a clean environment (no DAGSTER_HOME, no SENSEQUANT_* variable),
 folder a fresh copy of the checkout, so the project's instance is found without help.
 
 The copy is run with `python -m sensequant_assets.cli` where the README says
-`.venv/bin/sensequant`: the shared virtual environment's console script imports the checkout it
-was installed from, `python -m` the one it runs in.
+`.venv/bin/sensequant`, and `python -m dagster` where it says `.venv/bin/dagster`: the shared
+virtual environment's console scripts import the checkout it was installed from (for `dagster`,
+as soon as the instance loads its event log class from `sensequant_assets`), `python -m` the one
+it runs in. A fresh clone's own `.venv` imports that clone either way.
 """
 
 import os
@@ -72,6 +74,10 @@ def sensequant(clone: Path, *args: str, **kwargs: str) -> str:
     return shell(clone, str(BIN / "python"), "-m", "sensequant_assets.cli", *args, **kwargs)
 
 
+def dagster(clone: Path, *args: str) -> str:
+    return shell(clone, str(BIN / "python"), "-m", "dagster", *args)
+
+
 def test_the_readme_commands_work_from_a_plain_shell(clone: Path) -> None:
     assert "breeze-session" in sensequant(clone, "--help")
 
@@ -83,13 +89,12 @@ def test_the_readme_commands_work_from_a_plain_shell(clone: Path) -> None:
     assert (home / "dagster.yaml").read_text() == (REPO_ROOT / "dagster.yaml").read_text()
 
     # Dagster's own CLI, as `dagster dev` and `dg dev` open it: the same instance, through .env.
-    info = shell(clone, str(BIN / "dagster"), "instance", "info")
+    info = dagster(clone, "instance", "info")
     assert str(home) in info and ".tmp_dagster_home" not in info
 
     # The README's allow_shrink command, on a partition the demo created in that instance.
-    shell(
+    dagster(
         clone,
-        str(BIN / "dagster"),
         "asset",
         "materialize",
         "-m",
