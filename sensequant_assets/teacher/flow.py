@@ -67,8 +67,8 @@ from sensequant_assets.warehouse.versions import (
     corporate_action_versions,
 )
 
-Gate = Callable[[str], list[str]]
-"""A symbol's blocking failures (none: its bars may be used)."""
+Gate = Callable[[list[str]], dict[str, list[str]]]
+"""The symbols whose bars fail a blocking check, each with its failures; asked once a run."""
 Changes = dict[Table, list[tuple[str, ...]]]
 """The slices a commit replaced, as `publish_committed` takes them."""
 Labelled = tuple[pd.DataFrame, pd.DataFrame]
@@ -86,19 +86,19 @@ def problems(asset: str, errors: Iterable[str]) -> str:
 def bars_gate(
     conn: duckdb.DuckDBPyConnection,
     paths: ProjectPaths,
-    blocking_failures: Callable[..., list[str]],
+    blocking_failures: Callable[..., dict[str, list[str]]],
 ) -> Gate:
     """The quality gate on the connection: `blocking_failures` (quality.gate's, passed in by
     the asset, where the tests stand in for it) with the listings and the known sessions of the
     reference folder."""
     listings = load_listing_dates(paths.listings_file)
     known = load_known_days(paths.reference / SESSIONS_FILE)
-    return lambda symbol: blocking_failures(conn, symbol, listings, reference=known)
 
+    def gate(symbols: list[str]) -> dict[str, list[str]]:
+        judged = blocking_failures(conn, symbols, listings, reference=known)
+        return {symbol: failures for symbol, failures in judged.items() if failures}
 
-def gated(symbols: Iterable[str], gate: Gate) -> dict[str, list[str]]:
-    """The symbols whose bars fail a blocking check, each with the failures (asked in order)."""
-    return {symbol: failures for symbol in symbols if (failures := gate(symbol))}
+    return gate
 
 
 # --- labels -------------------------------------------------------------------------------
@@ -172,7 +172,7 @@ def plan_labels(
     labels_version: str,
     previous: Mapping[str, Recorded],
 ) -> LabelsPlan:
-    blocked = gated(symbols, gate)
+    blocked = gate(symbols)
     usable = [symbol for symbol in symbols if symbol not in blocked]
     inputs = label_inputs(conn, usable, labels_version)
     unchanged = unchanged_labels(previous, inputs, label_row_counts(conn, usable))
@@ -282,7 +282,7 @@ def plan_models(
     """Gate each symbol, read its labels (refusing rows that other settings built), tell a
     history too short for any window from labels never built, and keep every model whose
     labels and settings are unchanged."""
-    blocked = gated(symbols, gate)
+    blocked = gate(symbols)
     usable = [symbol for symbol in symbols if symbol not in blocked]
     labels, refused = stored_labels(conn, usable, teacher.label_settings())
     errors, short = list(refused.values()), []
@@ -390,7 +390,8 @@ def read_universe_inputs(
             f"SELECT DISTINCT symbol FROM {TEACHER_LABELS.name} ORDER BY symbol"
         ).fetchall()
     ]
-    passing = [symbol for symbol in symbols if not gate(symbol)]
+    blocked = gate(symbols)
+    passing = [symbol for symbol in symbols if symbol not in blocked]
     labels, refused = stored_sessions(conn, passing, teacher.label_settings())
     per_symbol = read_predictions(conn, "per_symbol", list(labels))
     spells = read_membership(conn, teacher.universe_index)

@@ -50,7 +50,7 @@ from sensequant_assets.teacher.features import (
     realized_volatility,
 )
 from sensequant_assets.teacher.windows import WindowSpec, plan_windows
-from sensequant_assets.warehouse.storage import read_labels, unpack_features
+from sensequant_assets.warehouse.storage import SYMBOLS_PER_READ, read_labels, unpack_features
 
 # Bump when the label formula changes, so labels built by the old one are recognisably stale.
 LABEL_DEFINITION = "next_session_entry_v1"
@@ -359,14 +359,16 @@ def stored_labels(
 def stored_sessions(
     conn: duckdb.DuckDBPyConnection, symbols: list[str], wanted: Mapping[str, object]
 ) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
-    """`stored_labels`, one row per symbol and session (its first window's), read a symbol at a
-    time. Why: a model pooled across symbols uses each session once, and a label row repeats
-    its session in every window that holds it (about five times at the default 252 / 63), so
-    reading every symbol's rows at once held five copies of NIFTY 500 x 10 years' 1.25 M
-    sessions with their features; this holds one, and one symbol's windows at a time."""
+    """`stored_labels`, one row per symbol and session (its first window's), read
+    SYMBOLS_PER_READ symbols at a time. Why: a model pooled across symbols uses each session
+    once, and a label row repeats its session in every window that holds it (about five times
+    at the default 252 / 63), so reading every symbol's rows at once held five copies of NIFTY
+    500 x 10 years' 1.25 M sessions with their features; this holds one, and a few dozen
+    symbols' windows at a time (one query a symbol cost a DuckLake a listing of its files each
+    time)."""
     frames, refused = {}, {}
-    for symbol in symbols:
-        labelled, why = stored_labels(conn, [symbol], wanted)
+    for start in range(0, len(symbols), SYMBOLS_PER_READ):
+        labelled, why = stored_labels(conn, symbols[start : start + SYMBOLS_PER_READ], wanted)
         refused |= why
         frames |= {
             name: rows.drop_duplicates("date", ignore_index=True) for name, rows in labelled.items()

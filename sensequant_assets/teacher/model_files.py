@@ -30,6 +30,7 @@ import duckdb
 
 from sensequant_assets.paths import inside, remove_inside
 from sensequant_assets.universe.constituents import symbol_problem
+from sensequant_assets.warehouse.storage import among
 from sensequant_assets.warehouse.tables import TEACHER_RUNS, TEACHER_UNIVERSE_RUNS
 
 UNIVERSE_OWNER = "_universe"
@@ -122,10 +123,11 @@ def committed_runs(conn: duckdb.DuckDBPyConnection, owners: Iterable[str]) -> se
     symbols = [owner for owner in owners if owner != UNIVERSE_OWNER]
     paths: list[tuple[str, str]] = []
     if symbols:
+        where, params = among("symbol", symbols)
         paths += conn.execute(
             f"SELECT symbol, model_path FROM {TEACHER_RUNS.name} "
-            "WHERE model_path IS NOT NULL AND list_contains(?, symbol)",
-            [symbols],
+            f"WHERE model_path IS NOT NULL AND {where}",
+            params,
         ).fetchall()
     if UNIVERSE_OWNER in owners:
         paths += [

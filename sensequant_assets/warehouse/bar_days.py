@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from sensequant_assets.warehouse.storage import in_years
+
 
 @dataclass(frozen=True)
 class BarDays:
@@ -22,13 +24,13 @@ class BarDays:
 
 def read_bar_days(conn: duckdb.DuckDBPyConnection, years: Sequence[int]) -> BarDays:
     """The aggregates over every stored symbol for `years`."""
-    where = "WHERE list_contains(?, CAST(year(date) AS INTEGER))"
+    where, params = in_years(years)
     counts = conn.execute(
-        f"SELECT date, count(DISTINCT symbol) FROM daily_bars {where} GROUP BY date", [list(years)]
+        f"SELECT date, count(DISTINCT symbol) FROM daily_bars WHERE {where} GROUP BY date", params
     ).fetchall()
     spans = conn.execute(
-        f"SELECT min(date), max(date) FROM daily_bars {where} GROUP BY symbol, year(date)",
-        [list(years)],
+        f"SELECT min(date), max(date) FROM daily_bars WHERE {where} GROUP BY symbol, year(date)",
+        params,
     ).fetchall()
     return BarDays(
         symbols_on={day: int(count) for day, count in counts},

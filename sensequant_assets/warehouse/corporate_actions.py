@@ -11,7 +11,7 @@ import duckdb
 import pandas as pd
 
 from sensequant_assets.market.corporate_actions import adjusted_bars
-from sensequant_assets.warehouse.storage import read_bars, replace_rows
+from sensequant_assets.warehouse.storage import among, read_bars, replace_rows
 from sensequant_assets.warehouse.tables import CORPORATE_ACTIONS
 
 
@@ -27,8 +27,8 @@ def read_corporate_actions(
     query = f"SELECT * FROM {CORPORATE_ACTIONS.name}"
     params: list[object] = []
     if symbols is not None:
-        query += " WHERE list_contains(?, symbol)"
-        params.append(list(symbols))
+        where, params = among("symbol", symbols)
+        query += f" WHERE {where}"
     frame = conn.execute(query + " ORDER BY symbol, ex_date, kind", params).df()
     frame["ex_date"] = pd.to_datetime(frame["ex_date"])
     return frame

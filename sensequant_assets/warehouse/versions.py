@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 
 import duckdb
 
+from sensequant_assets.warehouse.storage import among
+
 EMPTY_VERSION = hashlib.sha256(b"").hexdigest()
 """The version of a partition without rows (DuckDB's sha256 of an empty string is the same)."""
 
@@ -24,6 +26,8 @@ def bar_versions(
 ) -> dict[tuple[str, int], str]:
     """The version of every daily_bars partition written for `symbols`, empty ones included
     (bar_partitions lists them), in one query."""
+    bars_where, params = among("symbol", symbols)
+    partitions_where, _ = among("p.symbol", symbols)
     rows = conn.execute(
         f"""
         SELECT p.symbol, p.year, coalesce(v.version, ?)
@@ -31,11 +35,11 @@ def bar_versions(
         LEFT JOIN (
             SELECT symbol, CAST(year(date) AS INTEGER) AS year,
                    sha256(string_agg({_BAR_ROW}, ';' ORDER BY date)) AS version
-            FROM daily_bars WHERE list_contains(?, symbol) GROUP BY ALL
+            FROM daily_bars WHERE {bars_where} GROUP BY ALL
         ) v USING (symbol, year)
-        WHERE list_contains(?, p.symbol)
+        WHERE {partitions_where}
         """,
-        [EMPTY_VERSION, list(symbols), list(symbols)],
+        [EMPTY_VERSION, *params, *params],
     ).fetchall()
     return {(str(symbol), int(year)): str(version) for symbol, year, version in rows}
 
@@ -44,10 +48,11 @@ def corporate_action_versions(
     conn: duckdb.DuckDBPyConnection, symbols: Sequence[str]
 ) -> dict[str, str]:
     """The version of each symbol's corporate actions (EMPTY_VERSION for a symbol without)."""
+    where, params = among("symbol", symbols)
     rows = conn.execute(
         f"SELECT symbol, sha256(string_agg({_ACTION_ROW}, ';' ORDER BY ex_date, kind)) "
-        "FROM corporate_actions WHERE list_contains(?, symbol) GROUP BY symbol",
-        [list(symbols)],
+        f"FROM corporate_actions WHERE {where} GROUP BY symbol",
+        params,
     ).fetchall()
     found = {str(symbol): str(version) for symbol, version in rows}
     return {symbol: found.get(symbol, EMPTY_VERSION) for symbol in symbols}

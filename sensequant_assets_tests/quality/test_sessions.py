@@ -152,15 +152,15 @@ def test_a_late_special_session_passes_every_symbol_and_the_gate(
     assert all(result.passed for result in results.values())
     special = results["S1"].special_sessions[MUHURAT_2025]
     assert special.startswith("session seen in the data: 6 of 6 symbols have bars")
-    assert blocking_failures(conn, "S1", {}, AFTER_2025, reference=NO_KNOWN_DAYS) == []
+    assert blocking_failures(conn, ["S1"], {}, AFTER_2025, reference=NO_KNOWN_DAYS)["S1"] == []
 
 
 def test_alone_the_same_bar_still_fails_as_before(conn: duckdb.DuckDBPyConnection) -> None:
     store_year(conn, 2025, {"S1": year_2025(MUHURAT_2025)})
-    (failure,) = blocking_failures(conn, "S1", {}, AFTER_2025, reference=NO_KNOWN_DAYS)
+    (failure,) = blocking_failures(conn, ["S1"], {}, AFTER_2025, reference=NO_KNOWN_DAYS)["S1"]
     assert "2025-10-21 is a Tuesday the NSE calendar does not list as a session" in failure
     # With the checked-in reference file (the default), the row for 2025-10-21 accepts it.
-    assert blocking_failures(conn, "S1", {}, AFTER_2025) == []
+    assert blocking_failures(conn, ["S1"], {}, AFTER_2025)["S1"] == []
 
 
 def test_a_late_holiday_is_no_gap_for_any_symbol(conn: duckdb.DuckDBPyConnection) -> None:
@@ -169,7 +169,7 @@ def test_a_late_holiday_is_no_gap_for_any_symbol(conn: duckdb.DuckDBPyConnection
     results = coverage(conn, 2025, NO_KNOWN_DAYS, AFTER_2025)
     assert all(result.passed and not result.missing for result in results.values())
     assert closed in results["S3"].holidays and closed not in results["S3"].expected
-    assert blocking_failures(conn, "S3", {}, AFTER_2025, reference=NO_KNOWN_DAYS) == []
+    assert blocking_failures(conn, ["S3"], {}, AFTER_2025, reference=NO_KNOWN_DAYS)["S3"] == []
 
 
 def weekdays_2027(until: dt.date, without: Iterable[dt.date] = ()) -> list[dt.date]:
@@ -204,11 +204,11 @@ def test_2027_for_one_symbol_takes_a_day_without_bars_as_a_holiday_until_the_lis
     sessions again, so the same symbol missing one is a gap."""
     traded = weekdays_2027(dt.date(2027, 2, 26), without=[REPUBLIC_DAY_2027])
     store_year(conn, 2027, {"S1": traded})
-    assert blocking_failures(conn, "S1", {}, IN_2027, reference=NO_KNOWN_DAYS) == []
+    assert blocking_failures(conn, ["S1"], {}, IN_2027, reference=NO_KNOWN_DAYS)["S1"] == []
     evidence = read_calendar_evidence(conn, [2027], NO_KNOWN_DAYS, IN_2027)
     assert evidence.assumed == (REPUBLIC_DAY_2027,) and evidence.missing_lists == (2027,)
     reference = KnownDays(holidays={REPUBLIC_DAY_2027: "Republic Day"})
-    assert blocking_failures(conn, "S1", {}, IN_2027, reference=reference) == []
+    assert blocking_failures(conn, ["S1"], {}, IN_2027, reference=reference)["S1"] == []
     store_year(conn, 2027, {"S1": [d for d in traded if d != dt.date(2027, 1, 27)]})
-    (failure,) = blocking_failures(conn, "S1", {}, IN_2027, reference=reference)
+    (failure,) = blocking_failures(conn, ["S1"], {}, IN_2027, reference=reference)["S1"]
     assert "1 missing session(s) (2027-01-27)" in failure and HORIZON_NOTE in failure

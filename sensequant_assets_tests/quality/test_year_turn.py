@@ -125,7 +125,7 @@ def test_every_day_across_the_year_turn_is_judged_right(
             assert REPUBLIC_DAY not in coverage.expected and REPUBLIC_DAY not in coverage.missing
             if coverage.symbol not in late:
                 assert list(coverage.expected) == sessions_through(day, day.year), day
-        assert blocking_failures(conn, "S1", {}, now, reference=known) == []
+        assert blocking_failures(conn, ["S1"], {}, now, reference=known)["S1"] == []
         day += dt.timedelta(1)
 
     # Once later sessions exist, the bars alone show Republic Day closed: the line to add.

@@ -62,8 +62,8 @@ class Entry(NamedTuple):
     value: object
 
 
-def gate(symbol: str) -> list[str]:
-    return [BLOCKED] if symbol == "BBB" else []
+def gate(symbols: list[str]) -> dict[str, list[str]]:
+    return {symbol: [BLOCKED] for symbol in symbols if symbol == "BBB"}
 
 
 @pytest.fixture

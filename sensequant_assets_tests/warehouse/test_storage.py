@@ -56,7 +56,14 @@ def test_replacing_a_partition_leaves_the_others_and_records_it(
         aaa_2023 = storage.read_bars(conn, ["AAA"], [2023])
         assert aaa_2023["close"].tolist() == [50.0] * 3
         assert len(storage.read_bars(conn, ["AAA", "BBB"])) == 3 + 4 + 5
-        assert storage.stored_years(conn, "AAA") == [2023, 2024]
+        # The years asked, not the span between them; no symbol asked, no row.
+        assert set(storage.read_bars(conn, ["AAA"], [2022, 2024])["date"].dt.year) == {2024}
+        assert storage.read_bars(conn, []).empty and storage.read_bars(conn, ["AAA"], []).empty
+        assert storage.stored_years(conn, ["AAA", "BBB", "CCC"]) == {
+            "AAA": [2023, 2024],
+            "BBB": [2023],
+            "CCC": [],
+        }
         partitions = conn.execute(
             "SELECT symbol, year, rows FROM bar_partitions ORDER BY ALL"
         ).fetchall()
@@ -91,7 +98,7 @@ def test_a_failure_inside_the_transaction_rolls_back_every_statement(
     with warehouse.get_connection() as conn:
         bars = storage.read_bars(conn, ["AAA", "BBB"])
         assert len(bars) == 5 and set(bars["close"]) == {100.0}
-        assert storage.stored_years(conn, "BBB") == []
+        assert storage.stored_years(conn, ["AAA", "BBB"]) == {"AAA": [2023], "BBB": []}
 
 
 def test_insert_failure_rolls_back_the_delete(warehouse: WarehouseResource) -> None:

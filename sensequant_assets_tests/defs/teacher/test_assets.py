@@ -40,9 +40,11 @@ class Gate:
         self.blocked: dict[str, list[str]] = {}
         self.asked: list[str] = []
 
-    def __call__(self, conn: object, symbol: str, listings: object, reference: object) -> list[str]:
-        self.asked.append(symbol)
-        return self.blocked.get(symbol, [])
+    def __call__(
+        self, conn: object, symbols: list[str], listings: object, reference: object
+    ) -> dict[str, list[str]]:
+        self.asked.extend(symbols)
+        return {symbol: self.blocked.get(symbol, []) for symbol in symbols}
 
 
 @pytest.fixture
