@@ -814,42 +814,67 @@ NOTES = """
   five times, whatever its size. At 36 x 3 (43 s of steps) that is a third of the wall; at NIFTY
   100 x 3 a fifth; at 100 x 10 an eighth (ratio 1.14); so the ratio falls as the batch grows. The
   same fixed cost is why declarative automation (a run per partition) was not chosen.
+- NIFTY 100 x 3 is on the 1.25 bound, not under it. The table's row (15:15 UTC) gives 1.27,
+  three more runs by hand at 15:33-15:42 gave 1.25, 1.25 and 1.26: the gate's one pass (below)
+  took about 10 s off the steps (123 s at 08:57, 112 s) and none off the orchestration, so the ratio
+  rose from 1.25 to 1.27. Where the 26-30 s go, read from each run's own events in the hand
+  runs: each of the four levels pays about 4 s before its first step (0.9-1.6 s from the run's
+  creation to its queueing, the plan and its planned events; up to 1 s in the queue; 1.8-2.3 s
+  from launch to the run's start, a fresh process loading Dagster, the instance and the code),
+  plus up to 1 s for the backfill's next pass; the bars level's three runs (one a year, up to
+  100 partitions each) share the one `warehouse` slot, and with the pool's run buffer at 1 the
+  third stayed queued until the second ended (its first step 2.0-2.7 s after), because the
+  second's waiting check steps used the buffer up. The buffer is now 3 (dagster.yaml), and the
+  third run's first step came 0.2 s after; that hand run's ratio was 1.26 all the same, its
+  teacher steps 5 s longer than the run before. What would take the ratio clearly under: a run
+  process started from a warm, preloaded one instead of a fresh interpreter (about 2 s a level;
+  Dagster's code server spawns each run), which is not built.
 - NIFTY 500 x 10 years (2017-2026, 500 symbols: the checked-in lists padded with SYN names of
   which one in five lists after 2016 and one in forty ends), whole graph through the daemon on the
   embedded default, `make bench-long`'s row measured again at 11:43-12:20 UTC (load 1.9 at launch)
   once the UI's check state was folded by status: 63 runs, the planned ones (mapping 5, bars 50,
   teacher 5, universe model, report, reference 1 each), COMPLETED_FAILED only for the six gated
   models (the four planted defects and two SYN names whose listing dates leave too short a
-  history). 2,035 s wall for 1,842 s of steps: ratio 1.10, 11 s of the wall with no run in
-  flight, the daemon 135 CPU-s (6.6 % of a core). By stage: mapping 15 s, bars 209 s, checks
-  239 s, labels 228 s, models 1,001 s, universe model 130 s, report 20 s. Per bar partition:
-  bars 0.042 s and checks 0.048 s against 0.068 s and 0.056 s at 100 x 3, wall 0.407 s against
+  history). 2,035 s wall for 1,842 s of steps: ratio 1.10, 11 s of the wall with no run in flight,
+  the daemon 135 CPU-s (6.6 % of a core). By stage: mapping 15 s, bars 209 s, checks 239 s, labels
+  228 s, models 1,001 s, universe model 130 s, report 20 s. Per bar partition: bars 0.042 s and
+  checks 0.048 s against 0.068 s and 0.056 s at 100 x 3 (its 08:57 row), wall 0.407 s against
   0.515 s: the cost does not grow with the batch; the teacher (labels 0.46 s and models 2.0 s a
-  symbol, about 35 windows each at ten years) is two thirds of the step time. Peak memory
-  3,800 MiB for all processes, largest run 2,368 MiB, daemon 208, webserver 176, code server
-  310; instance 341 MiB, warehouse 1,553 MiB. The run at 09:19-09:58 UTC, before the check
-  state change, gave 2,320 s for 2,122 s (1.09) on a slower machine: the change is in the
-  webserver, not in the runs. The universe model reads each symbol's sessions once, a symbol at
-  a time (`stored_sessions`): a label row repeats its session in every window that holds it,
-  about five times at 252 / 63.
+  symbol, about 35 windows each at ten years) is two thirds of the step time. Peak memory 3,800
+  MiB for all processes, largest run 2,368 MiB, daemon 208, webserver 176, code server 310;
+  instance 341 MiB, warehouse 1,553 MiB. The run at 09:19-09:58 UTC, before the check state
+  change, gave 2,320 s for 2,122 s (1.09) on a slower machine: the change is in the webserver, not
+  in the runs. The universe model reads each symbol's sessions once (`stored_sessions`): a label
+  row repeats its session in every window that holds it, about five times at 252 / 63. This row
+  was measured before the gate's one pass and the IN lists (two bullets on), when the sessions
+  were read a symbol at a time.
 - NIFTY 500 x 10 on PostgreSQL + DuckLake (the deployment shape: code server, webserver and daemon
-  apart, a private PostgreSQL 15 for the instance and the lake's catalog, pool `warehouse` at 2):
-  not a row of the table. It was run on its own after the suite (first run created 10:19 UTC) and
-  stopped at 10:52, with two of its five teacher runs ended, when the session's time ran out. What
-  it showed by then, read from its runs: the mapping, bars and checks level ended 978 s after the
-  first run, in its planned runs (5 mapping, 50 bars); summed steps bars 939 s and checks 660 s,
-  so 0.19 s and 0.13 s a bar partition against 0.047 s and 0.052 s on the DuckDB file: each
-  partition a Parquet file and catalog rows committed in PostgreSQL, two writers sharing two
-  cores. Each 100-symbol teacher run took about 300 s of labels and 510 s of models, two at once,
-  against 53 s and 237 s one at a time on the file. Run again at 12:25 UTC with the harness's
-  one-hour bound on a backfill: mapping, bars and checks ended by 12:40 (56 runs), the five
-  teacher runs by 13:15, and the universe model was still running when the bound ended the
-  measurement at 13:25, more than 10 minutes against 130 s on the file (a niced test suite ran
-  beside the teacher level and the universe model from 13:00). A likely cause, not measured: the
-  universe model reads its labels a symbol at a time (`stored_sessions`), 500 queries, and each
-  query on the lake lists the table's files in the PostgreSQL catalog. The bound is now four
-  hours (`BACKFILL_BOUND_S`). On two cores the lake's second writer does not pay for its
-  writes.
+  apart, a private PostgreSQL 15 for the instance and the lake's catalog, pool `warehouse` at 2),
+  `make bench-long`'s second row, run on its own at 14:37-15:05 UTC (load 2.8 at launch from the
+  scratch measurements before it, 1.6 at the end): 63 runs, the planned ones, failed only for
+  the same six gated models. 1,675 s wall for 2,789 s of steps: ratio 0.60, below 1 because the
+  lake takes two writers at once and their steps overlap; 14 s with no run in flight, the daemon
+  101 CPU-s. By stage: mapping 53 s, bars 747 s, checks 496 s, labels 208 s, models 1,193 s,
+  universe model 66 s, report 27 s. Per bar partition 0.335 s of wall, against 0.407 s on the
+  DuckDB file; bars and checks cost more a partition than on the file (each partition a Parquet
+  file and catalog rows committed in PostgreSQL), the teacher less (two at once). Peak memory
+  5,098 MiB for all processes, largest run 2,491 MiB; warehouse 701 MiB of Parquet (the file's
+  1,553 MiB holds its snapshots too); the instance's PostgreSQL tables were not measured (its
+  home folder: 5.6 MiB).
+- Why that row took two tries more. Runs at 10:19 and 12:25 UTC did not finish inside the
+  harness's bound: each 100-symbol teacher run took about 810 s (300 s labels, 510 s models)
+  and the universe model ran more than ten minutes. Measured afterwards on scratch lakes
+  (14:20-14:30 UTC, quiet): the teacher's gate asked each symbol alone, and each ask read the
+  whole daily_bars table twice for the calendar's evidence; and every symbol filter was
+  `list_contains(?, symbol)`, which DuckDB evaluates on every row of every file, where an IN
+  list of constants is pushed into the scan and lets the lake skip files by their statistics.
+  The gate over 200 symbols x 10 years: 113 s one symbol at a time against 10.6 s all at once on
+  the lake (21 s against 9.0 s on the file). Reading 500 symbols' labels on the lake: 110 ms a
+  symbol with list_contains, 22 ms with an IN list, 14 ms a symbol fifty at a time. Now the gate
+  judges a run's symbols in one pass (the evidence once, the bars fifty symbols a query), every
+  symbol filter is an IN list (`storage.among`), and the universe model reads its sessions fifty
+  symbols a query: teacher runs took 215-312 s, the universe model 66 s. The harness's bound on
+  a backfill is four hours (`BACKFILL_BOUND_S`).
 - The UI at that scale (same instance, after its backfill; bench_ui.py: each page in headless
   Chromium, then each of its GraphQL queries replayed three times): every query of every page
   answers within 2 s in the browser. The pages that draw daily_bars' checks wait longest, on
