@@ -814,21 +814,24 @@ NOTES = """
   five times, whatever its size. At 36 x 3 (43 s of steps) that is a third of the wall; at NIFTY
   100 x 3 a fifth; at 100 x 10 an eighth (ratio 1.14); so the ratio falls as the batch grows. The
   same fixed cost is why declarative automation (a run per partition) was not chosen.
-- NIFTY 100 x 3 is on the 1.25 bound, not under it. The table's row (15:15 UTC) gives 1.27,
-  three more runs by hand at 15:33-15:42 gave 1.25, 1.25 and 1.26: the gate's one pass (below)
-  took about 10 s off the steps (123 s at 08:57, 112 s) and none off the orchestration, so the ratio
-  rose from 1.25 to 1.27. Where the 26-30 s go, read from each run's own events in the hand
-  runs: each of the four levels pays about 4 s before its first step (0.9-1.6 s from the run's
-  creation to its queueing, the plan and its planned events; up to 1 s in the queue; 1.8-2.3 s
-  from launch to the run's start, a fresh process loading Dagster, the instance and the code),
-  plus up to 1 s for the backfill's next pass; the bars level's three runs (one a year, up to
-  100 partitions each) share the one `warehouse` slot, and with the pool's run buffer at 1 the
-  third stayed queued until the second ended (its first step 2.0-2.7 s after), because the
-  second's waiting check steps used the buffer up. The buffer is now 3 (dagster.yaml), and the
-  third run's first step came 0.2 s after; that hand run's ratio was 1.26 all the same, its
-  teacher steps 5 s longer than the run before. What would take the ratio clearly under: a run
-  process started from a warm, preloaded one instead of a fresh interpreter (about 2 s a level;
-  Dagster's code server spawns each run), which is not built.
+- NIFTY 100 x 3 is on the 1.25 bound, not clearly under it. Wall minus steps, the orchestration,
+  is the steadier figure: 30.4 s in the 15:15 row (ratio 1.27, the pool's run buffer at 1), 24.5
+  and 26.1 s in two runs by hand at 15:33-15:38 (1.25 each), 26.2 s in one at 15:42 with the
+  buffer at 3 (1.26), and 29.7 s in the table's row at 16:05 (1.21, but its steps were 23 % slower
+  than at 15:15, so the same overhead was a smaller share; every row of that bench run,
+  15:55-16:24, had slower steps than the one at 15:07-15:31, 100 x 10 357 s against 317 s, on an
+  otherwise idle machine). The gate's one pass (below) took about 10 s off the steps (123 s at
+  08:57, 112 s at 15:15) and none off the orchestration. Where the overhead goes, read from each
+  run's own events in the hand runs: each of the four levels pays about 4 s before its first step
+  (0.9-1.6 s from the run's creation to its queueing, the plan and its planned events; up to 1 s
+  in the queue; 1.8-2.3 s from launch to the run's start, a fresh process loading Dagster, the
+  instance and the code), plus up to 1 s for the backfill's next pass. The bars level's three runs
+  (one a year, up to 100 partitions each) share the one `warehouse` slot, and with the buffer at 1
+  the third stayed queued until the second ended (its first step 2.0-2.7 s after), because the
+  second's check steps waiting for the slot used the buffer up; at 3 (dagster.yaml) its first step
+  came 0.2 s after, which the batch's overhead does not show beyond the noise. What would take the
+  ratio clearly under: each run's process started from a warm, preloaded one instead of a fresh
+  interpreter (about 2 s a level; Dagster's code server spawns each run), which is not built.
 - NIFTY 500 x 10 years (2017-2026, 500 symbols: the checked-in lists padded with SYN names of
   which one in five lists after 2016 and one in forty ends), whole graph through the daemon on the
   embedded default, `make bench-long`'s row measured again at 11:43-12:20 UTC (load 1.9 at launch)
