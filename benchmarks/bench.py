@@ -872,7 +872,7 @@ NOTES = """
   `list_contains(?, symbol)`, which DuckDB evaluates on every row of every file, where an IN
   list of constants is pushed into the scan and lets the lake skip files by their statistics.
   The gate over 200 symbols x 10 years: 113 s one symbol at a time against 10.6 s all at once on
-  the lake (21 s against 9.0 s on the file). Reading 500 symbols' labels on the lake: 110 ms a
+  the lake (25 s against 9.0 s on the file). Reading 500 symbols' labels on the lake: 110 ms a
   symbol with list_contains, 22 ms with an IN list, 14 ms a symbol fifty at a time. Now the gate
   judges a run's symbols in one pass (the evidence once, the bars fifty symbols a query), every
   symbol filter is an IN list (`storage.among`), and the universe model reads its sessions fifty
