@@ -21,7 +21,7 @@ from sensequant_assets.quality.evaluate import (
     read_partition_bars,
 )
 from sensequant_assets.universe.reference import SESSIONS_FILE, load_known_days
-from sensequant_assets.warehouse.storage import SYMBOLS_PER_READ, stored_years
+from sensequant_assets.warehouse.storage import stored_years, symbol_reads
 
 
 def blocking_failures(
@@ -64,12 +64,8 @@ def blocking_failures(
     evidence = read_calendar_evidence(
         conn, {year for wanted in judged.values() for year in wanted}, reference, now
     )
-    for start in range(0, len(symbols), SYMBOLS_PER_READ):
-        wanted = [
-            (symbol, year)
-            for symbol in symbols[start : start + SYMBOLS_PER_READ]
-            for year in judged[symbol]
-        ]
+    for read in symbol_reads(symbols):
+        wanted = [(symbol, year) for symbol in read for year in judged[symbol]]
         data = read_partition_bars(conn, wanted)
         for (symbol, _), result in zip(
             wanted, evaluate_symbol_years(data, wanted, listings, evidence.known, now), strict=True

@@ -50,7 +50,7 @@ from sensequant_assets.teacher.features import (
     realized_volatility,
 )
 from sensequant_assets.teacher.windows import WindowSpec, plan_windows
-from sensequant_assets.warehouse.storage import SYMBOLS_PER_READ, read_labels, unpack_features
+from sensequant_assets.warehouse.storage import read_labels, symbol_reads, unpack_features
 
 # Bump when the label formula changes, so labels built by the old one are recognisably stale.
 LABEL_DEFINITION = "next_session_entry_v1"
@@ -367,8 +367,8 @@ def stored_sessions(
     symbols' windows at a time (one query a symbol cost a DuckLake a listing of its files each
     time)."""
     frames, refused = {}, {}
-    for start in range(0, len(symbols), SYMBOLS_PER_READ):
-        labelled, why = stored_labels(conn, symbols[start : start + SYMBOLS_PER_READ], wanted)
+    for read in symbol_reads(symbols):
+        labelled, why = stored_labels(conn, read, wanted)
         refused |= why
         frames |= {
             name: rows.drop_duplicates("date", ignore_index=True) for name, rows in labelled.items()

@@ -39,6 +39,12 @@ listing its files for each query 50-fold against one a symbol, and hold 50 symbo
 10 years of bars, about 125,000), not the whole market's."""
 
 
+def symbol_reads(symbols: Sequence[str]) -> Iterator[list[str]]:
+    """`symbols` in order, SYMBOLS_PER_READ at a time: one query's worth each."""
+    for start in range(0, len(symbols), SYMBOLS_PER_READ):
+        yield list(symbols[start : start + SYMBOLS_PER_READ])
+
+
 def among(column: str, values: Collection[object]) -> tuple[str, list[object]]:
     """`column IN (?, ...)` over `values` with its parameters; FALSE when there are none.
 

@@ -6,8 +6,8 @@ import duckdb
 import pytest
 
 from sensequant_assets.market.calendar import sessions_in_year
-from sensequant_assets.quality import gate
 from sensequant_assets.quality.gate import blocking_failures
+from sensequant_assets.warehouse import storage
 from sensequant_assets.warehouse.resources import WarehouseResource
 
 from .factories import AFTER_2024, bars_for, mapping_rows, store, year_days
@@ -117,7 +117,7 @@ def test_a_market_judged_at_once_is_judged_as_each_symbol_alone(
     """The teacher asks once a run for all its symbols: their bars read a few symbols at a time
     (two here), the calendar's evidence once for every year any of them has. Each answer is the
     one the symbol gets when asked alone, whatever it failed and whichever years it holds."""
-    monkeypatch.setattr(gate, "SYMBOLS_PER_READ", 2)
+    monkeypatch.setattr(storage, "SYMBOLS_PER_READ", 2)
     broken = bars_for("OBEROI", year_days(2024))
     broken.loc[3, "high"] = 1.0
     days = list(sessions_in_year(2023))
