@@ -59,8 +59,11 @@ from sensequant_assets.universe.constituents import list_files, read_constituent
 from sensequant_assets.universe.partitions import PARTITIONS_PER_RUN
 from sensequant_assets.warehouse.resources import WAREHOUSE_POOL, WarehouseResource
 from sensequant_assets_tests.support.dagster_dev import (
+    FORKSERVER,
     DagsterDev,
+    command_line,
     dagster_dev,
+    parent,
     processes_with_home,
     wait_for,
 )
@@ -214,13 +217,14 @@ def listed_today(symbols: Sequence[str]) -> list[str]:
 
 def role(pid: int) -> str:
     """What a process of the instance is, from its command line."""
-    try:
-        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
+    command = command_line(pid)
+    if not command:
         return "gone"
+    if FORKSERVER in command:  # the code server's warm process, and each run it forks
+        return "run" if FORKSERVER in command_line(parent(pid)) else "run forkserver"
     for marker, name in (
         ("execute_run", "run"),
-        ("multiprocessing.spawn", "run"),  # how `dagster dev`'s code server starts a run
+        ("multiprocessing.spawn", "run"),  # how Dagster's own code server starts a run
         ("multiprocessing.resource_tracker", "run helper"),
         ("tail -F", "run log tail"),  # not "compute_log": the daemon's own command names it
         ("api grpc", "code server"),

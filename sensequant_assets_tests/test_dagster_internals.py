@@ -4,9 +4,13 @@ it fails here, by name, not somewhere in a check grid or a sensor tick."""
 import asyncio
 import inspect
 import logging
+import multiprocessing
+import os
 import shutil
+import sys
 import time
 from collections.abc import Iterator
+from multiprocessing import forkserver
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -14,15 +18,19 @@ import dagster as dg
 import pytest
 from dagster_postgres.event_log import PostgresEventLogStorage
 
+from sensequant_assets import definitions
 from sensequant_assets.dagster_internals import (
     BACKFILL_PASS_SECONDS,
     PLANNING_SHARE,
+    POOL_CLAIM_POLL_SECONDS,
+    PRELOADED_PACKAGES,
     AssetCheckEvaluationTargetMaterializationData,
     BackfillPace,
     CheckStateByStatus,
     CheckStateSqliteEventLogStorage,
     ExactPoolPostgresEventLogStorage,
     PacedRunCoordinator,
+    PromptPoolClaims,
     backfill_pass_seconds,
     backfill_request,
     check_state_by_status,
@@ -32,6 +40,7 @@ from sensequant_assets.dagster_internals import (
     latest_records,
     partition_tags,
     plan_after_runs_end,
+    preloaded_run_context,
     reported_output,
     runs_in_flight,
     versioned_materialization,
@@ -41,7 +50,9 @@ from sensequant_assets_tests.support.dagster_internals import (
     AssetCheckEvaluationPlanned,
     AssetCheckState,
     BulkActionStatus,
+    DagsterApiServer,
     GrpcServerCodeLocationOrigin,
+    InstanceConcurrencyContext,
     RemoteJobOrigin,
     RemoteRepositoryOrigin,
     SensorExecutionData,
@@ -511,7 +522,94 @@ def test_the_check_state_is_dagsters_own_fold_status_by_status(
 
 def test_the_postgres_event_log_folds_check_state_status_by_status() -> None:
     assert issubclass(ExactPoolPostgresEventLogStorage, CheckStateByStatus)
+    assert issubclass(ExactPoolPostgresEventLogStorage, PromptPoolClaims)
     assert (
         ExactPoolPostgresEventLogStorage.get_asset_check_state
         is CheckStateByStatus.get_asset_check_state
     )
+
+
+def next_ask_after_a_refused_claim(instance: dg.DagsterInstance) -> tuple[float, float]:
+    """Seconds until a step refused the `warehouse` pool's one slot asks again, as Dagster's claim
+    loop schedules it, bracketed by the claim's own start and end; the slot is then freed and the
+    waiting step must get it at that ask."""
+    holding = InstanceConcurrencyContext(instance, dg.DagsterRun(job_name="holding"))
+    waiting = InstanceConcurrencyContext(instance, dg.DagsterRun(job_name="waiting"))
+    with holding, waiting:
+        assert holding.claim("warehouse", "write")
+        before = time.time()
+        assert not waiting.claim("warehouse", "write")
+        after = time.time()
+        ask_at = waiting._pending_timeouts["write"]
+        holding.free_step("write")
+        assert not waiting.claim("warehouse", "write"), "asked again before its time"
+        time.sleep(max(0.0, ask_at - time.time()))
+        assert waiting.claim("warehouse", "write")
+        waiting.free_step("write")
+    return ask_at - after, ask_at - before
+
+
+def test_a_step_waiting_for_a_pool_slot_asks_again_at_the_project_pace(tmp_path: Path) -> None:
+    """Dagster's claim loop takes the interval the event log names in place of its own backoff
+    (1 s, then 1.1 s, 1.21 s, up to 15 s): measured here beside Dagster's own event log."""
+    assert "claim_status.sleep_interval" in inspect.getsource(InstanceConcurrencyContext.claim)
+    assert issubclass(CheckStateSqliteEventLogStorage, PromptPoolClaims)
+    pools = {"concurrency": {"pools": {"default_limit": 1, "granularity": "op"}}}
+    with dg.instance_for_test(overrides=pools) as dagsters:
+        at_least, at_most = next_ask_after_a_refused_claim(dagsters)
+        assert at_least <= 1 <= at_most
+    shutil.copy(REPO_ROOT / "dagster.yaml", tmp_path / "dagster.yaml")
+    with dg.DagsterInstance.from_config(str(tmp_path)) as ours:
+        at_least, at_most = next_ask_after_a_refused_claim(ours)
+        assert at_least <= POOL_CLAIM_POLL_SECONDS <= at_most
+
+
+PRELOADED_ONLY = ["sensequant_assets.defs.teacher.assets", "catboost"]
+"""Modules a run imports that unpickling `loaded_modules` (this test module) does not."""
+
+
+def loaded_modules(answers: "multiprocessing.Queue[tuple[dict[str, bool], int]]") -> None:
+    """A run's process at its start: which modules it already holds, and its parent."""
+    answers.put(({name: name in sys.modules for name in PRELOADED_ONLY}, os.getppid()))
+
+
+def started_process(context: multiprocessing.context.BaseContext) -> tuple[dict[str, bool], int]:
+    answers = context.Queue()
+    process = context.Process(target=loaded_modules, args=(answers,))  # type: ignore[attr-defined]
+    process.start()
+    answer = answers.get(timeout=120)
+    process.join(timeout=60)
+    assert process.exitcode == 0
+    return answer
+
+
+def test_a_code_server_starts_each_run_as_a_fork_of_a_preloaded_process() -> None:
+    """Dagster's code server takes the context it starts runs with from `_mp_ctx`, which its
+    constructor sets to spawn; once the location is loaded, every server of the process answers
+    with a forkserver holding the location's modules, so a run starts with them imported.
+    Spawned, the same process holds none of them (what Dagster does without the hook)."""
+    assert 'self._mp_ctx = multiprocessing.get_context("spawn")' in inspect.getsource(
+        DagsterApiServer.__init__
+    )
+    assert "self._mp_ctx.Process(" in inspect.getsource(DagsterApiServer.StartRun)
+    definitions.defs()  # what the code server does when it loads the location
+    server = object.__new__(DagsterApiServer)
+    server._mp_ctx = multiprocessing.get_context("spawn")  # the constructor's line, pinned above
+    assert server._mp_ctx is preloaded_run_context()
+    assert server._mp_ctx.get_start_method() == "forkserver"
+
+    spawned, _ = started_process(multiprocessing.get_context("spawn"))
+    assert spawned == dict.fromkeys(PRELOADED_ONLY, False)
+    forked, parent = started_process(server._mp_ctx)
+    assert forked == dict.fromkeys(PRELOADED_ONLY, True)
+    assert parent != os.getpid()
+    assert b"multiprocessing.forkserver" in Path(f"/proc/{parent}/cmdline").read_bytes()
+
+
+def test_the_forkserver_preloads_only_the_location_and_dagster() -> None:
+    """Other packages a server has imported (the webserver's, a test's) are left to the run."""
+    definitions.defs()
+    preloaded_run_context()
+    preloaded = forkserver._forkserver._preload_modules  # type: ignore[attr-defined]
+    assert "sensequant_assets.definitions" in preloaded and "dagster" in preloaded
+    assert all(name.split(".")[0] in PRELOADED_PACKAGES for name in preloaded)

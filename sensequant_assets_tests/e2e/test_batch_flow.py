@@ -37,6 +37,7 @@ from sensequant_assets_tests.support.dagster_dev import (
     backfills,
     dagster_dev,
     processes_with_home,
+    run_forkservers,
     wait_for,
 )
 from sensequant_assets_tests.support.graphql import (
@@ -402,5 +403,7 @@ def test_dropped_list_and_cli_batch_end_to_end(
                 "teacher_freshness_schedule",
             )
         dagster_home = str(server.root / "dagster_home")
+        # Every run above was forked from the code server's preloaded process, which goes with it.
+        assert run_forkservers(dagster_home)
     left = processes_with_home(dagster_home)
     assert not left, f"dagster dev left processes behind, pids {left}"

@@ -177,6 +177,36 @@ def stop(process: subprocess.Popen[bytes], dagster_home: str) -> None:
         time.sleep(0.2)
 
 
+FORKSERVER = "multiprocessing.forkserver"
+"""In the command line of the code server's preloaded process and of every run it forks."""
+
+
+def command_line(pid: int) -> str:
+    """A process's command line, "" once it is gone."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def parent(pid: int) -> int:
+    """A process's parent, 0 once it is gone."""
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def run_forkservers(dagster_home: str) -> list[int]:
+    """The instance's processes that fork its runs: a forkserver whose parent is a code server
+    (`dagster_internals.start_runs_from_preloaded_process`)."""
+    return [
+        pid
+        for pid in processes_with_home(dagster_home)
+        if FORKSERVER in command_line(pid) and "api grpc" in command_line(parent(pid))
+    ]
+
+
 def processes_with_home(dagster_home: str) -> list[int]:
     """Pids of this user's processes whose environment names `dagster_home`."""
     marker = f"DAGSTER_HOME={dagster_home}\0".encode()

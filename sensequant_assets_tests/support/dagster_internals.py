@@ -14,7 +14,10 @@ What tests read that has no public form in 1.13:
 - Dagster's own fold of the UI's asset-check state (`bulk_update_asset_check_state` from an
   empty `AssetCheckState`), which the project's must equal, the event a run stores when it plans
   a check (`AssetCheckEvaluationPlanned`), and the context in which a dynamic partitions
-  definition lists its keys (`partition_loading_context`), as the webserver sets it.
+  definition lists its keys (`partition_loading_context`), as the webserver sets it;
+- the code server (`DagsterApiServer`), whose way of starting a run's process the project
+  replaces, and the context a run uses to claim a pool slot (`InstanceConcurrencyContext`),
+  whose next ask the project's event logs pace.
 
 An upgrade that moves any of them fails in `sensequant_assets_tests/test_dagster_internals.py`;
 test_architecture.py keeps every other test and benchmark off `dagster._`.
@@ -27,6 +30,7 @@ from dagster._core.definitions.data_version import StaleStatus
 from dagster._core.definitions.partitions.context import partition_loading_context
 from dagster._core.definitions.sensor_definition import SensorExecutionData
 from dagster._core.execution.backfill import BulkActionStatus
+from dagster._core.execution.plan.instance_concurrency_context import InstanceConcurrencyContext
 from dagster._core.remote_origin import (
     GrpcServerCodeLocationOrigin,
     RemoteJobOrigin,
@@ -36,13 +40,16 @@ from dagster._core.storage.asset_check_state import AssetCheckState, bulk_update
 from dagster._daemon import backfill as backfill_daemon
 from dagster._daemon.backfill import execute_backfill_iteration_loop
 from dagster._daemon.controller import create_daemons_from_instance
+from dagster._grpc.server import DagsterApiServer
 from dagster._utils.test.data_versions import get_stale_status_resolver
 
 __all__ = [
     "AssetCheckEvaluationPlanned",
     "AssetCheckState",
     "BulkActionStatus",
+    "DagsterApiServer",
     "GrpcServerCodeLocationOrigin",
+    "InstanceConcurrencyContext",
     "RemoteJobOrigin",
     "RemoteRepositoryOrigin",
     "SensorExecutionData",
