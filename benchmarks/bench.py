@@ -807,31 +807,36 @@ NOTES = """
   sleep lengthens so the daemon plans at most a quarter of the time (`BackfillPace`); the
   table's "daemon CPU-s" is the daemon's whole CPU over the backfill's wall.
 - Where the rest goes, and why small batches stay above 1.25. Beside its steps, a run pays its
-  queue and process start-up: a fresh interpreter, Dagster, the code location's definitions (0.9 s
-  alone) and the run's own start events, 5 to 6 s a run at 36 x 3 from creation to first step (the
-  table's summed column, which at larger sizes also holds the wait behind earlier runs), once per
-  run. A level of two runs in parallel pays it about once; a batch pays it once per level, four to
-  five times, whatever its size. At 36 x 3 (43 s of steps) that is a third of the wall; at NIFTY
-  100 x 3 a fifth; at 100 x 10 an eighth (ratio 1.14); so the ratio falls as the batch grows. The
-  same fixed cost is why declarative automation (a run per partition) was not chosen.
-- NIFTY 100 x 3 is on the 1.25 bound, not clearly under it. Wall minus steps, the orchestration,
-  is the steadier figure: 30.4 s in the 15:15 row (ratio 1.27, the pool's run buffer at 1), 24.5
-  and 26.1 s in two runs by hand at 15:33-15:38 (1.25 each), 26.2 s in one at 15:42 with the
-  buffer at 3 (1.26), and 29.7 s in the table's row at 16:05 (1.21, but its steps were 23 % slower
-  than at 15:15, so the same overhead was a smaller share; every row of that bench run,
-  15:55-16:24, had slower steps than the one at 15:07-15:31, 100 x 10 357 s against 317 s, on an
-  otherwise idle machine). The gate's one pass (below) took about 10 s off the steps (123 s at
-  08:57, 112 s at 15:15) and none off the orchestration. Where the overhead goes, read from each
-  run's own events in the hand runs: each of the four levels pays about 4 s before its first step
-  (0.9-1.6 s from the run's creation to its queueing, the plan and its planned events; up to 1 s
-  in the queue; 1.8-2.3 s from launch to the run's start, a fresh process loading Dagster, the
-  instance and the code), plus up to 1 s for the backfill's next pass. The bars level's three runs
-  (one a year, up to 100 partitions each) share the one `warehouse` slot, and with the buffer at 1
-  the third stayed queued until the second ended (its first step 2.0-2.7 s after), because the
-  second's check steps waiting for the slot used the buffer up; at 3 (dagster.yaml) its first step
-  came 0.2 s after, which the batch's overhead does not show beyond the noise. What would take the
-  ratio clearly under: each run's process started from a warm, preloaded one instead of a fresh
-  interpreter (about 2 s a level; Dagster's code server spawns each run), which is not built.
+  creation and queueing (the plan and its planned events, 0.9-1.8 s; up to 1 s in the queue) and
+  its process start: a fork of the code server's preloaded process, 0.5 s from STARTING to START
+  (`dagster_internals.start_runs_from_preloaded_process`; a fresh interpreter took 2.0-2.3 s).
+  The table's summed column holds that for every run, and at larger sizes the wait behind
+  earlier runs too. A level of two runs in parallel pays it about once; a batch pays it once per
+  level, four to five times, whatever its size. At 36 x 3 (39 s of steps) that is a quarter of the
+  wall (ratio 1.34); at NIFTY 100 x 3 a seventh (1.17); at 100 x 10 a sixteenth (1.06); so the
+  ratio falls as the batch grows. The same fixed cost is why declarative automation (a run per
+  partition) was not chosen.
+- NIFTY 100 x 3 is under the bound: 1.17 in the table (17:36 UTC; 1.17 on Postgres, 0.99 on
+  Postgres + DuckLake), against 1.21-1.27 in the rows before (1.27 at 15:15, 1.21 at 16:05 with
+  steps 23 % slower). Two things took it there, each found in the runs' own events (every event
+  of every run, by hand, 17:09-17:24 UTC, back to back, nothing else changed):
+  - Each run's process was a fresh interpreter that imported Dagster, the instance's storage
+    (about 500 modules, 0.5 s) and the code before the run's first event. Now the code server
+    forks it from a process that holds them (a forkserver that preloads the modules of the code
+    location, Dagster and dagster-postgres the server has loaded): 0.5 s a run.
+  - A step waiting for the `warehouse` slot asked again on Dagster's backoff (1 s, 1.1 s, 1.21 s
+    and so on, up to 15 s), and the slot changes hands seven times on the batch's critical path:
+    the next step started 0.3-1.3 s after the slot was freed. The instance's event logs now name
+    0.2 s (`PromptPoolClaims`; Dagster's claim loop takes a storage's interval in place of its
+    own): 0.06-0.2 s.
+  Wall over steps by hand: 138.2 s for 111.5 s (1.24) before; 136.1 s for 112.9 s (1.21) forked;
+  126.1 s for 109.2 s (1.15) forked and prompt. What is left (about 17 s): the first pass (1.2 s
+  from launch to the first run), each level's creation, queue and start (1.7-2.9 s; the first
+  level also pays the forkserver's own start, 1.8 s), the backfill's next pass between levels
+  (0.35-0.95 s), and the end (1.7 s to the backfill's recorded end, then up to 1 s of the
+  harness's poll). The price: the forkserver holds about 270 MiB (the table's "all" counts it,
+  and counts pages it shares with each run in that run too), and a waiting step's ask, two
+  indexed reads, comes five times a second instead of about once.
 - NIFTY 500 x 10 years (2017-2026, 500 symbols: the checked-in lists padded with SYN names of
   which one in five lists after 2016 and one in forty ends), whole graph through the daemon on the
   embedded default, `make bench-long`'s row measured again at 11:43-12:20 UTC (load 1.9 at launch)
@@ -938,11 +943,12 @@ NOTES = """
 - Deployment rows: the same 100 x 3 backfill with the code server, webserver and daemon apart
   on a private PostgreSQL 15, all on this 2-core machine, so PostgreSQL, gRPC and three Dagster
   processes compete with the runs for the same cores. The DuckLake row runs two warehouse steps
-  at once (pool `warehouse` at 2). In this run it took as long as Postgres + file (268 s each);
-  in the previous run it took 208 s against 240 s. On two cores the second writer competes for
-  the same CPUs as everything else, so it gains little here; the engine's own scaling with
-  writers is in the DuckLake section below. Rows/s is daily_bars rows over the backfill's wall
-  time, orchestration included.
+  at once (pool `warehouse` at 2). In this run (17:49-17:53 UTC) it took 128 s against 135 s on
+  Postgres + file, with more step time (129 s against 115 s: a lake's commit writes a Parquet
+  file and catalog rows per partition) overlapped by the second writer. On two cores that
+  writer competes for the same CPUs as everything else, so it gains little here; the engine's
+  own scaling with writers is in the DuckLake section below. Rows/s is daily_bars rows over
+  the backfill's wall time, orchestration included.
 - Live-source figures use the real breeze_connect client against the stand-in server, which
   enforces the limit on arrivals (HTTP 429 beyond it) with the 60 s window shortened to 15 s (the
   limit stays 100 calls) and adds 10-60 ms of latency each way. The projection to ICICI's 100
