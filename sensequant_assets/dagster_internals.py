@@ -85,6 +85,7 @@ from dagster._core.storage.asset_check_execution_record import (
 from dagster._core.storage.dagster_run import FINISHED_STATUSES, NOT_FINISHED_STATUSES
 from dagster._core.storage.tags import BACKFILL_ID_TAG
 from dagster._serdes import ConfigurableClassData
+from dagster._utils.concurrency import ConcurrencySlotStatus
 
 if TYPE_CHECKING:
     from dagster._core.execution.backfill import PartitionBackfill
@@ -99,6 +100,7 @@ __all__ = [
     "AssetCheckEvaluationTargetMaterializationData",
     "BackfillPace",
     "CheckStateByStatus",
+    "ExactSlotClaim",
     "PacedRunCoordinator",
     "PromptPoolClaims",
     "backfill_pass_seconds",
@@ -529,6 +531,48 @@ class CheckStateByStatus:
         return check_state_by_status(self._instance, keys)
 
 
+class ExactSlotClaim:
+    """An event-log storage whose pool slot one step at a time can claim.
+
+    In 1.13.27 `_claim_concurrency_slot` picks a free slot row with `SELECT ... FOR UPDATE SKIP
+    LOCKED` (on PostgreSQL, on a connection in AUTOCOMMIT mode, so the row lock ends with the
+    SELECT; on sqlite, no lock at all) and then updates the row by id alone: two steps that claim
+    at the same moment both pick the one free slot of a limit-1 pool and both are told CLAIMED.
+    Measured with four processes claiming a limit-1 pool at the same instant (docs/reliability.md):
+    16 of 40 rounds gave the slot to more than one on PostgreSQL. Two DuckDB writers then meet the
+    file lock, which is the 1-in-20 failure of the four-runs test on Postgres. The claim below
+    updates the row only while it is still free, so the database decides (PostgreSQL's row lock,
+    sqlite's one writer): the loser's UPDATE finds the row taken, changes nothing, and the step
+    waits for the next free slot as Dagster's own path does.
+    """
+
+    index_connection: Callable[[], Any]  # the storage's own, from Dagster's SqlEventLogStorage
+
+    def _claim_concurrency_slot(
+        self, concurrency_key: str, run_id: str, step_key: str
+    ) -> ConcurrencySlotStatus:
+        from dagster._core.storage.event_log.schema import ConcurrencySlotsTable
+
+        slots = ConcurrencySlotsTable
+        free = (
+            slots.c.concurrency_key == concurrency_key,
+            slots.c.step_key.is_(None),
+            slots.c.deleted.is_(False),
+        )
+        with self.index_connection() as conn:
+            candidate = conn.execute(
+                slots.select().with_only_columns(slots.c.id).where(*free).limit(1)
+            ).fetchone()
+            if candidate is None:
+                return ConcurrencySlotStatus.BLOCKED
+            taken = conn.execute(
+                slots.update()
+                .values(run_id=run_id, step_key=step_key)
+                .where(slots.c.id == candidate[0], *free)
+            ).rowcount
+        return ConcurrencySlotStatus.CLAIMED if taken else ConcurrencySlotStatus.BLOCKED
+
+
 POOL_CLAIM_POLL_SECONDS = 0.2
 """How often a step waiting for a pool slot asks for it again."""
 
@@ -574,10 +618,11 @@ def _check_state_sqlite_storage() -> type:
     from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 
     class CheckStateSqliteEventLogStorage(
-        CheckStateByStatus, PromptPoolClaims, SqliteEventLogStorage
+        CheckStateByStatus, ExactSlotClaim, PromptPoolClaims, SqliteEventLogStorage
     ):
         """Dagster's default sqlite event log, in its own folder of the instance's home
-        (`history/runs`), with the asset-check state of `check_state_by_status`.
+        (`history/runs`), with the claims of `ExactSlotClaim` and `PromptPoolClaims` and the
+        asset-check state of `check_state_by_status`.
 
         dagster.yaml names it without a folder, and it takes the folder when the instance registers
         itself, before anything reads or writes: a storage's config has no way to name the folder
@@ -607,28 +652,15 @@ def _check_state_sqlite_storage() -> type:
 
 @functools.cache
 def _exact_pool_storage() -> type:
-    from dagster._core.storage.event_log.schema import ConcurrencySlotsTable
     from dagster._serdes import ConfigurableClassData
-    from dagster._utils.concurrency import ConcurrencySlotStatus
     from dagster_postgres.event_log import PostgresEventLogStorage
     from dagster_postgres.utils import get_token_provider_from_config, pg_url_from_config
 
     class ExactPoolPostgresEventLogStorage(
-        CheckStateByStatus, PromptPoolClaims, PostgresEventLogStorage
+        CheckStateByStatus, ExactSlotClaim, PromptPoolClaims, PostgresEventLogStorage
     ):
-        """Dagster's Postgres event log, with a pool slot that one step at a time can claim and
-        the asset-check state of `check_state_by_status`.
-
-        In 1.13.27 `_claim_concurrency_slot` picks a free slot row with `SELECT ... FOR UPDATE SKIP
-        LOCKED` on a connection in AUTOCOMMIT mode, so the row lock ends with the SELECT, and then
-        updates the row by id alone: two steps that claim at the same moment both pick the one free
-        slot of a limit-1 pool and both are told CLAIMED. Measured here with four processes claiming
-        a limit-1 pool at the same instant (docs/deploy.md): 16 of 40 rounds gave the slot to more
-        than one. Two DuckDB writers then meet the file lock, which is the 1-in-20 failure of the
-        four-runs test on Postgres. The claim below updates the row only while it is still free, so
-        PostgreSQL's row lock decides: the loser's UPDATE re-reads the row, finds it taken, changes
-        nothing, and the step waits for the next free slot as Dagster's own path does.
-        """
+        """Dagster's Postgres event log, with the claims of `ExactSlotClaim` and
+        `PromptPoolClaims` and the asset-check state of `check_state_by_status`."""
 
         @classmethod
         def from_config_value(
@@ -640,27 +672,5 @@ def _exact_pool_storage() -> type:
                 should_autocreate_tables=config_value.get("should_autocreate_tables", True),
                 token_provider=get_token_provider_from_config(config_value),
             )
-
-        def _claim_concurrency_slot(
-            self, concurrency_key: str, run_id: str, step_key: str
-        ) -> ConcurrencySlotStatus:
-            slots = ConcurrencySlotsTable
-            free = (
-                slots.c.concurrency_key == concurrency_key,
-                slots.c.step_key.is_(None),
-                slots.c.deleted.is_(False),
-            )
-            with self.index_connection() as conn:
-                candidate = conn.execute(
-                    slots.select().with_only_columns(slots.c.id).where(*free).limit(1)
-                ).fetchone()
-                if candidate is None:
-                    return ConcurrencySlotStatus.BLOCKED
-                taken = conn.execute(
-                    slots.update()
-                    .values(run_id=run_id, step_key=step_key)
-                    .where(slots.c.id == candidate[0], *free)
-                ).rowcount
-            return ConcurrencySlotStatus.CLAIMED if taken else ConcurrencySlotStatus.BLOCKED
 
     return ExactPoolPostgresEventLogStorage

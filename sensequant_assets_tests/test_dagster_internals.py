@@ -29,6 +29,7 @@ from sensequant_assets.dagster_internals import (
     CheckStateByStatus,
     CheckStateSqliteEventLogStorage,
     ExactPoolPostgresEventLogStorage,
+    ExactSlotClaim,
     PacedRunCoordinator,
     PromptPoolClaims,
     backfill_pass_seconds,
@@ -56,6 +57,7 @@ from sensequant_assets_tests.support.dagster_internals import (
     RemoteJobOrigin,
     RemoteRepositoryOrigin,
     SensorExecutionData,
+    SqlEventLogStorage,
     StaleStatus,
     backfill_daemon,
     bulk_update_asset_check_state,
@@ -230,14 +232,18 @@ def test_per_partition_versions_reach_the_staleness_resolver_through_the_mapping
 
 
 def test_the_exact_pool_claim_overrides_the_method_dagster_calls_with_its_signature() -> None:
-    """The override is only in force while Dagster's claim still goes through this method."""
-    own = ExactPoolPostgresEventLogStorage._claim_concurrency_slot
-    upstream = PostgresEventLogStorage._claim_concurrency_slot
-    assert own is not upstream
-    assert inspect.signature(own) == inspect.signature(upstream)
+    """The override is only in force while Dagster's claim still goes through this method, on
+    both of the project's event logs."""
+    upstream = SqlEventLogStorage._claim_concurrency_slot
     assert "self._claim_concurrency_slot(" in inspect.getsource(
-        PostgresEventLogStorage.claim_concurrency_slot
+        SqlEventLogStorage.claim_concurrency_slot
     )
+    assert PostgresEventLogStorage._claim_concurrency_slot is upstream
+    assert inspect.signature(ExactSlotClaim._claim_concurrency_slot) == inspect.signature(upstream)
+    for storage in (ExactPoolPostgresEventLogStorage, CheckStateSqliteEventLogStorage):
+        assert issubclass(storage, SqlEventLogStorage)
+        assert storage.claim_concurrency_slot is PromptPoolClaims.claim_concurrency_slot
+        assert storage._claim_concurrency_slot is ExactSlotClaim._claim_concurrency_slot
 
 
 @dg.sensor(target=pinned)

@@ -19,6 +19,7 @@ from sensequant_assets_tests.faults.processes import (
     four_concurrent_runs_write_every_row_once,
     project_instance,
 )
+from sensequant_assets_tests.scaleout import claim_child
 from sensequant_assets_tests.support.lakes import fresh_lake
 from sensequant_assets_tests.support.postgres import LocalPostgres
 
@@ -43,6 +44,16 @@ def test_four_concurrent_runs_all_succeed_with_every_row_once(tmp_path: Path, th
     if home:  # created once, as `dagster dev` does: four first-time creators race its migrations
         dg.DagsterInstance.from_config(str(home)).dispose()
     four_concurrent_runs_write_every_row_once(tmp_path, home, lock_timeout=5.0 if home else 60.0)
+
+
+@pytest.mark.slow
+def test_the_default_instances_pool_grants_its_slot_to_one_claimant_at_a_time(tmp_path: Path):
+    """Four processes claim the `probe` pool's one slot at the same instant, round after round,
+    on the project's sqlite instance: Dagster's claim would let two through (docs/reliability.md),
+    `ExactSlotClaim` one."""
+    granted = claim_child.granted_per_round(project_instance(tmp_path / "home"), tmp_path, 4, 16)
+    assert max(granted) == 1, f"slot granted more than once at a time: {granted}"
+    assert sum(granted) == 16, f"a round in which nobody got the free slot: {granted}"
 
 
 @pytest.mark.slow

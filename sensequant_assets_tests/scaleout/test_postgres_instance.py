@@ -8,9 +8,6 @@ four-concurrent-runs test with no lock wait at all (on sqlite it failed 3 of 10)
 
 import os
 import shutil
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import dagster as dg
@@ -19,7 +16,6 @@ import yaml
 
 from sensequant_assets.paths import REPO_ROOT
 from sensequant_assets_tests.faults.processes import (
-    child_env,
     four_concurrent_runs_write_every_row_once,
 )
 from sensequant_assets_tests.scaleout import claim_child
@@ -94,7 +90,7 @@ CLAIMANTS, ROUNDS = 4, 16
 
 @pytest.mark.slow
 def test_a_limit_one_pool_grants_its_slot_to_one_claimant_at_a_time(
-    tmp_path: Path, postgres_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, postgres_env: dict[str, str]
 ) -> None:
     """Four processes claim the one slot at the same instant, round after round.
 
@@ -102,27 +98,7 @@ def test_a_limit_one_pool_grants_its_slot_to_one_claimant_at_a_time(
     here (docs/deploy.md); the template's ExactPoolPostgresEventLogStorage must grant it once.
     """
     home = postgres_home(tmp_path / "home")
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
-    with dg.DagsterInstance.get() as instance:
-        instance.event_log_storage.set_concurrency_slots("probe", 1)
-    start = time.time() + 10  # every claimant imported and connected by then
-    claimants = [
-        subprocess.Popen(
-            [sys.executable, "-m", claim_child.__name__, f"claimant{n}", str(start), str(ROUNDS)],
-            cwd=REPO_ROOT,
-            env=child_env(tmp_path / f"claimant{n}", home),
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for n in range(CLAIMANTS)
-    ]
-    granted = [0] * ROUNDS
-    for claimant in claimants:
-        stdout, _ = claimant.communicate(timeout=120)
-        assert claimant.returncode == 0, stdout
-        for line in stdout.splitlines():
-            round_, got = map(int, line.split())
-            granted[round_] += got
+    granted = claim_child.granted_per_round(home, tmp_path, CLAIMANTS, ROUNDS)
     assert max(granted) == 1, f"slot granted more than once at a time: {granted}"
     assert sum(granted) == ROUNDS, f"a round in which nobody got the free slot: {granted}"
 

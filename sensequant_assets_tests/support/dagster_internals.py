@@ -17,7 +17,8 @@ What tests read that has no public form in 1.13:
   definition lists its keys (`partition_loading_context`), as the webserver sets it;
 - the code server (`DagsterApiServer`), whose way of starting a run's process the project
   replaces, and the context a run uses to claim a pool slot (`InstanceConcurrencyContext`),
-  whose next ask the project's event logs pace.
+  whose next ask the project's event logs pace, and the event log both of the project's
+  storages build on (`SqlEventLogStorage`), whose slot claim they replace.
 
 An upgrade that moves any of them fails in `sensequant_assets_tests/test_dagster_internals.py`;
 test_architecture.py keeps every other test and benchmark off `dagster._`.
@@ -37,6 +38,7 @@ from dagster._core.remote_origin import (
     RemoteRepositoryOrigin,
 )
 from dagster._core.storage.asset_check_state import AssetCheckState, bulk_update_asset_check_state
+from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
 from dagster._daemon import backfill as backfill_daemon
 from dagster._daemon.backfill import execute_backfill_iteration_loop
 from dagster._daemon.controller import create_daemons_from_instance
@@ -53,6 +55,7 @@ __all__ = [
     "RemoteJobOrigin",
     "RemoteRepositoryOrigin",
     "SensorExecutionData",
+    "SqlEventLogStorage",
     "StaleStatus",
     "backfill_daemon",
     "bulk_update_asset_check_state",
