@@ -839,36 +839,40 @@ NOTES = """
   indexed reads, comes five times a second instead of about once.
 - NIFTY 500 x 10 years (2017-2026, 500 symbols: the checked-in lists padded with SYN names of
   which one in five lists after 2016 and one in forty ends), whole graph through the daemon on the
-  embedded default, `make bench-long`'s row measured again at 11:43-12:20 UTC (load 1.9 at launch)
-  once the UI's check state was folded by status: 63 runs, the planned ones (mapping 5, bars 50,
-  teacher 5, universe model, report, reference 1 each), COMPLETED_FAILED only for the six gated
-  models (the four planted defects and two SYN names whose listing dates leave too short a
-  history). 2,035 s wall for 1,842 s of steps: ratio 1.10, 11 s of the wall with no run in flight,
-  the daemon 135 CPU-s (6.6 % of a core). By stage: mapping 15 s, bars 209 s, checks 239 s, labels
-  228 s, models 1,001 s, universe model 130 s, report 20 s. Per bar partition: bars 0.042 s and
-  checks 0.048 s against 0.068 s and 0.056 s at 100 x 3 (its 08:57 row), wall 0.407 s against
-  0.515 s: the cost does not grow with the batch; the teacher (labels 0.46 s and models 2.0 s a
-  symbol, about 35 windows each at ten years) is two thirds of the step time. Peak memory 3,800
-  MiB for all processes, largest run 2,368 MiB, daemon 208, webserver 176, code server 310;
-  instance 341 MiB, warehouse 1,553 MiB. The run at 09:19-09:58 UTC, before the check state
-  change, gave 2,320 s for 2,122 s (1.09) on a slower machine: the change is in the webserver, not
-  in the runs. The universe model reads each symbol's sessions once (`stored_sessions`): a label
-  row repeats its session in every window that holds it, about five times at 252 / 63. This row
-  was measured before the gate's one pass and the IN lists (two bullets on), when the sessions
-  were read a symbol at a time.
+  embedded default, `make bench-long`'s row measured again at 18:05-18:36 UTC (load 0.5 at launch;
+  a 2-minute hand test of four sqlite claimants ran beside it at 18:08), with runs forked from
+  the code server's preloaded process and prompt pool claims: 63 runs, the planned ones (mapping
+  5, bars 50, teacher 5, universe model, report, reference 1 each), COMPLETED_FAILED only for the
+  six gated models (the four planted defects and two SYN names whose listing dates leave too
+  short a history). 1,822 s wall for 1,785 s of steps: ratio 1.02, 13 s of the wall with no run in
+  flight, the daemon 145 CPU-s (7.9 % of a core). By stage: mapping 18 s, bars 245 s, checks
+  301 s, labels 158 s, models 981 s, universe model 60 s, report 23 s. Per bar partition: bars
+  0.049 s and checks 0.060 s against 0.041 s and 0.051 s at 100 x 3 (its 17:36 row), wall 0.364
+  s against 0.416 s: the cost does not grow with the batch; the teacher (labels 0.32 s and models
+  2.0 s a symbol, about 35 windows each at ten years) is two thirds of the step time. Peak
+  memory 3,949 MiB for all processes, largest run 2,709 MiB (its RSS counts the pages it shares
+  with the forkserver, 241 MiB), daemon 204, webserver 174, code server 283; instance 340 MiB,
+  warehouse 1,554 MiB. Against the row before (11:43-12:20 UTC, spawned runs, the gate one symbol
+  at a time, Dagster's claim backoff): 2,035 s for 1,842 s (1.10); the labels (228 s) and the
+  universe model (130 s) were slower by the gate and the IN lists (two bullets on), bars and
+  checks faster (209 s and 239 s; not explained, not measured apart). The universe model reads
+  each symbol's sessions once, fifty symbols a query (`stored_sessions`): a label row repeats its
+  session in every window that holds it, about five times at 252 / 63.
 - NIFTY 500 x 10 on PostgreSQL + DuckLake (the deployment shape: code server, webserver and daemon
   apart, a private PostgreSQL 15 for the instance and the lake's catalog, pool `warehouse` at 2),
-  `make bench-long`'s second row, run on its own at 14:37-15:05 UTC (load 2.8 at launch from the
-  scratch measurements before it, 1.6 at the end): 63 runs, the planned ones, failed only for
-  the same six gated models. 1,675 s wall for 2,789 s of steps: ratio 0.60, below 1 because the
-  lake takes two writers at once and their steps overlap; 14 s with no run in flight, the daemon
-  101 CPU-s. By stage: mapping 53 s, bars 747 s, checks 496 s, labels 208 s, models 1,193 s,
-  universe model 66 s, report 27 s. Per bar partition 0.335 s of wall, against 0.407 s on the
-  DuckDB file; bars and checks cost more a partition than on the file (each partition a Parquet
-  file and catalog rows committed in PostgreSQL), the teacher less (two at once). Peak memory
-  5,098 MiB for all processes, largest run 2,491 MiB; warehouse 701 MiB of Parquet (the file's
-  1,553 MiB holds its snapshots too); the instance's PostgreSQL tables were not measured (its
-  home folder: 5.6 MiB).
+  `make bench-long`'s second row, measured again right after the first at 18:39-19:01 UTC (load
+  1.1 at launch, 2.0 at the end), its code server forking runs too: 63 runs, the planned ones,
+  failed only for the same six gated models. 1,337 s wall for 2,294 s of steps: ratio 0.58,
+  below 1 because the lake takes two writers at once and their steps overlap; 13 s with no run
+  in flight, the daemon 78 CPU-s. By stage: mapping 46 s, bars 621 s, checks 419 s, labels
+  170 s, models 957 s, universe model 56 s, report 24 s. Per bar partition 0.267 s of wall,
+  against 0.364 s on the DuckDB file and 0.428 s for 100 x 3 on the same deployment; bars and
+  checks cost more a partition than on the file (each partition a Parquet file and catalog rows
+  committed in PostgreSQL), the teacher less (two at once). Peak memory 5,200 MiB for all
+  processes, largest run 2,408 MiB, the forkserver 241 MiB; warehouse 701 MiB of Parquet (the
+  file's 1,554 MiB holds its snapshots too); the instance's PostgreSQL tables were not measured
+  (its home folder: 5.6 MiB). The row before (14:37-15:05 UTC, spawned runs, Dagster's claim
+  backoff): 1,675 s for 2,789 s (0.60).
 - Why that row took two tries more. Runs at 10:19 and 12:25 UTC did not finish inside the
   harness's bound: each 100-symbol teacher run took about 810 s (300 s labels, 510 s models)
   and the universe model ran more than ten minutes. Measured afterwards on scratch lakes
@@ -885,11 +889,12 @@ NOTES = """
   a backfill is four hours (`BACKFILL_BOUND_S`).
 - The UI at that scale (same instance, after its backfill; bench_ui.py: each page in headless
   Chromium, then each of its GraphQL queries replayed three times): every query of every page
-  answers within 2 s in the browser. The pages that draw daily_bars' checks wait longest, on
-  AssetGraphLiveQuery: 0.8-1.3 s in the browser, 0.46-0.54 s replayed; from navigation to the
-  last answer they settle in 1.4-2.1 s (overview 2.15 s, checks 2.13 s, a check's partition grid
-  2.15 s: a dozen queries, some after others, and the browser's own work between them). The
-  asset graph, the Runs page and the teacher_model pages settle in 0.7-1.4 s. Before (the
+  answers within 2 s in the browser (18:36-18:38 UTC). The pages that draw daily_bars' checks
+  wait longest, on AssetGraphLiveQuery: 0.6-1.3 s in the browser, 0.45-0.49 s replayed; from
+  navigation to the last answer they settle in 1.3-2.4 s (overview 2.35 s, checks 1.85 s, a
+  check's partition grid 2.35 s: a dozen queries, some after others, and the browser's own work
+  between them; 2.13-2.15 s in the 12:20 run). The asset graph, the Runs page and the
+  teacher_model pages settle in 0.7-1.4 s. Before (the
   09:19-09:58 run, Dagster's own check-state fold): AssetGraphLiveQuery 7.4-10.5 s and
   AssetChecksQuery 7.2 s replayed, pages 8.3-22.7 s. The cause was Dagster 1.13 rebuilding each
   check's partition status on every request a partition at a time, each key validated on its
@@ -902,7 +907,8 @@ NOTES = """
   alone), in the same run: the slowest query replayed 0.35-0.51 s against 8.5-8.8 s with
   Dagster's own event log, pages settled 1.4-2.3 s against 9.8-27.4 s.
 - The evening refresh at 500 symbols (same instance; bars_job over every symbol's 2026 in the
-  schedule's 5 chunks): 62.5 s wall, 48.1 s of steps, all SUCCESS; the instance grew 25.6 MiB,
+  schedule's 5 chunks): 52.7 s wall, 48.4 s of steps, all SUCCESS (62.5 s for 48.1 s with
+  spawned runs, 12:20 UTC); the instance grew 25.5 MiB,
   about 6.4 GB a year of 250 sessions without pruning; docs/operations.md, "Housekeeping",
   prunes runs older than 90 days, which bounds the bars' part near 1.6 GB. The nightly retrain
   is the teacher's automation sensor, which emits one backfill (Dagster's `emit_backfills`,
