@@ -588,8 +588,9 @@ class PromptPoolClaims:
     the batch's critical path passes the slot seven times. At 0.2 s the next step started
     0.06-0.2 s after (17:22 UTC), and the batch's wall over its steps went from 1.21 to 1.15
     with the forkserver in both. A storage may name the interval
-    (`ConcurrencyClaimStatus.sleep_interval`, which the claim loop takes in place of its own); a
-    waiting step's ask is two indexed reads of the instance's storage.
+    (`ConcurrencyClaimStatus.sleep_interval`, which the claim loop takes in place of its own). An
+    ask costs 2.8-2.9 ms of CPU on the sqlite instance (19:15 UTC), 1.4 % of a core for each
+    waiting step at this pace.
     """
 
     def claim_concurrency_slot(
