@@ -528,7 +528,6 @@ def test_the_check_state_is_dagsters_own_fold_status_by_status(
 
 def test_the_postgres_event_log_folds_check_state_status_by_status() -> None:
     assert issubclass(ExactPoolPostgresEventLogStorage, CheckStateByStatus)
-    assert issubclass(ExactPoolPostgresEventLogStorage, PromptPoolClaims)
     assert (
         ExactPoolPostgresEventLogStorage.get_asset_check_state
         is CheckStateByStatus.get_asset_check_state
